@@ -1,0 +1,49 @@
+#include <string>
+#include <utility>
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "storage/internal/statements.h"
+#include "storage/storage.h"
+
+namespace gantry::storage {
+
+Connection::Connection(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+
+Connection::~Connection() = default;
+
+void Connection::Deleter::operator()(pqxx::connection_base* conn) const {
+  delete static_cast<pqxx::connection*>(conn);
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(std::string conninfo) {
+  auto connection = std::unique_ptr<Connection>(new Connection(std::move(conninfo)));
+  absl::StatusOr<pqxx::connection_base*> conn = connection->Get();
+  if (!conn.ok()) return conn.status();
+  return connection;
+}
+
+absl::StatusOr<pqxx::connection_base*> Connection::Get() {
+  if (conn_ != nullptr && conn_->is_open()) return conn_.get();
+  conn_.reset();
+  try {
+    auto conn = std::make_unique<pqxx::connection>(conninfo_);
+    for (const internal::Statement& statement : internal::AllStatements()) {
+      conn->prepare(statement.name, statement.sql);
+    }
+    conn_.reset(conn.release());
+    return conn_.get();
+  } catch (const std::exception& error) {
+    // The message may quote the connection string; keep only the first line.
+    std::string what = error.what();
+    what = what.substr(0, what.find('\n'));
+    log::Warning("storage_connect_failed", {{"error", what}});
+    return absl::UnavailableError(absl::StrCat("cannot connect to the database: ", what));
+  }
+}
+
+void Connection::MarkBroken() { conn_.reset(); }
+
+}  // namespace gantry::storage

@@ -1,0 +1,68 @@
+#include "storage/internal/errors.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+
+namespace gantry::storage::internal {
+
+absl::Status FromException(const std::exception& error, const std::string& operation,
+                           Connection& connection, bool* retryable) {
+  *retryable = false;
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr) {
+    connection.MarkBroken();
+    return absl::UnknownError(absl::StrCat(
+        operation, ": the database connection was lost while committing; the change may or may "
+                   "not have been applied; re-read before retrying"));
+  }
+  if (dynamic_cast<const pqxx::broken_connection*>(&error) != nullptr) {
+    connection.MarkBroken();
+    return absl::UnavailableError(absl::StrCat(operation, ": database unavailable; retry later"));
+  }
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error); sql != nullptr) {
+    const std::string& state = sql->sqlstate();
+    if (state == "40001" || state == "40P01") {
+      *retryable = true;
+      return absl::AbortedError(absl::StrCat(operation, ": conflicting concurrent change"));
+    }
+    if (state == "23505") {
+      return absl::AlreadyExistsError(absl::StrCat(operation, ": already exists"));
+    }
+    if (state == "23503") {
+      return absl::FailedPreconditionError(
+          absl::StrCat(operation, ": refers to something that does not exist"));
+    }
+    if (state == "57014") {
+      return absl::DeadlineExceededError(absl::StrCat(operation, ": database statement timed out"));
+    }
+    if (state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03") {
+      connection.MarkBroken();
+      return absl::UnavailableError(absl::StrCat(operation, ": database unavailable; retry later"));
+    }
+    log::Error("storage_sql_error",
+               {{"operation", operation}, {"sqlstate", state}, {"error", sql->what()}});
+    return absl::InternalError(absl::StrCat(operation, ": internal storage error"));
+  }
+  log::Error("storage_error", {{"operation", operation}, {"error", error.what()}});
+  return absl::InternalError(absl::StrCat(operation, ": internal storage error"));
+}
+
+std::string ToTextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.push_back('"');
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+absl::Time FromMicros(int64_t micros) { return absl::FromUnixMicros(micros); }
+
+}  // namespace gantry::storage::internal

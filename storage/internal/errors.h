@@ -1,0 +1,61 @@
+// Turning libpqxx exceptions into absl::Status, and running one transaction with
+// bounded retries. Storage-internal.
+#pragma once
+
+#include <exception>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <pqxx/pqxx>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "storage/storage.h"
+
+namespace gantry::storage::internal {
+
+// How many times a transaction that lost a serialization race or a deadlock is tried.
+inline constexpr int kMaxAttempts = 4;
+
+// Maps an exception thrown by libpqxx while running `operation`. Sets `*retryable` for
+// serialization failures and deadlocks; marks the connection broken when it was lost.
+absl::Status FromException(const std::exception& error, const std::string& operation,
+                           Connection& connection, bool* retryable);
+
+// Runs `body(pqxx::work&)` in one READ COMMITTED transaction and commits when it returns
+// OK. `body` returns absl::Status or absl::StatusOr<T>; a non-OK result rolls back.
+// Serialization failures and deadlocks are retried up to kMaxAttempts, then ABORTED.
+template <typename Body>
+auto InTransaction(Connection& connection, const std::string& operation, Body&& body)
+    -> decltype(body(std::declval<pqxx::work&>())) {
+  using Result = decltype(body(std::declval<pqxx::work&>()));
+  absl::Status last;
+  for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
+    absl::StatusOr<pqxx::connection_base*> conn = connection.Get();
+    if (!conn.ok()) return Result(conn.status());
+    bool retryable = false;
+    try {
+      pqxx::work tx(**conn, std::string(operation));
+      Result result = body(tx);
+      if (!result.ok()) return result;  // ~work rolls back
+      tx.commit();
+      return result;
+    } catch (const std::exception& error) {
+      last = FromException(error, operation, connection, &retryable);
+    }
+    if (!retryable) return Result(last);
+  }
+  return Result(absl::AbortedError(
+      absl::StrCat(operation, ": gave up after ", kMaxAttempts, " conflicting attempts; retry")));
+}
+
+// A PostgreSQL text[] literal ({"a","b"}) for a parameter.
+std::string ToTextArray(const std::vector<std::string>& values);
+
+// timestamptz selected as microseconds since the epoch (int8) -> absl::Time.
+absl::Time FromMicros(int64_t micros);
+
+}  // namespace gantry::storage::internal

@@ -1,0 +1,13 @@
+#include "storage/internal/statements.h"
+
+namespace gantry::storage::internal {
+
+std::vector<Statement> AllStatements() {
+  std::vector<Statement> all;
+  for (const auto* group : {&ClusterStatements(), &TaskDefinitionStatements()}) {
+    all.insert(all.end(), group->begin(), group->end());
+  }
+  return all;
+}
+
+}  // namespace gantry::storage::internal

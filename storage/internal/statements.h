@@ -1,0 +1,20 @@
+// Every SQL statement Gantry runs is named and prepared once per connection. Each
+// storage source file owns its statements; this registry collects them.
+#pragma once
+
+#include <vector>
+
+namespace gantry::storage::internal {
+
+struct Statement {
+  const char* name;
+  const char* sql;
+};
+
+const std::vector<Statement>& ClusterStatements();
+const std::vector<Statement>& TaskDefinitionStatements();
+
+// All of the above, prepared by Connection at connect time.
+std::vector<Statement> AllStatements();
+
+}  // namespace gantry::storage::internal

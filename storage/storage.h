@@ -1,0 +1,214 @@
+// Storage: Gantry's durable state in PostgreSQL (via libpqxx), and the only place
+// that holds SQL.
+//
+// - Connection: one libpq connection with every statement prepared at connect time.
+//   A connection and what is made from it belong to one thread at a time.
+// - Database: a fixed pool of worker threads, each owning one Connection, fed by a
+//   bounded queue. Submit() never blocks: a full queue is UNAVAILABLE.
+// - Migrate(): applies migrations/NNNN_*.sql in order, each in its own transaction
+//   under an advisory lock, recording a SHA-256 checksum; a changed, already-applied
+//   file stops startup.
+// - Operations (clusters, task definitions): free functions taking a Connection&.
+//   Each state change is one transaction. They block on the database and are meant to
+//   run on a Database worker (or a test's own thread).
+//
+// Errors: libpqxx exceptions never leave this module. Unique violation ->
+// ALREADY_EXISTS; foreign-key violation -> FAILED_PRECONDITION; serialization failure
+// or deadlock -> retried (bounded), then ABORTED; broken connection -> UNAVAILABLE
+// (the next use reconnects); in-doubt commit -> UNKNOWN; anything else -> INTERNAL.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "gantry/v1/ecs_types.pb.h"
+
+namespace pqxx {
+class connection_base;
+}  // namespace pqxx
+
+namespace gantry::storage {
+
+class Connection {
+ public:
+  // Connects and prepares every statement. UNAVAILABLE when the server is unreachable.
+  static absl::StatusOr<std::unique_ptr<Connection>> Open(std::string conninfo);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // The live connection, reconnecting (and re-preparing) first if it was lost.
+  // UNAVAILABLE when the server cannot be reached. For storage's own use.
+  absl::StatusOr<pqxx::connection_base*> Get();
+  // Drops the connection after a broken-connection error; Get() reconnects.
+  void MarkBroken();
+
+ private:
+  // pqxx::connection_base has no virtual destructor: delete the concrete type.
+  struct Deleter {
+    void operator()(pqxx::connection_base* conn) const;
+  };
+  explicit Connection(std::string conninfo);
+  std::string conninfo_;
+  std::unique_ptr<pqxx::connection_base, Deleter> conn_;
+};
+
+class Database {
+ public:
+  struct Options {
+    std::string conninfo;
+    int workers = 4;
+    // Requests waiting for a worker beyond this are refused with UNAVAILABLE.
+    int queue_capacity = 4096;
+  };
+  // Opens one connection per worker and starts the workers.
+  static absl::StatusOr<std::unique_ptr<Database>> Open(const Options& options);
+  // Shutdown(), then destroys the connections.
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Queues `work` to run on a worker with that worker's connection. Never blocks.
+  // UNAVAILABLE when the queue is full or the database is shutting down; `work` is
+  // then dropped without being called.
+  absl::Status Submit(std::function<void(Connection&)> work);
+
+  // Stops accepting work, runs what is queued, joins the workers. Idempotent.
+  void Shutdown();
+
+ private:
+  explicit Database(Options options);
+  void WorkerLoop(Connection* connection);
+
+  const Options options_;
+  std::vector<std::unique_ptr<Connection>> connections_;
+  std::vector<std::thread> workers_;
+  absl::Mutex mu_;
+  std::deque<std::function<void(Connection&)>> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// ---- Migrations ----------------------------------------------------------------
+
+struct Migration {
+  int32_t version = 0;   // NNNN from the file name
+  std::string name;      // the rest of the file name, without .sql
+  std::string sql;
+};
+
+// The migrations/ files compiled into the binary, in version order.
+const std::vector<Migration>& BuiltinMigrations();
+
+// Applies every migration not yet applied, in order; each in its own transaction under
+// a transaction-scoped advisory lock, so concurrent starters are safe. Returns the
+// versions applied now. FAILED_PRECONDITION when an applied migration's checksum
+// differs from the file's, or the database has migrations this binary does not know.
+absl::StatusOr<std::vector<int32_t>> Migrate(Connection& connection,
+                                             const std::vector<Migration>& migrations);
+
+// ---- Clusters -----------------------------------------------------------------
+
+struct ClusterRow {
+  std::string account_id;
+  std::string name;
+  std::string status;
+  // What the creator asked for: settings, configuration, tags, capacity providers,
+  // default strategy, service-connect defaults (other members unset).
+  gantry::v1::Cluster spec;
+  absl::Time created_at;
+};
+
+// Creates an ACTIVE cluster, or returns the existing ACTIVE one of that name unchanged
+// (ECS's CreateCluster is idempotent).
+absl::StatusOr<ClusterRow> CreateCluster(Connection& connection, std::string_view account_id,
+                                         std::string_view name, const gantry::v1::Cluster& spec);
+
+// The clusters among `names` that exist, in no particular order.
+absl::StatusOr<std::vector<ClusterRow>> GetClusters(Connection& connection,
+                                                    std::string_view account_id,
+                                                    const std::vector<std::string>& names);
+
+// Cluster names in ascending order, strictly after `after`, at most `limit`.
+absl::StatusOr<std::vector<std::string>> ListClusterNames(Connection& connection,
+                                                          std::string_view account_id,
+                                                          std::string_view after, int limit);
+
+// ---- Task definitions -------------------------------------------------------
+
+struct TaskDefinitionRow {
+  std::string account_id;
+  std::string family;
+  int32_t revision = 0;
+  std::string status;  // ACTIVE, INACTIVE, DELETE_IN_PROGRESS
+  gantry::v1::TaskDefinition body;  // the normalised definition (members 1-17)
+  std::vector<gantry::v1::Tag> tags;
+  absl::Time registered_at;
+  std::string registered_by;
+  std::optional<absl::Time> deregistered_at;
+};
+
+// Stores `body` as the next revision of its family (body.family()), in one
+// transaction. Revisions start at 1 and stay gap-free under concurrent registrations
+// of one family: the family row is locked while its counter moves.
+// RESOURCE_EXHAUSTED when the family has reached 1,000,000 revisions.
+absl::StatusOr<TaskDefinitionRow> RegisterTaskDefinition(Connection& connection,
+                                                         std::string_view account_id,
+                                                         const gantry::v1::TaskDefinition& body,
+                                                         const std::vector<gantry::v1::Tag>& tags,
+                                                         std::string_view registered_by);
+
+// One revision, or with no revision the latest ACTIVE one. NOT_FOUND otherwise.
+absl::StatusOr<TaskDefinitionRow> GetTaskDefinition(Connection& connection,
+                                                    std::string_view account_id,
+                                                    std::string_view family,
+                                                    std::optional<int32_t> revision);
+
+// ACTIVE -> INACTIVE, setting deregistered_at; an INACTIVE revision is returned as is.
+// NOT_FOUND when the revision does not exist.
+absl::StatusOr<TaskDefinitionRow> DeregisterTaskDefinition(Connection& connection,
+                                                           std::string_view account_id,
+                                                           std::string_view family,
+                                                           int32_t revision);
+
+struct TaskDefinitionKey {
+  std::string family;
+  int32_t revision = 0;
+  friend bool operator==(const TaskDefinitionKey&, const TaskDefinitionKey&) = default;
+};
+
+struct ListTaskDefinitionsQuery {
+  std::optional<std::string> family;  // exact family (ECS's familyPrefix)
+  std::string status = "ACTIVE";
+  bool descending = false;
+  std::optional<TaskDefinitionKey> after;  // keyset cursor: strictly after this key
+  int limit = 100;
+};
+
+// Keys ordered by (family, revision), ascending or descending.
+absl::StatusOr<std::vector<TaskDefinitionKey>> ListTaskDefinitions(
+    Connection& connection, std::string_view account_id, const ListTaskDefinitionsQuery& query);
+
+struct ListFamiliesQuery {
+  std::string prefix;
+  // ACTIVE: at least one ACTIVE revision; INACTIVE: none; ALL (or empty): every family.
+  std::string status = "ALL";
+  std::string after;  // strictly after this family name
+  int limit = 100;
+};
+
+absl::StatusOr<std::vector<std::string>> ListTaskDefinitionFamilies(
+    Connection& connection, std::string_view account_id, const ListFamiliesQuery& query);
+
+}  // namespace gantry::storage
