@@ -70,6 +70,10 @@ absl::StatusOr<int32_t> ParseTaskMemory(std::string_view value, std::string_view
 // otherwise INVALID_ARGUMENT listing the memory values allowed for that cpu.
 absl::Status CheckFargateTaskSize(int32_t cpu_units, int32_t memory_mib);
 
+// ECS's tag rules (at most 50; key 1-128 and value 0-256 allowed characters; unique
+// keys; `aws:` keys reserved), for any resource's `tags` member.
+absl::Status ValidateTags(const google::protobuf::RepeatedPtrField<gantry::v1::Tag>& tags);
+
 // Family, container, volume and cluster names: 1-255 of [A-Za-z0-9_-].
 bool IsValidName(std::string_view name);
 

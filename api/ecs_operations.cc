@@ -1,0 +1,256 @@
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "api/api.h"
+#include "api/internal/requests.h"
+#include "api/internal/resources.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "taskdef/taskdef.h"
+
+namespace gantry::api {
+
+using internal::DecodeToken;
+using internal::EncodeToken;
+
+namespace {
+constexpr char kTaskDefinitionToken[] = "td";
+constexpr char kFamilyToken[] = "tdf";
+constexpr char kClusterToken[] = "cl";
+}  // namespace
+
+EcsOperations::EcsOperations(Config config, storage::Database* database)
+    : config_(std::move(config)), database_(database) {}
+
+template <typename Response>
+void EcsOperations::RunOnDatabase(
+    std::function<absl::StatusOr<Response>(storage::Connection&)> work, Done<Response> done) {
+  // `done` is shared between the queued closure and the refusal path below: Submit
+  // drops the closure without calling it when it refuses.
+  auto shared_done = std::make_shared<Done<Response>>(std::move(done));
+  absl::Status queued =
+      database_->Submit([work = std::move(work), shared_done](storage::Connection& connection) {
+        (*shared_done)(work(connection));
+      });
+  if (!queued.ok()) (*shared_done)(queued);
+}
+
+// ---- Clusters ------------------------------------------------------------------
+
+void EcsOperations::CreateCluster(const v1::CreateClusterRequest& request,
+                                  Done<v1::CreateClusterResponse> done) {
+  absl::StatusOr<v1::Cluster> spec = internal::ClusterSpecFromRequest(request);
+  if (!spec.ok()) return done(spec.status());
+  std::string name = request.has_cluster_name() ? request.cluster_name() : "default";
+  RunOnDatabase<v1::CreateClusterResponse>(
+      [this, name, spec = *std::move(spec)](storage::Connection& connection)
+          -> absl::StatusOr<v1::CreateClusterResponse> {
+        GANTRY_ASSIGN_OR_RETURN(
+            storage::ClusterRow row,
+            storage::CreateCluster(connection, config_.account_id, name, spec));
+        v1::CreateClusterResponse response;
+        *response.mutable_cluster() = internal::ToCluster(config_, row);
+        return response;
+      },
+      std::move(done));
+}
+
+void EcsOperations::DescribeClusters(const v1::DescribeClustersRequest& request,
+                                     Done<v1::DescribeClustersResponse> done) {
+  absl::StatusOr<internal::ClusterQuery> query =
+      internal::ParseDescribeClusters(config_, request);
+  if (!query.ok()) return done(query.status());
+  RunOnDatabase<v1::DescribeClustersResponse>(
+      [this, query = *std::move(query)](
+          storage::Connection& connection) -> absl::StatusOr<v1::DescribeClustersResponse> {
+        GANTRY_ASSIGN_OR_RETURN(
+            std::vector<storage::ClusterRow> rows,
+            storage::GetClusters(connection, config_.account_id, query.names));
+        return internal::DescribeClustersResponse(config_, query, rows);
+      },
+      std::move(done));
+}
+
+void EcsOperations::ListClusters(const v1::ListClustersRequest& request,
+                                 Done<v1::ListClustersResponse> done) {
+  absl::StatusOr<int> limit = internal::PageSize("maxResults", request.has_max_results()
+                                                                  ? std::optional(request.max_results())
+                                                                  : std::nullopt);
+  if (!limit.ok()) return done(limit.status());
+  std::string after;
+  if (!request.next_token().empty()) {
+    absl::StatusOr<internal::DecodedToken> token = DecodeToken(kClusterToken, request.next_token());
+    if (!token.ok()) return done(token.status());
+    after = token->key;
+  }
+  RunOnDatabase<v1::ListClustersResponse>(
+      [this, after, limit = *limit](
+          storage::Connection& connection) -> absl::StatusOr<v1::ListClustersResponse> {
+        // One extra row tells whether another page follows.
+        GANTRY_ASSIGN_OR_RETURN(
+            std::vector<std::string> names,
+            storage::ListClusterNames(connection, config_.account_id, after, limit + 1));
+        v1::ListClustersResponse response;
+        for (int i = 0; i < static_cast<int>(names.size()) && i < limit; ++i) {
+          response.add_cluster_arns(internal::ClusterArn(config_, names[i]));
+        }
+        if (static_cast<int>(names.size()) > limit) {
+          response.set_next_token(EncodeToken(kClusterToken, names[limit - 1]));
+        }
+        return response;
+      },
+      std::move(done));
+}
+
+// ---- Task definitions ----------------------------------------------------------
+
+void EcsOperations::RegisterTaskDefinition(const v1::RegisterTaskDefinitionRequest& request,
+                                           Done<v1::RegisterTaskDefinitionResponse> done) {
+  absl::StatusOr<v1::TaskDefinition> body = taskdef::Normalize(request);
+  if (!body.ok()) {
+    log::Debug("task_definition_refused", {{"family", request.family()}});
+    return done(body.status());
+  }
+  std::vector<v1::Tag> tags(request.tags().begin(), request.tags().end());
+  RunOnDatabase<v1::RegisterTaskDefinitionResponse>(
+      [this, body = *std::move(body), tags = std::move(tags)](
+          storage::Connection& connection) -> absl::StatusOr<v1::RegisterTaskDefinitionResponse> {
+        GANTRY_ASSIGN_OR_RETURN(
+            storage::TaskDefinitionRow row,
+            storage::RegisterTaskDefinition(connection, config_.account_id, body, tags,
+                                            internal::CallerArn(config_)));
+        log::Info("task_definition_registered",
+                  {{"family", row.family}, {"revision", row.revision}});
+        v1::RegisterTaskDefinitionResponse response;
+        *response.mutable_task_definition() = internal::ToTaskDefinition(config_, row);
+        for (const v1::Tag& tag : row.tags) *response.add_tags() = tag;
+        return response;
+      },
+      std::move(done));
+}
+
+void EcsOperations::DescribeTaskDefinition(const v1::DescribeTaskDefinitionRequest& request,
+                                           Done<v1::DescribeTaskDefinitionResponse> done) {
+  absl::StatusOr<internal::TaskDefinitionRef> ref = internal::ParseTaskDefinitionRef(
+      config_, "taskDefinition", request.task_definition());
+  if (!ref.ok()) return done(ref.status());
+  absl::StatusOr<bool> with_tags = internal::IncludesTags("include", request.include());
+  if (!with_tags.ok()) return done(with_tags.status());
+  RunOnDatabase<v1::DescribeTaskDefinitionResponse>(
+      [this, ref = *std::move(ref), with_tags = *with_tags](
+          storage::Connection& connection) -> absl::StatusOr<v1::DescribeTaskDefinitionResponse> {
+        GANTRY_ASSIGN_OR_RETURN(
+            storage::TaskDefinitionRow row,
+            storage::GetTaskDefinition(connection, config_.account_id, ref.family, ref.revision));
+        v1::DescribeTaskDefinitionResponse response;
+        *response.mutable_task_definition() = internal::ToTaskDefinition(config_, row);
+        if (with_tags) {
+          for (const v1::Tag& tag : row.tags) *response.add_tags() = tag;
+        }
+        return response;
+      },
+      std::move(done));
+}
+
+void EcsOperations::ListTaskDefinitions(const v1::ListTaskDefinitionsRequest& request,
+                                        Done<v1::ListTaskDefinitionsResponse> done) {
+  absl::StatusOr<storage::ListTaskDefinitionsQuery> query =
+      internal::ParseListTaskDefinitions(request);
+  if (!query.ok()) return done(query.status());
+  if (!request.next_token().empty()) {
+    absl::StatusOr<internal::DecodedToken> token =
+        DecodeToken(kTaskDefinitionToken, request.next_token());
+    if (!token.ok()) return done(token.status());
+    query->after = storage::TaskDefinitionKey{token->key, token->number};
+  }
+  RunOnDatabase<v1::ListTaskDefinitionsResponse>(
+      [this, query = *std::move(query)](
+          storage::Connection& connection) -> absl::StatusOr<v1::ListTaskDefinitionsResponse> {
+        storage::ListTaskDefinitionsQuery page = query;
+        page.limit = query.limit + 1;
+        GANTRY_ASSIGN_OR_RETURN(
+            std::vector<storage::TaskDefinitionKey> keys,
+            storage::ListTaskDefinitions(connection, config_.account_id, page));
+        v1::ListTaskDefinitionsResponse response;
+        for (int i = 0; i < static_cast<int>(keys.size()) && i < query.limit; ++i) {
+          response.add_task_definition_arns(
+              internal::TaskDefinitionArn(config_, keys[i].family, keys[i].revision));
+        }
+        if (static_cast<int>(keys.size()) > query.limit) {
+          const storage::TaskDefinitionKey& last = keys[query.limit - 1];
+          response.set_next_token(EncodeToken(kTaskDefinitionToken, last.family, last.revision));
+        }
+        return response;
+      },
+      std::move(done));
+}
+
+void EcsOperations::ListTaskDefinitionFamilies(
+    const v1::ListTaskDefinitionFamiliesRequest& request,
+    Done<v1::ListTaskDefinitionFamiliesResponse> done) {
+  absl::StatusOr<storage::ListFamiliesQuery> query = internal::ParseListFamilies(request);
+  if (!query.ok()) return done(query.status());
+  if (!request.next_token().empty()) {
+    absl::StatusOr<internal::DecodedToken> token = DecodeToken(kFamilyToken, request.next_token());
+    if (!token.ok()) return done(token.status());
+    query->after = token->key;
+  }
+  RunOnDatabase<v1::ListTaskDefinitionFamiliesResponse>(
+      [this, query = *std::move(query)](storage::Connection& connection)
+          -> absl::StatusOr<v1::ListTaskDefinitionFamiliesResponse> {
+        storage::ListFamiliesQuery page = query;
+        page.limit = query.limit + 1;
+        GANTRY_ASSIGN_OR_RETURN(
+            std::vector<std::string> families,
+            storage::ListTaskDefinitionFamilies(connection, config_.account_id, page));
+        v1::ListTaskDefinitionFamiliesResponse response;
+        for (int i = 0; i < static_cast<int>(families.size()) && i < query.limit; ++i) {
+          response.add_families(families[i]);
+        }
+        if (static_cast<int>(families.size()) > query.limit) {
+          response.set_next_token(EncodeToken(kFamilyToken, families[query.limit - 1]));
+        }
+        return response;
+      },
+      std::move(done));
+}
+
+void EcsOperations::DeregisterTaskDefinition(const v1::DeregisterTaskDefinitionRequest& request,
+                                             Done<v1::DeregisterTaskDefinitionResponse> done) {
+  absl::StatusOr<internal::TaskDefinitionRef> ref = internal::ParseTaskDefinitionRef(
+      config_, "taskDefinition", request.task_definition());
+  if (!ref.ok()) return done(ref.status());
+  if (!ref->revision.has_value()) {
+    return done(absl::InvalidArgumentError(absl::StrCat(
+        "taskDefinition: \"", request.task_definition(),
+        "\" has no revision; deregistering needs FAMILY:REVISION or the full ARN")));
+  }
+  RunOnDatabase<v1::DeregisterTaskDefinitionResponse>(
+      [this, ref = *std::move(ref)](storage::Connection& connection)
+          -> absl::StatusOr<v1::DeregisterTaskDefinitionResponse> {
+        GANTRY_ASSIGN_OR_RETURN(storage::TaskDefinitionRow row,
+                                storage::DeregisterTaskDefinition(connection, config_.account_id,
+                                                                  ref.family, *ref.revision));
+        log::Info("task_definition_deregistered",
+                  {{"family", row.family}, {"revision", row.revision}});
+        v1::DeregisterTaskDefinitionResponse response;
+        *response.mutable_task_definition() = internal::ToTaskDefinition(config_, row);
+        return response;
+      },
+      std::move(done));
+}
+
+// ---- Startup -------------------------------------------------------------------
+
+absl::Status EnsureDefaultCluster(storage::Connection& connection, const Config& config) {
+  v1::Cluster spec;
+  auto* setting = spec.add_settings();
+  setting->set_name("containerInsights");
+  setting->set_value("disabled");
+  return storage::CreateCluster(connection, config.account_id, "default", spec).status();
+}
+
+}  // namespace gantry::api

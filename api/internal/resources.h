@@ -1,0 +1,53 @@
+// ARNs, references to resources in requests, paging tokens, and the conversion of
+// stored rows into ECS response shapes. Pure functions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "api/api.h"
+#include "gantry/v1/ecs_types.pb.h"
+#include "storage/storage.h"
+
+namespace gantry::api::internal {
+
+std::string ClusterArn(const Config& config, std::string_view name);
+std::string TaskDefinitionArn(const Config& config, std::string_view family, int32_t revision);
+// The principal recorded as registeredBy until callers authenticate.
+std::string CallerArn(const Config& config);
+
+// A cluster given as a short name or an ARN. INVALID_ARGUMENT (naming `field`) for a
+// malformed name; NOT_FOUND for an ARN of another region or account.
+absl::StatusOr<std::string> ParseClusterRef(const Config& config, std::string_view field,
+                                            std::string_view ref);
+
+struct TaskDefinitionRef {
+  std::string family;
+  std::optional<int32_t> revision;  // unset: the latest ACTIVE revision
+};
+
+// `family`, `family:revision` or the full ARN.
+absl::StatusOr<TaskDefinitionRef> ParseTaskDefinitionRef(const Config& config,
+                                                         std::string_view field,
+                                                         std::string_view ref);
+
+// maxResults: unset -> 100; otherwise 1..100.
+absl::StatusOr<int> PageSize(std::string_view field, const std::optional<int32_t>& max_results);
+
+// Opaque nextToken values: a kind tag and a keyset cursor, base64url-encoded.
+std::string EncodeToken(std::string_view kind, std::string_view key, int32_t number = 0);
+struct DecodedToken {
+  std::string key;
+  int32_t number = 0;
+};
+// INVALID_ARGUMENT "nextToken: ..." when the token is malformed or of another kind.
+absl::StatusOr<DecodedToken> DecodeToken(std::string_view kind, std::string_view token);
+
+// Stored rows in ECS's shapes.
+v1::TaskDefinition ToTaskDefinition(const Config& config, const storage::TaskDefinitionRow& row);
+v1::Cluster ToCluster(const Config& config, const storage::ClusterRow& row);
+
+}  // namespace gantry::api::internal

@@ -1,0 +1,98 @@
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <chrono>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "api/api.h"
+#include "api/status_convert.h"
+#include "gantry/v1/ecs.grpc.pb.h"
+
+namespace gantry::api {
+
+// Adapts gRPC callback calls to EcsOperations. Each handler returns at once; the
+// operation finishes the call from a database worker (or inline when refused early).
+// The request and response stay valid until Finish, which is called exactly once.
+class EcsGrpcService final : public v1::Ecs::CallbackService {
+ public:
+  explicit EcsGrpcService(EcsOperations* operations) : operations_(operations) {}
+
+#define GANTRY_UNARY(Method)                                                              \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,                  \
+                                   const v1::Method##Request* request,                    \
+                                   v1::Method##Response* response) override {             \
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();                        \
+    operations_->Method(*request, [reactor, response](                                    \
+                                      absl::StatusOr<v1::Method##Response> result) {      \
+      if (result.ok()) *response = *std::move(result);                                    \
+      reactor->Finish(ToGrpcStatus(result.status()));                                     \
+    });                                                                                   \
+    return reactor;                                                                       \
+  }
+
+  GANTRY_UNARY(CreateCluster)
+  GANTRY_UNARY(DescribeClusters)
+  GANTRY_UNARY(ListClusters)
+  GANTRY_UNARY(RegisterTaskDefinition)
+  GANTRY_UNARY(DescribeTaskDefinition)
+  GANTRY_UNARY(ListTaskDefinitions)
+  GANTRY_UNARY(ListTaskDefinitionFamilies)
+  GANTRY_UNARY(DeregisterTaskDefinition)
+#undef GANTRY_UNARY
+
+ private:
+  EcsOperations* const operations_;
+};
+
+absl::Status ValidateConfig(const Config& config) {
+  static const std::regex kRegion("^[a-z]{2}(-[a-z]+)+-[0-9]+$");
+  static const std::regex kAccount("^[0-9]{12}$");
+  if (!std::regex_match(config.region, kRegion)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--region: \"", config.region, "\" is not a region name like us-east-1"));
+  }
+  if (!std::regex_match(config.account_id, kAccount)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--account-id: \"", config.account_id, "\" is not a 12-digit account id"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(const std::string& address,
+                                                      EcsOperations* operations) {
+  auto server = std::unique_ptr<Server>(new Server());
+  server->service_ = std::make_unique<EcsGrpcService>(operations);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(server->service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("--listen: cannot listen on ", address, " (in use, or not a local address)"));
+  }
+  std::string host = address.substr(0, address.rfind(':'));
+  server->address_ = absl::StrCat(host, ":", port);
+  if (auto* health = server->server_->GetHealthCheckService(); health != nullptr) {
+    health->SetServingStatus(v1::Ecs::service_full_name(), true);
+  }
+  return server;
+}
+
+Server::~Server() { Shutdown(absl::Seconds(5)); }
+
+void Server::Shutdown(absl::Duration grace) {
+  if (server_ == nullptr) return;
+  if (auto* health = server_->GetHealthCheckService(); health != nullptr) {
+    health->Shutdown();
+  }
+  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
+  server_.reset();
+}
+
+}  // namespace gantry::api

@@ -1,0 +1,126 @@
+// gantryd: the Gantry control plane. Parses flags, opens the database (an embedded
+// PostgreSQL under --data-dir unless --database-url is given), applies migrations,
+// serves the API, and shuts everything down in order on SIGINT/SIGTERM.
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "api/api.h"
+#include "common/flags.h"
+#include "common/log.h"
+#include "embedded_pg/embedded_pg.h"
+#include "storage/storage.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address HOST:PORT (port 0: any)");
+ABSL_FLAG(std::string, data_dir, "./.gantry", "Directory for the embedded PostgreSQL");
+ABSL_FLAG(std::string, database_url, "",
+          "PostgreSQL URL or libpq conninfo; empty: run an embedded PostgreSQL in --data-dir");
+ABSL_FLAG(std::string, region, "us-east-1", "AWS region shown in ARNs");
+ABSL_FLAG(std::string, account_id, "000000000000", "12-digit account id shown in ARNs");
+ABSL_FLAG(int, db_workers, 4, "Database worker threads (one connection each)");
+
+namespace {
+
+using gantry::log::Field;
+
+int Fail(const std::string& event, const absl::Status& status) {
+  gantry::log::Error(event, {{"error", std::string(status.message())}});
+  std::fprintf(stderr, "gantryd: %s\n", std::string(status.message()).c_str());
+  return 1;
+}
+
+// "postgresql://user:secret@host/db" -> "postgresql://user:***@host/db".
+std::string Redacted(std::string url) {
+  size_t scheme = url.find("://");
+  size_t at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos) return url;
+  size_t colon = url.find(':', scheme + 3);
+  if (colon != std::string::npos && colon < at) url.replace(colon + 1, at - colon - 1, "***");
+  return url;
+}
+
+int WaitForSignal(const sigset_t& signals) {
+  int signal = 0;
+  sigwait(&signals, &signal);
+  return signal;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Gantry control plane.\n  gantryd [--listen HOST:PORT] [--data-dir DIR] "
+      "[--database-url URL] [--region R] [--account-id A]");
+  std::vector<std::string> args = gantry::flags::NormalizeDashes(argc, argv);
+  std::vector<char*> arg_pointers;
+  for (std::string& arg : args) arg_pointers.push_back(arg.data());
+  absl::ParseCommandLine(static_cast<int>(arg_pointers.size()), arg_pointers.data());
+  // Block the stop signals in every thread (threads inherit the mask) and take them
+  // synchronously in main, so no handler runs in an arbitrary thread.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  gantry::api::Config config{absl::GetFlag(FLAGS_region), absl::GetFlag(FLAGS_account_id)};
+  if (absl::Status status = gantry::api::ValidateConfig(config); !status.ok()) {
+    return Fail("bad_flag", status);
+  }
+  std::string conninfo = absl::GetFlag(FLAGS_database_url);
+  gantry::log::Info("gantryd_starting",
+                    {{"listen", absl::GetFlag(FLAGS_listen)},
+                     {"database", conninfo.empty() ? std::string("embedded") : Redacted(conninfo)},
+                     {"data_dir", absl::GetFlag(FLAGS_data_dir)},
+                     {"region", config.region},
+                     {"account_id", config.account_id}});
+
+  std::unique_ptr<gantry::embedded_pg::EmbeddedPostgres> embedded;
+  if (conninfo.empty()) {
+    gantry::embedded_pg::Options options;
+    options.data_dir = absl::GetFlag(FLAGS_data_dir);
+    auto started = gantry::embedded_pg::EmbeddedPostgres::Start(options);
+    if (!started.ok()) return Fail("embedded_pg_failed", started.status());
+    embedded = std::move(*started);
+    conninfo = embedded->ConnectionString();
+  }
+  {
+    auto connection = gantry::storage::Connection::Open(conninfo);
+    if (!connection.ok()) return Fail("database_unreachable", connection.status());
+    auto migrated = gantry::storage::Migrate(**connection, gantry::storage::BuiltinMigrations());
+    if (!migrated.ok()) return Fail("migration_failed", migrated.status());
+    if (auto status = gantry::api::EnsureDefaultCluster(**connection, config); !status.ok()) {
+      return Fail("default_cluster_failed", status);
+    }
+  }
+  auto database = gantry::storage::Database::Open(
+      {.conninfo = conninfo, .workers = absl::GetFlag(FLAGS_db_workers)});
+  if (!database.ok()) return Fail("database_unreachable", database.status());
+  gantry::api::EcsOperations operations(config, database->get());
+  auto server = gantry::api::Server::Start(absl::GetFlag(FLAGS_listen), &operations);
+  if (!server.ok()) return Fail("listen_failed", server.status());
+
+  gantry::log::Info("gantryd_ready", {{"grpc", (*server)->address()}});
+  std::cout << "gantryd ready grpc=" << (*server)->address() << std::endl;
+
+  int signal = WaitForSignal(signals);
+  gantry::log::Info("gantryd_stopping", {{"signal", signal}});
+  // Stop accepting, let running calls finish, drain the database queue, then stop
+  // PostgreSQL.
+  (*server)->Shutdown(absl::Seconds(5));
+  (*database)->Shutdown();
+  database->reset();
+  if (embedded != nullptr) {
+    if (auto status = embedded->Stop(); !status.ok()) return Fail("embedded_pg_stop_failed", status);
+  }
+  gantry::log::Info("gantryd_stopped");
+  return 0;
+}
