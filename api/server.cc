@@ -3,8 +3,11 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include <chrono>
-#include <regex>
+#include <algorithm>
+#include <string>
+#include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "api/api.h"
@@ -47,14 +50,36 @@ class EcsGrpcService final : public v1::Ecs::CallbackService {
   EcsOperations* const operations_;
 };
 
+namespace {
+
+// "us-east-1", "eu-central-2", "us-gov-west-1": lowercase words joined by '-', ending
+// in a number.
+bool IsRegionName(const std::string& region) {
+  std::vector<std::string> parts = absl::StrSplit(region, '-');
+  if (parts.size() < 3) return false;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string& part = parts[i];
+    bool last = i + 1 == parts.size();
+    if (part.empty()) return false;
+    for (char c : part) {
+      if (last ? !absl::ascii_isdigit(c) : !absl::ascii_islower(c)) return false;
+    }
+  }
+  return true;
+}
+
+bool IsAccountId(const std::string& account) {
+  return account.size() == 12 && std::all_of(account.begin(), account.end(), absl::ascii_isdigit);
+}
+
+}  // namespace
+
 absl::Status ValidateConfig(const Config& config) {
-  static const std::regex kRegion("^[a-z]{2}(-[a-z]+)+-[0-9]+$");
-  static const std::regex kAccount("^[0-9]{12}$");
-  if (!std::regex_match(config.region, kRegion)) {
+  if (!IsRegionName(config.region)) {
     return absl::InvalidArgumentError(
         absl::StrCat("--region: \"", config.region, "\" is not a region name like us-east-1"));
   }
-  if (!std::regex_match(config.account_id, kAccount)) {
+  if (!IsAccountId(config.account_id)) {
     return absl::InvalidArgumentError(
         absl::StrCat("--account-id: \"", config.account_id, "\" is not a 12-digit account id"));
   }

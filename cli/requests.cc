@@ -1,0 +1,162 @@
+// Builds gantry.v1 request messages from parsed gantryctl flags.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "cli/cli.h"
+#include "common/status_macros.h"
+
+namespace gantry::cli {
+namespace {
+
+// Copies --max-results and --next-token when given.
+template <typename Request>
+absl::Status SetPaging(const Invocation& inv, Request* request) {
+  if (inv.Has("max-results")) {
+    std::string text = inv.Value("max-results");
+    int32_t max_results = 0;
+    if (!absl::SimpleAtoi(text, &max_results)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--max-results: \"", text, "\" is not an integer"));
+    }
+    request->set_max_results(max_results);
+  }
+  if (inv.Has("next-token")) {
+    request->set_next_token(inv.Value("next-token"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Tag> ParseTag(absl::string_view text) {
+  v1::Tag tag;
+  for (absl::string_view member : absl::StrSplit(text, ',')) {
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(member, absl::MaxSplits('=', 1));
+    std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(kv.first));
+    if (!absl::StrContains(member, '=') || (name != "key" && name != "value")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--tags: \"", text, "\" is not a tag; write key=KEY,value=VALUE"));
+    }
+    bool duplicate = name == "key" ? tag.has_key() : tag.has_value();
+    if (duplicate) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--tags: \"", text, "\" gives ", name, " more than once"));
+    }
+    if (name == "key") {
+      tag.set_key(std::string(kv.second));
+    } else {
+      tag.set_value(std::string(kv.second));
+    }
+  }
+  if (!tag.has_key()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tags: \"", text, "\" has no key; write key=KEY,value=VALUE"));
+  }
+  return tag;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<v1::Tag>> ParseTags(const std::vector<std::string>& values) {
+  std::vector<v1::Tag> tags;
+  for (const std::string& value : values) {
+    GANTRY_ASSIGN_OR_RETURN(v1::Tag tag, ParseTag(value));
+    tags.push_back(std::move(tag));
+  }
+  return tags;
+}
+
+JsonSource ClassifyCliInputJson(std::string_view arg) {
+  if (arg == "-") {
+    return {JsonSource::Kind::kStdin, ""};
+  }
+  if (arg.starts_with("file://")) {
+    return {JsonSource::Kind::kFile, std::string(arg.substr(7))};
+  }
+  return {JsonSource::Kind::kLiteral, std::string(arg)};
+}
+
+absl::StatusOr<v1::CreateClusterRequest> BuildCreateClusterRequest(const Invocation& inv) {
+  v1::CreateClusterRequest request;
+  if (inv.Has("cluster-name")) {
+    request.set_cluster_name(inv.Value("cluster-name"));
+  }
+  GANTRY_ASSIGN_OR_RETURN(std::vector<v1::Tag> tags, ParseTags(inv.Values("tags")));
+  for (v1::Tag& tag : tags) {
+    *request.add_tags() = std::move(tag);
+  }
+  return request;
+}
+
+absl::StatusOr<v1::DescribeClustersRequest> BuildDescribeClustersRequest(const Invocation& inv) {
+  v1::DescribeClustersRequest request;
+  for (const std::string& cluster : inv.Values("clusters")) {
+    request.add_clusters(cluster);
+  }
+  for (const std::string& include : inv.Values("include")) {
+    request.add_include(include);
+  }
+  return request;
+}
+
+absl::StatusOr<v1::ListClustersRequest> BuildListClustersRequest(const Invocation& inv) {
+  v1::ListClustersRequest request;
+  GANTRY_RETURN_IF_ERROR(SetPaging(inv, &request));
+  return request;
+}
+
+absl::StatusOr<v1::DescribeTaskDefinitionRequest> BuildDescribeTaskDefinitionRequest(
+    const Invocation& inv) {
+  v1::DescribeTaskDefinitionRequest request;
+  request.set_task_definition(inv.Value("task-definition"));
+  for (const std::string& include : inv.Values("include")) {
+    request.add_include(include);
+  }
+  return request;
+}
+
+absl::StatusOr<v1::ListTaskDefinitionsRequest> BuildListTaskDefinitionsRequest(
+    const Invocation& inv) {
+  v1::ListTaskDefinitionsRequest request;
+  if (inv.Has("family-prefix")) {
+    request.set_family_prefix(inv.Value("family-prefix"));
+  }
+  if (inv.Has("status")) {
+    request.set_status(inv.Value("status"));
+  }
+  if (inv.Has("sort")) {
+    request.set_sort(inv.Value("sort"));
+  }
+  GANTRY_RETURN_IF_ERROR(SetPaging(inv, &request));
+  return request;
+}
+
+absl::StatusOr<v1::ListTaskDefinitionFamiliesRequest> BuildListTaskDefinitionFamiliesRequest(
+    const Invocation& inv) {
+  v1::ListTaskDefinitionFamiliesRequest request;
+  if (inv.Has("family-prefix")) {
+    request.set_family_prefix(inv.Value("family-prefix"));
+  }
+  if (inv.Has("status")) {
+    request.set_status(inv.Value("status"));
+  }
+  GANTRY_RETURN_IF_ERROR(SetPaging(inv, &request));
+  return request;
+}
+
+absl::StatusOr<v1::DeregisterTaskDefinitionRequest> BuildDeregisterTaskDefinitionRequest(
+    const Invocation& inv) {
+  v1::DeregisterTaskDefinitionRequest request;
+  request.set_task_definition(inv.Value("task-definition"));
+  return request;
+}
+
+}  // namespace gantry::cli

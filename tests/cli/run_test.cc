@@ -1,0 +1,115 @@
+// gantryctl's Run() on paths that end before any RPC: help, usage errors and local
+// --cli-input-json errors. Paths that talk to gantryd are covered by tests/e2e.
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace gantry::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::StartsWith;
+
+struct Result {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+Result RunWith(const std::vector<std::string>& args, const std::string& stdin_text = "") {
+  std::istringstream in(stdin_text);
+  std::ostringstream out;
+  std::ostringstream err;
+  int exit_code = Run(args, "", in, out, err);
+  return {exit_code, out.str(), err.str()};
+}
+
+TEST(Run, Help_PrintsToStdoutAndExitsZero) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string want;
+  };
+  const Case cases[] = {
+      {{"help"}, "Usage: gantryctl [--endpoint HOST:PORT]"},
+      {{"--help"}, "Commands:"},
+      {{"help", "list-task-definitions"}, "Usage: gantryctl list-task-definitions"},
+      {{"deregister-task-definition", "--help"}, "--task-definition FAMILY:REVISION"},
+      {{"register-task-definition", "-h"}, "--cli-input-json JSON"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.want);
+    Result r = RunWith(c.args);
+    EXPECT_EQ(r.exit_code, kExitOk);
+    EXPECT_THAT(r.out, HasSubstr(c.want));
+    EXPECT_THAT(r.err, IsEmpty());
+  }
+}
+
+TEST(Run, UsageError_ExitsTwoNamingTheProblem) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string want_err;
+    std::string want_hint;
+  };
+  const Case cases[] = {
+      {{}, "gantryctl: missing command\n", "Run 'gantryctl help'"},
+      {{"frobnicate"}, "gantryctl: unknown command \"frobnicate\"\n", "Run 'gantryctl help'"},
+      {{"list-clusters", "--colour", "red"},
+       "unknown flag --colour for list-clusters",
+       "Run 'gantryctl list-clusters --help'"},
+      {{"deregister-task-definition"},
+       "missing required flag --task-definition",
+       "Run 'gantryctl deregister-task-definition --help'"},
+      {{"list-clusters", "--max-results", "lots"},
+       "--max-results: \"lots\" is not an integer",
+       "Run 'gantryctl list-clusters --help'"},
+      {{"create-cluster", "--tags", "team=core"},
+       "--tags: \"team=core\" is not a tag",
+       "Run 'gantryctl create-cluster --help'"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.want_err);
+    Result r = RunWith(c.args);
+    EXPECT_EQ(r.exit_code, kExitUsage);
+    EXPECT_THAT(r.out, IsEmpty());
+    EXPECT_THAT(r.err, HasSubstr(c.want_err));
+    EXPECT_THAT(r.err, HasSubstr(c.want_hint));
+  }
+}
+
+TEST(Run, CliInputJsonLocalParseError_ExitsOneNamingTheField) {
+  Result r = RunWith({"register-task-definition", "--cli-input-json",
+                      R"({"family": "web", "containerDefinitionz": []})"});
+  EXPECT_EQ(r.exit_code, kExitError);
+  EXPECT_THAT(r.out, IsEmpty());
+  EXPECT_THAT(r.err, StartsWith("error: INVALID_ARGUMENT: "));
+  EXPECT_THAT(r.err, HasSubstr("containerDefinitionz"));
+}
+
+TEST(Run, CliInputJsonFromStdin_IsParsedLocallyFirst) {
+  Result r = RunWith({"register-task-definition", "--cli-input-json", "-"},
+                     R"({"family": "web", "bogusMember": 1})");
+  EXPECT_EQ(r.exit_code, kExitError);
+  EXPECT_THAT(r.err, HasSubstr("bogusMember"));
+}
+
+TEST(Run, CliInputJsonMissingFile_ExitsOneNamingThePath) {
+  Result r = RunWith(
+      {"register-task-definition", "--cli-input-json", "file:///nonexistent/gantry/td.json"});
+  EXPECT_EQ(r.exit_code, kExitError);
+  EXPECT_THAT(r.err, HasSubstr("cannot read \"/nonexistent/gantry/td.json\""));
+}
+
+TEST(Run, CliInputJsonPathWithoutScheme_HintsAtFileScheme) {
+  Result r = RunWith({"register-task-definition", "--cli-input-json", "td.json"});
+  EXPECT_EQ(r.exit_code, kExitError);
+  EXPECT_THAT(r.err, HasSubstr("file://PATH"));
+}
+
+}  // namespace
+}  // namespace gantry::cli

@@ -1,0 +1,136 @@
+#include "tests/support/e2e_harness.h"
+
+#include <signal.h>
+
+#include <fstream>
+#include <iterator>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace gantry::testing {
+namespace {
+
+constexpr char kReadyPrefix[] = "gantryd ready grpc=";
+
+absl::Status WithLog(const absl::Status& status, const std::string& log_tail) {
+  return absl::Status(status.code(),
+                      absl::StrCat(status.message(), "\n--- gantryd log (tail) ---\n", log_tail));
+}
+
+std::string ReadTail(const std::filesystem::path& path, size_t max_bytes) {
+  std::ifstream file(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  return text.size() > max_bytes ? text.substr(text.size() - max_bytes) : text;
+}
+
+}  // namespace
+
+std::filesystem::path GantrydBinary() { return GANTRY_BINARY_DIR "/gantryd/gantryd"; }
+std::filesystem::path GantryctlBinary() { return GANTRY_BINARY_DIR "/cli/gantryctl"; }
+
+absl::StatusOr<std::unique_ptr<Gantryd>> Gantryd::Start(const GantrydOptions& options) {
+  GantrydOptions resolved = options;
+  if (resolved.log_file.empty()) {
+    resolved.log_file = resolved.data_dir.string() + ".log";
+  }
+  if (!std::filesystem::exists(GantrydBinary())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(GantrydBinary().string(), " does not exist; build the gantryd target"));
+  }
+  ProcessOptions process_options;
+  process_options.argv = {GantrydBinary().string(), "--listen", "127.0.0.1:0", "--data-dir",
+                          resolved.data_dir.string()};
+  process_options.argv.insert(process_options.argv.end(), resolved.extra_args.begin(),
+                              resolved.extra_args.end());
+  process_options.stderr_file = resolved.log_file;
+  absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Start(process_options);
+  if (!process.ok()) {
+    return process.status();
+  }
+  absl::StatusOr<std::string> line = (*process)->ReadStdoutLine(resolved.ready_timeout);
+  if (!line.ok()) {
+    (*process)->Signal(SIGKILL).IgnoreError();
+    absl::StatusOr<int> exit_code = (*process)->Wait(absl::Seconds(10));
+    absl::Status status = line.status().code() == absl::StatusCode::kDeadlineExceeded
+                              ? line.status()
+                              : absl::UnavailableError(absl::StrCat(
+                                    "gantryd ended before its ready line (exit code ",
+                                    exit_code.ok() ? absl::StrCat(*exit_code) : "unknown",
+                                    "): ", line.status().message()));
+    return WithLog(status, ReadTail(resolved.log_file, 4000));
+  }
+  if (!absl::StartsWith(*line, kReadyPrefix)) {
+    return WithLog(absl::UnavailableError(
+                       absl::StrCat("gantryd printed \"", *line, "\" instead of its ready line")),
+                   ReadTail(resolved.log_file, 4000));
+  }
+  std::string endpoint = line->substr(sizeof(kReadyPrefix) - 1);
+  return std::unique_ptr<Gantryd>(
+      new Gantryd(std::move(resolved), *std::move(process), std::move(endpoint)));
+}
+
+Gantryd::Gantryd(GantrydOptions options, std::unique_ptr<Subprocess> process, std::string endpoint)
+    : options_(std::move(options)), process_(std::move(process)), endpoint_(std::move(endpoint)) {}
+
+Gantryd::~Gantryd() {
+  if (!ended_) {
+    absl::StatusOr<int> exit_code = Terminate();
+    if (!exit_code.ok()) {
+      Kill().IgnoreError();
+    }
+  }
+}
+
+absl::StatusOr<int> Gantryd::Terminate(absl::Duration timeout) {
+  absl::Status signalled = process_->Signal(SIGTERM);
+  if (!signalled.ok()) {
+    return signalled;
+  }
+  absl::StatusOr<int> exit_code = process_->Wait(timeout);
+  if (!exit_code.ok()) {
+    return WithLog(exit_code.status(), LogTail());
+  }
+  ended_ = true;
+  return exit_code;
+}
+
+absl::Status Gantryd::Kill() {
+  absl::Status signalled = process_->Signal(SIGKILL);
+  if (!signalled.ok()) {
+    return signalled;
+  }
+  absl::StatusOr<int> exit_code = process_->Wait(absl::Seconds(30));
+  if (!exit_code.ok()) {
+    return exit_code.status();
+  }
+  ended_ = true;
+  return absl::OkStatus();
+}
+
+std::string Gantryd::LogTail(size_t max_bytes) const {
+  return ReadTail(options_.log_file, max_bytes);
+}
+
+absl::StatusOr<CommandResult> RunGantryctl(std::string_view endpoint,
+                                           const std::vector<std::string>& args,
+                                           std::string_view stdin_text, absl::Duration timeout) {
+  ProcessOptions options;
+  options.argv = {GantryctlBinary().string(), "--endpoint", std::string(endpoint)};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.env["GANTRY_ENDPOINT"] = std::nullopt;
+  return RunCommand(options, stdin_text, timeout);
+}
+
+absl::StatusOr<CommandResult> RunGantryctlWithEnv(
+    const std::vector<std::string>& args,
+    const std::map<std::string, std::optional<std::string>>& env, absl::Duration timeout) {
+  ProcessOptions options;
+  options.argv = {GantryctlBinary().string()};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.env = env;
+  return RunCommand(options, "", timeout);
+}
+
+}  // namespace gantry::testing
