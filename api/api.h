@@ -13,10 +13,11 @@
 #include <memory>
 #include <string>
 
+#include "gantry/v1/ecs.pb.h"
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "gantry/v1/ecs.pb.h"
 #include "storage/storage.h"
 
 namespace grpc {
@@ -42,8 +43,7 @@ class EcsOperations {
   // `database` must outlive this object.
   EcsOperations(Config config, storage::Database* database);
 
-  void CreateCluster(const v1::CreateClusterRequest& request,
-                     Done<v1::CreateClusterResponse> done);
+  void CreateCluster(const v1::CreateClusterRequest& request, Done<v1::CreateClusterResponse> done);
   void DescribeClusters(const v1::DescribeClustersRequest& request,
                         Done<v1::DescribeClustersResponse> done);
   void ListClusters(const v1::ListClustersRequest& request, Done<v1::ListClustersResponse> done);

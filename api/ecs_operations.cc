@@ -46,11 +46,10 @@ void EcsOperations::CreateCluster(const v1::CreateClusterRequest& request,
   if (!spec.ok()) return done(spec.status());
   std::string name = request.has_cluster_name() ? request.cluster_name() : "default";
   RunOnDatabase<v1::CreateClusterResponse>(
-      [this, name, spec = *std::move(spec)](storage::Connection& connection)
-          -> absl::StatusOr<v1::CreateClusterResponse> {
-        GANTRY_ASSIGN_OR_RETURN(
-            storage::ClusterRow row,
-            storage::CreateCluster(connection, config_.account_id, name, spec));
+      [this, name, spec = *std::move(spec)](
+          storage::Connection& connection) -> absl::StatusOr<v1::CreateClusterResponse> {
+        GANTRY_ASSIGN_OR_RETURN(storage::ClusterRow row,
+                                storage::CreateCluster(connection, config_.account_id, name, spec));
         v1::CreateClusterResponse response;
         *response.mutable_cluster() = internal::ToCluster(config_, row);
         return response;
@@ -60,15 +59,13 @@ void EcsOperations::CreateCluster(const v1::CreateClusterRequest& request,
 
 void EcsOperations::DescribeClusters(const v1::DescribeClustersRequest& request,
                                      Done<v1::DescribeClustersResponse> done) {
-  absl::StatusOr<internal::ClusterQuery> query =
-      internal::ParseDescribeClusters(config_, request);
+  absl::StatusOr<internal::ClusterQuery> query = internal::ParseDescribeClusters(config_, request);
   if (!query.ok()) return done(query.status());
   RunOnDatabase<v1::DescribeClustersResponse>(
       [this, query = *std::move(query)](
           storage::Connection& connection) -> absl::StatusOr<v1::DescribeClustersResponse> {
-        GANTRY_ASSIGN_OR_RETURN(
-            std::vector<storage::ClusterRow> rows,
-            storage::GetClusters(connection, config_.account_id, query.names));
+        GANTRY_ASSIGN_OR_RETURN(std::vector<storage::ClusterRow> rows,
+                                storage::GetClusters(connection, config_.account_id, query.names));
         return internal::DescribeClustersResponse(config_, query, rows);
       },
       std::move(done));
@@ -76,9 +73,9 @@ void EcsOperations::DescribeClusters(const v1::DescribeClustersRequest& request,
 
 void EcsOperations::ListClusters(const v1::ListClustersRequest& request,
                                  Done<v1::ListClustersResponse> done) {
-  absl::StatusOr<int> limit = internal::PageSize("maxResults", request.has_max_results()
-                                                                  ? std::optional(request.max_results())
-                                                                  : std::nullopt);
+  absl::StatusOr<int> limit = internal::PageSize(
+      "maxResults",
+      request.has_max_results() ? std::optional(request.max_results()) : std::nullopt);
   if (!limit.ok()) return done(limit.status());
   std::string after;
   if (!request.next_token().empty()) {
@@ -134,8 +131,8 @@ void EcsOperations::RegisterTaskDefinition(const v1::RegisterTaskDefinitionReque
 
 void EcsOperations::DescribeTaskDefinition(const v1::DescribeTaskDefinitionRequest& request,
                                            Done<v1::DescribeTaskDefinitionResponse> done) {
-  absl::StatusOr<internal::TaskDefinitionRef> ref = internal::ParseTaskDefinitionRef(
-      config_, "taskDefinition", request.task_definition());
+  absl::StatusOr<internal::TaskDefinitionRef> ref =
+      internal::ParseTaskDefinitionRef(config_, "taskDefinition", request.task_definition());
   if (!ref.ok()) return done(ref.status());
   absl::StatusOr<bool> with_tags = internal::IncludesTags("include", request.include());
   if (!with_tags.ok()) return done(with_tags.status());
@@ -171,9 +168,8 @@ void EcsOperations::ListTaskDefinitions(const v1::ListTaskDefinitionsRequest& re
           storage::Connection& connection) -> absl::StatusOr<v1::ListTaskDefinitionsResponse> {
         storage::ListTaskDefinitionsQuery page = query;
         page.limit = query.limit + 1;
-        GANTRY_ASSIGN_OR_RETURN(
-            std::vector<storage::TaskDefinitionKey> keys,
-            storage::ListTaskDefinitions(connection, config_.account_id, page));
+        GANTRY_ASSIGN_OR_RETURN(std::vector<storage::TaskDefinitionKey> keys,
+                                storage::ListTaskDefinitions(connection, config_.account_id, page));
         v1::ListTaskDefinitionsResponse response;
         for (int i = 0; i < static_cast<int>(keys.size()) && i < query.limit; ++i) {
           response.add_task_definition_arns(
@@ -188,9 +184,8 @@ void EcsOperations::ListTaskDefinitions(const v1::ListTaskDefinitionsRequest& re
       std::move(done));
 }
 
-void EcsOperations::ListTaskDefinitionFamilies(
-    const v1::ListTaskDefinitionFamiliesRequest& request,
-    Done<v1::ListTaskDefinitionFamiliesResponse> done) {
+void EcsOperations::ListTaskDefinitionFamilies(const v1::ListTaskDefinitionFamiliesRequest& request,
+                                               Done<v1::ListTaskDefinitionFamiliesResponse> done) {
   absl::StatusOr<storage::ListFamiliesQuery> query = internal::ParseListFamilies(request);
   if (!query.ok()) return done(query.status());
   if (!request.next_token().empty()) {
@@ -220,17 +215,17 @@ void EcsOperations::ListTaskDefinitionFamilies(
 
 void EcsOperations::DeregisterTaskDefinition(const v1::DeregisterTaskDefinitionRequest& request,
                                              Done<v1::DeregisterTaskDefinitionResponse> done) {
-  absl::StatusOr<internal::TaskDefinitionRef> ref = internal::ParseTaskDefinitionRef(
-      config_, "taskDefinition", request.task_definition());
+  absl::StatusOr<internal::TaskDefinitionRef> ref =
+      internal::ParseTaskDefinitionRef(config_, "taskDefinition", request.task_definition());
   if (!ref.ok()) return done(ref.status());
   if (!ref->revision.has_value()) {
-    return done(absl::InvalidArgumentError(absl::StrCat(
-        "taskDefinition: \"", request.task_definition(),
-        "\" has no revision; deregistering needs FAMILY:REVISION or the full ARN")));
+    return done(absl::InvalidArgumentError(
+        absl::StrCat("taskDefinition: \"", request.task_definition(),
+                     "\" has no revision; deregistering needs FAMILY:REVISION or the full ARN")));
   }
   RunOnDatabase<v1::DeregisterTaskDefinitionResponse>(
-      [this, ref = *std::move(ref)](storage::Connection& connection)
-          -> absl::StatusOr<v1::DeregisterTaskDefinitionResponse> {
+      [this, ref = *std::move(ref)](
+          storage::Connection& connection) -> absl::StatusOr<v1::DeregisterTaskDefinitionResponse> {
         GANTRY_ASSIGN_OR_RETURN(storage::TaskDefinitionRow row,
                                 storage::DeregisterTaskDefinition(connection, config_.account_id,
                                                                   ref.family, *ref.revision));

@@ -1,18 +1,18 @@
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "gantry/v1/ecs.grpc.pb.h"
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
-
-#include <chrono>
-#include <algorithm>
-#include <string>
-#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "api/api.h"
 #include "api/status_convert.h"
-#include "gantry/v1/ecs.grpc.pb.h"
 
 namespace gantry::api {
 
@@ -23,17 +23,17 @@ class EcsGrpcService final : public v1::Ecs::CallbackService {
  public:
   explicit EcsGrpcService(EcsOperations* operations) : operations_(operations) {}
 
-#define GANTRY_UNARY(Method)                                                              \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,                  \
-                                   const v1::Method##Request* request,                    \
-                                   v1::Method##Response* response) override {             \
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();                        \
-    operations_->Method(*request, [reactor, response](                                    \
-                                      absl::StatusOr<v1::Method##Response> result) {      \
-      if (result.ok()) *response = *std::move(result);                                    \
-      reactor->Finish(ToGrpcStatus(result.status()));                                     \
-    });                                                                                   \
-    return reactor;                                                                       \
+#define GANTRY_UNARY(Method)                                                               \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,                   \
+                                   const v1::Method##Request* request,                     \
+                                   v1::Method##Response* response) override {              \
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();                         \
+    operations_->Method(*request,                                                          \
+                        [reactor, response](absl::StatusOr<v1::Method##Response> result) { \
+                          if (result.ok()) *response = *std::move(result);                 \
+                          reactor->Finish(ToGrpcStatus(result.status()));                  \
+                        });                                                                \
+    return reactor;                                                                        \
   }
 
   GANTRY_UNARY(CreateCluster)
@@ -94,6 +94,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const std::string& address
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
+  // gRPC enables SO_REUSEPORT by default, which would let a second gantryd share the
+  // port silently; an address in use must be an error.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(server->service_.get());
   server->server_ = builder.BuildAndStart();

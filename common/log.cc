@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
 #include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
@@ -89,7 +89,9 @@ void AppendValue(std::string& out, std::string_view value) {
 
 }  // namespace
 
-void SetMinLevel(Level level) { MinLevel().store(static_cast<int>(level), std::memory_order_relaxed); }
+void SetMinLevel(Level level) {
+  MinLevel().store(static_cast<int>(level), std::memory_order_relaxed);
+}
 
 bool Enabled(Level level) {
   return static_cast<int>(level) >= MinLevel().load(std::memory_order_relaxed);

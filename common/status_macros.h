@@ -11,10 +11,10 @@
 #define GANTRY_STATUS_CONCAT_(a, b) GANTRY_STATUS_CONCAT_INNER_(a, b)
 
 // Evaluates `expr` (an absl::Status) and returns it from the current function if not OK.
-#define GANTRY_RETURN_IF_ERROR(expr)                                  \
-  do {                                                                \
-    ::absl::Status gantry_status_ = (expr);                           \
-    if (!gantry_status_.ok()) return gantry_status_;                  \
+#define GANTRY_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::absl::Status gantry_status_ = (expr);          \
+    if (!gantry_status_.ok()) return gantry_status_; \
   } while (0)
 
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status, otherwise
@@ -28,9 +28,9 @@
   lhs = std::move(statusor).value()
 
 // Crashes with a message on a state that must never happen (never on external input).
-#define GANTRY_CHECK(cond)                                                              \
-  do {                                                                                  \
-    if (!(cond)) ::gantry::internal_check::Fail(__FILE__, __LINE__, #cond);             \
+#define GANTRY_CHECK(cond)                                                  \
+  do {                                                                      \
+    if (!(cond)) ::gantry::internal_check::Fail(__FILE__, __LINE__, #cond); \
   } while (0)
 
 namespace gantry::internal_check {

@@ -1,7 +1,7 @@
 #include "embedded_pg/embedded_pg.h"
 
-#include <signal.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +11,6 @@
 #include <fstream>
 #include <system_error>
 
-#include <libpq-fe.h>
 #include <pqxx/pqxx>
 
 #include "absl/status/status.h"
@@ -22,6 +21,8 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "embedded_pg/internal/process.h"
+
+#include <libpq-fe.h>
 
 namespace gantry::embedded_pg {
 namespace {
@@ -93,9 +94,9 @@ absl::StatusOr<int> LockDataDir(const fs::path& data_dir) {
     std::string holder;
     std::getline(std::ifstream(lock_path), holder);
     ::close(fd);
-    return absl::FailedPreconditionError(
-        absl::StrCat("data directory ", data_dir.string(), " is in use by another process (pid ",
-                     holder.empty() ? "unknown" : holder, "); stop it or choose another --data-dir"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data directory ", data_dir.string(), " is in use by another process (pid ",
+        holder.empty() ? "unknown" : holder, "); stop it or choose another --data-dir"));
   }
   std::string pid = absl::StrCat(::getpid(), "\n");
   if (::ftruncate(fd, 0) != 0 || ::write(fd, pid.data(), pid.size()) < 0) {
@@ -117,10 +118,12 @@ PostmasterState ReadPostmaster(const fs::path& pgdata) {
   if (!std::getline(in, line)) return state;
   state.pid = std::atoi(line.c_str());
   if (state.pid <= 0 || ::kill(state.pid, 0) != 0) return state;
-  // The pid may have been reused by an unrelated process after a crash.
-  std::string comm;
-  std::getline(std::ifstream(absl::StrCat("/proc/", state.pid, "/comm")), comm);
-  state.alive = comm.rfind("postgres", 0) == 0;
+  // After a crash the pid may belong to an unrelated process, or to the postmaster of
+  // another cluster. A postmaster's working directory is its data directory, so only a
+  // process running in `pgdata` is ours to adopt (or to stop).
+  std::error_code ec;
+  fs::path cwd = fs::read_symlink(absl::StrCat("/proc/", state.pid, "/cwd"), ec);
+  state.alive = !ec && fs::equivalent(cwd, pgdata, ec) && !ec;
   return state;
 }
 
@@ -174,11 +177,11 @@ absl::StatusOr<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::Start(const 
     log::Info("embedded_pg_initdb", {{"pgdata", pg->pgdata_.string()}});
     fs::path initdb_log = data_dir / "initdb.log";
     GANTRY_ASSIGN_OR_RETURN(
-        int code, internal::Run(who,
-                                {(bin_dir / "initdb").string(), "-D", pg->pgdata_.string(), "-U",
-                                 "postgres", "-A", "trust", "-E", "UTF8", "--locale=C",
-                                 "--no-instructions"},
-                                pg->pgdata_.parent_path(), initdb_log));
+        int code,
+        internal::Run(who,
+                      {(bin_dir / "initdb").string(), "-D", pg->pgdata_.string(), "-U", "postgres",
+                       "-A", "trust", "-E", "UTF8", "--locale=C", "--no-instructions"},
+                      pg->pgdata_.parent_path(), initdb_log));
     if (code != 0) {
       return absl::FailedPreconditionError(
           WithLog(absl::StrCat("initdb failed with exit code ", code), initdb_log));
@@ -207,7 +210,8 @@ absl::Status EmbeddedPostgres::StartOrAdopt() {
       absl::StrAppend(&server_options, " -c ", name, "=", value);
     }
     int timeout_s = static_cast<int>(absl::ToInt64Seconds(options_.start_timeout));
-    log::Info("embedded_pg_start", {{"pgdata", pgdata_.string()}, {"socket_dir", socket_dir_.string()}});
+    log::Info("embedded_pg_start",
+              {{"pgdata", pgdata_.string()}, {"socket_dir", socket_dir_.string()}});
     GANTRY_ASSIGN_OR_RETURN(
         int code, internal::Run(who,
                                 {(bin_dir_ / "pg_ctl").string(), "start", "-D", pgdata_.string(),
@@ -215,8 +219,8 @@ absl::Status EmbeddedPostgres::StartOrAdopt() {
                                  "-o", server_options},
                                 pgdata_.parent_path(), log_file_));
     if (code != 0) {
-      return absl::UnavailableError(
-          WithLog(absl::StrCat("PostgreSQL did not start (pg_ctl exit code ", code, ")"), log_file_));
+      return absl::UnavailableError(WithLog(
+          absl::StrCat("PostgreSQL did not start (pg_ctl exit code ", code, ")"), log_file_));
     }
   }
   running_ = true;
@@ -243,9 +247,8 @@ absl::Status EmbeddedPostgres::EnsureDatabase() {
       log::Info("embedded_pg_database_created", {{"database", options_.database}});
     }
   } catch (const std::exception& e) {
-    return absl::UnavailableError(
-        WithLog(absl::StrCat("cannot create database ", options_.database, ": ", e.what()),
-                log_file_));
+    return absl::UnavailableError(WithLog(
+        absl::StrCat("cannot create database ", options_.database, ": ", e.what()), log_file_));
   }
   return absl::OkStatus();
 }
@@ -254,11 +257,11 @@ absl::Status EmbeddedPostgres::Stop() {
   if (!running_) return absl::OkStatus();
   running_ = false;
   GANTRY_ASSIGN_OR_RETURN(RunAs who, internal::ResolveRunAs());
-  GANTRY_ASSIGN_OR_RETURN(int code,
-                          internal::Run(who,
-                                        {(bin_dir_ / "pg_ctl").string(), "stop", "-D",
-                                         pgdata_.string(), "-m", "fast", "-w", "-t", "60"},
-                                        pgdata_.parent_path(), log_file_));
+  GANTRY_ASSIGN_OR_RETURN(
+      int code, internal::Run(who,
+                              {(bin_dir_ / "pg_ctl").string(), "stop", "-D", pgdata_.string(), "-m",
+                               "fast", "-w", "-t", "60"},
+                              pgdata_.parent_path(), log_file_));
   if (code != 0) {
     return absl::UnavailableError(
         WithLog(absl::StrCat("pg_ctl stop failed with exit code ", code), log_file_));

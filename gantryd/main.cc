@@ -113,13 +113,15 @@ int main(int argc, char** argv) {
 
   int signal = WaitForSignal(signals);
   gantry::log::Info("gantryd_stopping", {{"signal", signal}});
-  // Stop accepting, let running calls finish, drain the database queue, then stop
-  // PostgreSQL.
-  (*server)->Shutdown(absl::Seconds(5));
+  // Drain the database queue first: every queued operation still finishes its call,
+  // and calls arriving meanwhile are refused at once with UNAVAILABLE. Then no reactor
+  // can be finished after the gRPC server is gone. PostgreSQL stops last.
   (*database)->Shutdown();
+  (*server)->Shutdown(absl::Seconds(5));
   database->reset();
   if (embedded != nullptr) {
-    if (auto status = embedded->Stop(); !status.ok()) return Fail("embedded_pg_stop_failed", status);
+    if (auto status = embedded->Stop(); !status.ok())
+      return Fail("embedded_pg_stop_failed", status);
   }
   gantry::log::Info("gantryd_stopped");
   return 0;

@@ -31,9 +31,9 @@ absl::Status Database::Submit(std::function<void(Connection&)> work) {
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("the server is shutting down");
   if (queue_.size() >= static_cast<size_t>(options_.queue_capacity)) {
-    return absl::UnavailableError(
-        absl::StrCat("the database queue is full (", options_.queue_capacity,
-                     " requests waiting); retry later"));
+    return absl::UnavailableError(absl::StrCat("the database queue is full (",
+                                               options_.queue_capacity,
+                                               " requests waiting); retry later"));
   }
   queue_.push_back(std::move(work));
   return absl::OkStatus();

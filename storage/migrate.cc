@@ -86,19 +86,17 @@ absl::StatusOr<std::vector<int32_t>> Migrate(Connection& connection,
   for (const Migration& migration : migrations) {
     GANTRY_ASSIGN_OR_RETURN(
         bool applied,
-        internal::InTransaction(
-            connection, "migrate", [&](pqxx::work& tx) -> absl::StatusOr<bool> {
-              tx.exec_params(kLock, kMigrationLockKey);
-              // Another gantryd may have applied it while we waited for the lock.
-              if (ReadApplied(tx).contains(migration.version)) return false;
-              tx.exec(migration.sql);
-              tx.exec_params(kRecord, migration.version, migration.name, Checksum(tx, migration));
-              return true;
-            }));
+        internal::InTransaction(connection, "migrate", [&](pqxx::work& tx) -> absl::StatusOr<bool> {
+          tx.exec_params(kLock, kMigrationLockKey);
+          // Another gantryd may have applied it while we waited for the lock.
+          if (ReadApplied(tx).contains(migration.version)) return false;
+          tx.exec(migration.sql);
+          tx.exec_params(kRecord, migration.version, migration.name, Checksum(tx, migration));
+          return true;
+        }));
     if (applied) {
       applied_now.push_back(migration.version);
-      log::Info("migration_applied",
-                {{"version", migration.version}, {"name", migration.name}});
+      log::Info("migration_applied", {{"version", migration.version}, {"name", migration.name}});
     }
   }
   return applied_now;

@@ -28,12 +28,13 @@
 #include <thread>
 #include <vector>
 
+#include "gantry/v1/ecs_types.pb.h"
+
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "gantry/v1/ecs_types.pb.h"
 
 namespace pqxx {
 class connection_base;
@@ -103,8 +104,8 @@ class Database {
 // ---- Migrations ----------------------------------------------------------------
 
 struct Migration {
-  int32_t version = 0;   // NNNN from the file name
-  std::string name;      // the rest of the file name, without .sql
+  int32_t version = 0;  // NNNN from the file name
+  std::string name;     // the rest of the file name, without .sql
   std::string sql;
 };
 
@@ -151,7 +152,7 @@ struct TaskDefinitionRow {
   std::string account_id;
   std::string family;
   int32_t revision = 0;
-  std::string status;  // ACTIVE, INACTIVE, DELETE_IN_PROGRESS
+  std::string status;               // ACTIVE, INACTIVE, DELETE_IN_PROGRESS
   gantry::v1::TaskDefinition body;  // the normalised definition (members 1-17)
   std::vector<gantry::v1::Tag> tags;
   absl::Time registered_at;
@@ -208,7 +209,8 @@ struct ListFamiliesQuery {
   int limit = 100;
 };
 
-absl::StatusOr<std::vector<std::string>> ListTaskDefinitionFamilies(
-    Connection& connection, std::string_view account_id, const ListFamiliesQuery& query);
+absl::StatusOr<std::vector<std::string>> ListTaskDefinitionFamilies(Connection& connection,
+                                                                    std::string_view account_id,
+                                                                    const ListFamiliesQuery& query);
 
 }  // namespace gantry::storage

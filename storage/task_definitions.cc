@@ -15,9 +15,9 @@ namespace {
 
 constexpr int32_t kMaxRevisions = 1000000;
 
-#define GANTRY_TD_COLUMNS                                                                      \
-  "family, revision, status, body::text, tags::text, "                                        \
-  "(extract(epoch FROM registered_at) * 1000000)::int8, registered_by, "                      \
+#define GANTRY_TD_COLUMNS                                                \
+  "family, revision, status, body::text, tags::text, "                   \
+  "(extract(epoch FROM registered_at) * 1000000)::int8, registered_by, " \
   "(extract(epoch FROM deregistered_at) * 1000000)::int8"
 
 // The family row is the revision counter; its row lock serialises registrations of one
@@ -82,8 +82,8 @@ absl::StatusOr<TaskDefinitionRow> RowToTaskDefinition(std::string_view account_i
 
 absl::Status RevisionNotFound(std::string_view family, std::optional<int32_t> revision) {
   if (revision.has_value()) {
-    return absl::NotFoundError(
-        absl::StrCat("taskDefinition: \"", std::string(family), ":", *revision, "\" does not exist"));
+    return absl::NotFoundError(absl::StrCat("taskDefinition: \"", std::string(family), ":",
+                                            *revision, "\" does not exist"));
   }
   return absl::NotFoundError(
       absl::StrCat("taskDefinition: family \"", std::string(family), "\" has no ACTIVE revision"));
@@ -117,14 +117,13 @@ absl::StatusOr<TaskDefinitionRow> RegisterTaskDefinition(Connection& connection,
         pqxx::result bumped =
             tx.exec_prepared("td_bump_revision", account, body.family(), kMaxRevisions);
         if (bumped.empty()) {
-          return absl::ResourceExhaustedError(
-              absl::StrCat("family: \"", body.family(), "\" has reached the limit of ",
-                           kMaxRevisions, " revisions"));
+          return absl::ResourceExhaustedError(absl::StrCat("family: \"", body.family(),
+                                                           "\" has reached the limit of ",
+                                                           kMaxRevisions, " revisions"));
         }
         int32_t revision = bumped[0][0].as<int32_t>();
-        pqxx::result inserted =
-            tx.exec_prepared("td_insert", account, body.family(), revision, body_json, tags_json,
-                             std::string(registered_by));
+        pqxx::result inserted = tx.exec_prepared("td_insert", account, body.family(), revision,
+                                                 body_json, tags_json, std::string(registered_by));
         return RowToTaskDefinition(account_id, inserted[0]);
       });
 }
@@ -136,12 +135,11 @@ absl::StatusOr<TaskDefinitionRow> GetTaskDefinition(Connection& connection,
   return internal::InTransaction(
       connection, "describe task definition",
       [&](pqxx::work& tx) -> absl::StatusOr<TaskDefinitionRow> {
-        pqxx::result found =
-            revision.has_value()
-                ? tx.exec_prepared("td_select_revision", std::string(account_id),
-                                   std::string(family), *revision)
-                : tx.exec_prepared("td_select_latest_active", std::string(account_id),
-                                   std::string(family));
+        pqxx::result found = revision.has_value()
+                                 ? tx.exec_prepared("td_select_revision", std::string(account_id),
+                                                    std::string(family), *revision)
+                                 : tx.exec_prepared("td_select_latest_active",
+                                                    std::string(account_id), std::string(family));
         if (found.empty()) return RevisionNotFound(family, revision);
         return RowToTaskDefinition(account_id, found[0]);
       });
@@ -170,10 +168,10 @@ absl::StatusOr<std::vector<TaskDefinitionKey>> ListTaskDefinitions(
       connection, "list task definitions",
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<TaskDefinitionKey>> {
         TaskDefinitionKey after = query.after.value_or(TaskDefinitionKey{});
-        pqxx::result rows = tx.exec_prepared(
-            query.descending ? "td_list_desc" : "td_list_asc", std::string(account_id),
-            query.status, query.family.value_or(""), query.after.has_value(), after.family,
-            after.revision, query.limit);
+        pqxx::result rows =
+            tx.exec_prepared(query.descending ? "td_list_desc" : "td_list_asc",
+                             std::string(account_id), query.status, query.family.value_or(""),
+                             query.after.has_value(), after.family, after.revision, query.limit);
         std::vector<TaskDefinitionKey> keys;
         for (const auto& row : rows) {
           keys.push_back({row[0].as<std::string>(), row[1].as<int32_t>()});

@@ -22,9 +22,8 @@ absl::Status OneOf(const std::string& field, const std::string& value,
   for (const std::string& candidate : allowed) {
     if (value == candidate) return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", Quote(value),
-                                                 " is not allowed; use one of ",
-                                                 absl::StrJoin(allowed, ", ")));
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, ": ", Quote(value), " is not allowed; use one of ", absl::StrJoin(allowed, ", ")));
 }
 
 absl::Status CheckSettings(const v1::CreateClusterRequest& request) {
@@ -47,9 +46,9 @@ absl::Status CheckSettings(const v1::CreateClusterRequest& request) {
 
 absl::StatusOr<v1::Cluster> ClusterSpecFromRequest(const v1::CreateClusterRequest& request) {
   if (request.has_cluster_name() && !taskdef::IsValidName(request.cluster_name())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "clusterName: ", Quote(request.cluster_name()),
-        " is not a valid cluster name; use 1-255 letters, digits, - and _"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("clusterName: ", Quote(request.cluster_name()),
+                     " is not a valid cluster name; use 1-255 letters, digits, - and _"));
   }
   GANTRY_RETURN_IF_ERROR(CheckSettings(request));
   GANTRY_RETURN_IF_ERROR(taskdef::ValidateTags(request.tags()));
@@ -63,8 +62,7 @@ absl::StatusOr<v1::Cluster> ClusterSpecFromRequest(const v1::CreateClusterReques
   }
   if (request.has_configuration()) *spec.mutable_configuration() = request.configuration();
   *spec.mutable_capacity_providers() = request.capacity_providers();
-  *spec.mutable_default_capacity_provider_strategy() =
-      request.default_capacity_provider_strategy();
+  *spec.mutable_default_capacity_provider_strategy() = request.default_capacity_provider_strategy();
   if (request.has_service_connect_defaults()) {
     *spec.mutable_service_connect_defaults() = request.service_connect_defaults();
   }
@@ -92,9 +90,9 @@ absl::StatusOr<ClusterQuery> ParseDescribeClusters(const Config& config,
   }
   for (int i = 0; i < request.include_size(); ++i) {
     const std::string& item = request.include(i);
-    GANTRY_RETURN_IF_ERROR(OneOf(absl::StrCat("include[", i, "]"), item,
-                                 {"ATTACHMENTS", "CONFIGURATIONS", "SETTINGS", "STATISTICS",
-                                  "TAGS"}));
+    GANTRY_RETURN_IF_ERROR(
+        OneOf(absl::StrCat("include[", i, "]"), item,
+              {"ATTACHMENTS", "CONFIGURATIONS", "SETTINGS", "STATISTICS", "TAGS"}));
     query.with_tags |= item == "TAGS";
     query.with_settings |= item == "SETTINGS";
     query.with_configurations |= item == "CONFIGURATIONS";
@@ -104,8 +102,7 @@ absl::StatusOr<ClusterQuery> ParseDescribeClusters(const Config& config,
 }
 
 v1::DescribeClustersResponse DescribeClustersResponse(
-    const Config& config, const ClusterQuery& query,
-    const std::vector<storage::ClusterRow>& rows) {
+    const Config& config, const ClusterQuery& query, const std::vector<storage::ClusterRow>& rows) {
   absl::flat_hash_map<std::string, const storage::ClusterRow*> by_name;
   for (const storage::ClusterRow& row : rows) by_name[row.name] = &row;
   v1::DescribeClustersResponse response;
@@ -113,9 +110,8 @@ v1::DescribeClustersResponse DescribeClustersResponse(
     auto it = by_name.find(query.names[i]);
     if (query.names[i].empty() || it == by_name.end()) {
       v1::Failure* failure = response.add_failures();
-      failure->set_arn(absl::StartsWith(query.refs[i], "arn:")
-                           ? query.refs[i]
-                           : ClusterArn(config, query.refs[i]));
+      failure->set_arn(absl::StartsWith(query.refs[i], "arn:") ? query.refs[i]
+                                                               : ClusterArn(config, query.refs[i]));
       failure->set_reason("MISSING");
       continue;
     }
@@ -124,10 +120,10 @@ v1::DescribeClustersResponse DescribeClustersResponse(
     if (!query.with_settings) cluster.clear_settings();
     if (!query.with_configurations) cluster.clear_configuration();
     if (query.with_statistics) {
-      for (const char* name : {"runningEC2TasksCount", "RunningFargateTasksCount",
-                               "pendingEC2TasksCount", "pendingFargateTasksCount",
-                               "activeEC2ServiceCount", "activeFargateServiceCount",
-                               "drainingEC2ServiceCount", "drainingFargateServiceCount"}) {
+      for (const char* name :
+           {"runningEC2TasksCount", "RunningFargateTasksCount", "pendingEC2TasksCount",
+            "pendingFargateTasksCount", "activeEC2ServiceCount", "activeFargateServiceCount",
+            "drainingEC2ServiceCount", "drainingFargateServiceCount"}) {
         auto* statistic = cluster.add_statistics();
         statistic->set_name(name);
         statistic->set_value("0");
@@ -167,9 +163,9 @@ absl::StatusOr<storage::ListTaskDefinitionsQuery> ParseListTaskDefinitions(
     query.descending = request.sort() == "DESC";
   }
   GANTRY_ASSIGN_OR_RETURN(
-      query.limit, PageSize("maxResults", request.has_max_results()
-                                              ? std::optional(request.max_results())
-                                              : std::nullopt));
+      query.limit,
+      PageSize("maxResults",
+               request.has_max_results() ? std::optional(request.max_results()) : std::nullopt));
   return query;
 }
 
@@ -182,9 +178,9 @@ absl::StatusOr<storage::ListFamiliesQuery> ParseListFamilies(
     query.status = request.status();
   }
   GANTRY_ASSIGN_OR_RETURN(
-      query.limit, PageSize("maxResults", request.has_max_results()
-                                              ? std::optional(request.max_results())
-                                              : std::nullopt));
+      query.limit,
+      PageSize("maxResults",
+               request.has_max_results() ? std::optional(request.max_results()) : std::nullopt));
   return query;
 }
 

@@ -6,9 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "gantry/v1/ecs.pb.h"
+
 #include "absl/status/statusor.h"
 #include "api/api.h"
-#include "gantry/v1/ecs.pb.h"
 #include "google/protobuf/repeated_field.h"
 #include "storage/storage.h"
 

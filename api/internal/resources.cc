@@ -1,5 +1,8 @@
 #include "api/internal/resources.h"
 
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -19,9 +22,9 @@ absl::StatusOr<std::string> ResourceOfArn(const Config& config, std::string_view
                                           std::string_view arn) {
   std::vector<std::string> parts = absl::StrSplit(std::string(arn), absl::MaxSplits(':', 5));
   if (parts.size() != 6 || parts[0] != "arn" || parts[2] != "ecs") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        std::string(field), ": ", Quote(arn), " is not a valid ECS ARN; expected arn:aws:ecs:",
-        config.region, ":", config.account_id, ":..."));
+    return absl::InvalidArgumentError(absl::StrCat(std::string(field), ": ", Quote(arn),
+                                                   " is not a valid ECS ARN; expected arn:aws:ecs:",
+                                                   config.region, ":", config.account_id, ":..."));
   }
   if (parts[3] != config.region || parts[4] != config.account_id) {
     return absl::NotFoundError(
@@ -73,7 +76,8 @@ absl::StatusOr<TaskDefinitionRef> ParseTaskDefinitionRef(const Config& config,
   if (absl::StartsWith(text, "arn:")) {
     absl::StatusOr<std::string> resource = ResourceOfArn(config, field, ref);
     if (!resource.ok()) return resource.status();
-    if (!absl::StartsWith(*resource, "task-definition/") || resource->find(':') == std::string::npos) {
+    if (!absl::StartsWith(*resource, "task-definition/") ||
+        resource->find(':') == std::string::npos) {
       return absl::InvalidArgumentError(absl::StrCat(
           std::string(field), ": ", Quote(ref),
           " is not a task definition ARN; expected .../task-definition/FAMILY:REVISION"));
@@ -90,7 +94,10 @@ absl::StatusOr<TaskDefinitionRef> ParseTaskDefinitionRef(const Config& config,
   }
   if (parts.size() == 2) {
     int32_t revision = 0;
-    if (!absl::SimpleAtoi(parts[1], &revision) || revision < 1) {
+    // SimpleAtoi tolerates surrounding whitespace; a revision is digits only.
+    bool digits =
+        !parts[1].empty() && std::all_of(parts[1].begin(), parts[1].end(), absl::ascii_isdigit);
+    if (!digits || !absl::SimpleAtoi(parts[1], &revision) || revision < 1) {
       return absl::InvalidArgumentError(
           absl::StrCat(std::string(field), ": ", Quote(ref),
                        " has an invalid revision; a revision is a positive integer"));
@@ -103,8 +110,8 @@ absl::StatusOr<TaskDefinitionRef> ParseTaskDefinitionRef(const Config& config,
 absl::StatusOr<int> PageSize(std::string_view field, const std::optional<int32_t>& max_results) {
   if (!max_results.has_value()) return 100;
   if (*max_results < 1 || *max_results > 100) {
-    return absl::InvalidArgumentError(absl::StrCat(std::string(field), ": ", *max_results,
-                                                   " is out of range; use 1 to 100"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(field), ": ", *max_results, " is out of range; use 1 to 100"));
   }
   return *max_results;
 }

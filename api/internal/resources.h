@@ -7,9 +7,10 @@
 #include <string>
 #include <string_view>
 
+#include "gantry/v1/ecs_types.pb.h"
+
 #include "absl/status/statusor.h"
 #include "api/api.h"
-#include "gantry/v1/ecs_types.pb.h"
 #include "storage/storage.h"
 
 namespace gantry::api::internal {

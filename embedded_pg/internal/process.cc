@@ -85,7 +85,8 @@ absl::StatusOr<int> Run(const RunAs& who, const std::vector<std::string>& argv,
                         const std::filesystem::path& cwd, const std::filesystem::path& output) {
   int out_fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (out_fd < 0) {
-    return absl::InternalError(absl::StrCat("cannot open ", output.string(), ": ", ErrnoText(errno)));
+    return absl::InternalError(
+        absl::StrCat("cannot open ", output.string(), ": ", ErrnoText(errno)));
   }
   if (who.uid.has_value()) (void)::fchown(out_fd, *who.uid, who.gid.value_or(-1));
   // Build argv before fork: the child may only make async-signal-safe calls.
@@ -112,8 +113,8 @@ absl::StatusOr<int> Run(const RunAs& who, const std::vector<std::string>& argv,
 absl::Status GiveTo(const RunAs& who, const std::filesystem::path& path) {
   if (!who.uid.has_value()) return absl::OkStatus();
   if (::chown(path.c_str(), *who.uid, who.gid.value_or(-1)) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot give ", path.string(), " to user ",
-                                                      who.name, ": ", ErrnoText(errno)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot give ", path.string(), " to user ", who.name, ": ", ErrnoText(errno)));
   }
   return absl::OkStatus();
 }

@@ -12,9 +12,10 @@ absl::Status FromException(const std::exception& error, const std::string& opera
   *retryable = false;
   if (dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr) {
     connection.MarkBroken();
-    return absl::UnknownError(absl::StrCat(
-        operation, ": the database connection was lost while committing; the change may or may "
-                   "not have been applied; re-read before retrying"));
+    return absl::UnknownError(
+        absl::StrCat(operation,
+                     ": the database connection was lost while committing; the change may or may "
+                     "not have been applied; re-read before retrying"));
   }
   if (dynamic_cast<const pqxx::broken_connection*>(&error) != nullptr) {
     connection.MarkBroken();

@@ -4,8 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
 #include "gantry/v1/ecs_types.pb.h"
+
+#include "absl/status/statusor.h"
 #include "google/protobuf/message.h"
 
 namespace gantry::storage::internal {

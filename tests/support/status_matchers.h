@@ -1,6 +1,7 @@
 // gMock matchers for absl::Status and absl::StatusOr (our Abseil has none):
 //   EXPECT_THAT(status, IsOk());
-//   EXPECT_THAT(status_or, StatusIs(absl::StatusCode::kInvalidArgument, "containerDefinitions[0]"));
+//   EXPECT_THAT(status_or, StatusIs(absl::StatusCode::kInvalidArgument,
+//   "containerDefinitions[0]"));
 #pragma once
 
 #include <string>
