@@ -1,4 +1,3 @@
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +19,15 @@ namespace {
 constexpr char kTaskDefinitionToken[] = "td";
 constexpr char kFamilyToken[] = "tdf";
 constexpr char kClusterToken[] = "cl";
+
+// List queries fetch one row more than the page size; that row only says that another
+// page follows. Drops it and returns whether it was there.
+template <typename Row>
+bool TrimToPage(std::vector<Row>& rows, int page_size) {
+  if (static_cast<int>(rows.size()) <= page_size) return false;
+  rows.resize(page_size);
+  return true;
+}
 }  // namespace
 
 EcsOperations::EcsOperations(Config config, storage::Database* database)
@@ -86,17 +94,15 @@ void EcsOperations::ListClusters(const v1::ListClustersRequest& request,
   RunOnDatabase<v1::ListClustersResponse>(
       [this, after, limit = *limit](
           storage::Connection& connection) -> absl::StatusOr<v1::ListClustersResponse> {
-        // One extra row tells whether another page follows.
         GANTRY_ASSIGN_OR_RETURN(
             std::vector<std::string> names,
             storage::ListClusterNames(connection, config_.account_id, after, limit + 1));
+        bool more = TrimToPage(names, limit);
         v1::ListClustersResponse response;
-        for (int i = 0; i < static_cast<int>(names.size()) && i < limit; ++i) {
-          response.add_cluster_arns(internal::ClusterArn(config_, names[i]));
+        for (const std::string& name : names) {
+          response.add_cluster_arns(internal::ClusterArn(config_, name));
         }
-        if (static_cast<int>(names.size()) > limit) {
-          response.set_next_token(EncodeToken(kClusterToken, names[limit - 1]));
-        }
+        if (more) response.set_next_token(EncodeToken(kClusterToken, names.back()));
         return response;
       },
       std::move(done));
@@ -170,14 +176,15 @@ void EcsOperations::ListTaskDefinitions(const v1::ListTaskDefinitionsRequest& re
         page.limit = query.limit + 1;
         GANTRY_ASSIGN_OR_RETURN(std::vector<storage::TaskDefinitionKey> keys,
                                 storage::ListTaskDefinitions(connection, config_.account_id, page));
+        bool more = TrimToPage(keys, query.limit);
         v1::ListTaskDefinitionsResponse response;
-        for (int i = 0; i < static_cast<int>(keys.size()) && i < query.limit; ++i) {
+        for (const storage::TaskDefinitionKey& key : keys) {
           response.add_task_definition_arns(
-              internal::TaskDefinitionArn(config_, keys[i].family, keys[i].revision));
+              internal::TaskDefinitionArn(config_, key.family, key.revision));
         }
-        if (static_cast<int>(keys.size()) > query.limit) {
-          const storage::TaskDefinitionKey& last = keys[query.limit - 1];
-          response.set_next_token(EncodeToken(kTaskDefinitionToken, last.family, last.revision));
+        if (more) {
+          response.set_next_token(
+              EncodeToken(kTaskDefinitionToken, keys.back().family, keys.back().revision));
         }
         return response;
       },
@@ -201,13 +208,10 @@ void EcsOperations::ListTaskDefinitionFamilies(const v1::ListTaskDefinitionFamil
         GANTRY_ASSIGN_OR_RETURN(
             std::vector<std::string> families,
             storage::ListTaskDefinitionFamilies(connection, config_.account_id, page));
+        bool more = TrimToPage(families, query.limit);
         v1::ListTaskDefinitionFamiliesResponse response;
-        for (int i = 0; i < static_cast<int>(families.size()) && i < query.limit; ++i) {
-          response.add_families(families[i]);
-        }
-        if (static_cast<int>(families.size()) > query.limit) {
-          response.set_next_token(EncodeToken(kFamilyToken, families[query.limit - 1]));
-        }
+        for (const std::string& family : families) response.add_families(family);
+        if (more) response.set_next_token(EncodeToken(kFamilyToken, families.back()));
         return response;
       },
       std::move(done));

@@ -37,7 +37,7 @@ absl::StatusOr<ClusterRow> RowToCluster(std::string_view account_id, const pqxx:
   cluster.name = row[0].as<std::string>();
   cluster.status = row[1].as<std::string>();
   GANTRY_RETURN_IF_ERROR(internal::FromJsonText(row[2].as<std::string>(), &cluster.spec));
-  cluster.created_at = internal::FromMicros(row[3].as<int64_t>());
+  cluster.created_at = absl::FromUnixMicros(row[3].as<int64_t>());
   return cluster;
 }
 

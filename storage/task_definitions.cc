@@ -74,9 +74,9 @@ absl::StatusOr<TaskDefinitionRow> RowToTaskDefinition(std::string_view account_i
   td.status = row[2].as<std::string>();
   GANTRY_RETURN_IF_ERROR(internal::FromJsonText(row[3].as<std::string>(), &td.body));
   GANTRY_ASSIGN_OR_RETURN(td.tags, internal::TagsFromJsonText(row[4].as<std::string>()));
-  td.registered_at = internal::FromMicros(row[5].as<int64_t>());
+  td.registered_at = absl::FromUnixMicros(row[5].as<int64_t>());
   td.registered_by = row[6].as<std::string>();
-  if (!row[7].is_null()) td.deregistered_at = internal::FromMicros(row[7].as<int64_t>());
+  if (!row[7].is_null()) td.deregistered_at = absl::FromUnixMicros(row[7].as<int64_t>());
   return td;
 }
 

@@ -18,9 +18,10 @@
 #include <string_view>
 #include <vector>
 
+#include "gantry/v1/ecs_types.pb.h"
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "gantry/v1/ecs_types.pb.h"
 
 namespace gantry::taskdef {
 
@@ -58,8 +59,7 @@ std::vector<std::string> Compatibilities(const gantry::v1::TaskDefinition& defin
 
 // Best-effort ECS capability attributes derived from the content (task-eni,
 // logging drivers, execution-role features, health checks, firelens, efs, ...).
-std::vector<gantry::v1::Attribute> RequiresAttributes(
-    const gantry::v1::TaskDefinition& definition);
+std::vector<gantry::v1::Attribute> RequiresAttributes(const gantry::v1::TaskDefinition& definition);
 
 // Task size: CPU units from "256", "1024", "1 vCPU", "0.25 vcpu"; memory MiB from
 // "2048", "2GB", "2 GB", "0.5 GB". INVALID_ARGUMENT naming `field` otherwise.

@@ -64,6 +64,4 @@ std::string ToTextArray(const std::vector<std::string>& values) {
   return out;
 }
 
-absl::Time FromMicros(int64_t micros) { return absl::FromUnixMicros(micros); }
-
 }  // namespace gantry::storage::internal

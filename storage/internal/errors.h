@@ -55,7 +55,4 @@ auto InTransaction(Connection& connection, const std::string& operation, Body&& 
 // A PostgreSQL text[] literal ({"a","b"}) for a parameter.
 std::string ToTextArray(const std::vector<std::string>& values);
 
-// timestamptz selected as microseconds since the epoch (int8) -> absl::Time.
-absl::Time FromMicros(int64_t micros);
-
 }  // namespace gantry::storage::internal

@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/storage.h"
+#include "tests/storage/fixtures.h"
 #include "tests/support/pg_harness.h"
 #include "tests/support/status_matchers.h"
 
@@ -38,14 +39,7 @@ constexpr char kAccount[] = "000000000000";
 constexpr char kVictim[] = "gantry-victim";
 constexpr absl::Duration kWait = absl::Seconds(30);
 
-gantry::v1::TaskDefinition Body(const std::string& family) {
-  gantry::v1::TaskDefinition body;
-  body.set_family(family);
-  auto* container = body.add_container_definitions();
-  container->set_name("app");
-  container->set_image("nginx:1.27");
-  return body;
-}
+using ::gantry::storage::testing::MinimalTaskDefinition;
 
 // libpq lets a later keyword override an earlier one.
 std::string WithKeyword(const std::string& conninfo, const std::string& keyword) {
@@ -101,7 +95,7 @@ class ConnectionTest : public ::testing::Test {
   }
 
   absl::StatusOr<TaskDefinitionRow> Register(const std::string& family) {
-    return RegisterTaskDefinition(*victim_, kAccount, Body(family), {}, "x");
+    return RegisterTaskDefinition(*victim_, kAccount, MinimalTaskDefinition(family), {}, "x");
   }
 
   std::string conninfo_;
@@ -202,7 +196,8 @@ TEST_F(ConnectionTest, StatementTimeout_ReturnsDeadlineExceededAndKeepsTheConnec
   auto impatient = Connection::Open(
       WithKeyword(conninfo_, "options='-c statement_timeout=200' application_name=impatient"));
   ASSERT_THAT(impatient, IsOk());
-  ASSERT_THAT(RegisterTaskDefinition(**impatient, kAccount, Body("web"), {}, "x"), IsOk());
+  ASSERT_THAT(RegisterTaskDefinition(**impatient, kAccount, MinimalTaskDefinition("web"), {}, "x"),
+              IsOk());
   auto before = (*impatient)->Get();
   ASSERT_THAT(before, IsOk());
 
@@ -210,15 +205,16 @@ TEST_F(ConnectionTest, StatementTimeout_ReturnsDeadlineExceededAndKeepsTheConnec
     pqxx::connection locker(conninfo_);
     pqxx::work hold(locker);
     hold.exec1("SELECT 1 FROM task_definition_families WHERE family = 'web' FOR UPDATE");
-    EXPECT_THAT(RegisterTaskDefinition(**impatient, kAccount, Body("web"), {}, "x"),
-                StatusIs(absl::StatusCode::kDeadlineExceeded,
-                         "register task definition: database statement timed out"));
+    EXPECT_THAT(
+        RegisterTaskDefinition(**impatient, kAccount, MinimalTaskDefinition("web"), {}, "x"),
+        StatusIs(absl::StatusCode::kDeadlineExceeded,
+                 "register task definition: database statement timed out"));
   }  // rolls back, releasing the row
 
   auto after = (*impatient)->Get();
   ASSERT_THAT(after, IsOk());
   EXPECT_EQ(*after, *before);
-  auto next = RegisterTaskDefinition(**impatient, kAccount, Body("web"), {}, "x");
+  auto next = RegisterTaskDefinition(**impatient, kAccount, MinimalTaskDefinition("web"), {}, "x");
   ASSERT_THAT(next, IsOk());
   EXPECT_EQ(next->revision, 2);
 }
@@ -279,7 +275,8 @@ TEST(StorageConnectionPool, TerminatedWorkerConnection_RecoversForLaterWork) {
     auto done = std::make_shared<absl::Notification>();
     auto result = std::make_shared<absl::StatusOr<TaskDefinitionRow>>(absl::UnknownError("?"));
     absl::Status submitted = (*database)->Submit([=](Connection& connection) {
-      *result = RegisterTaskDefinition(connection, kAccount, Body(family), {}, "pool");
+      *result =
+          RegisterTaskDefinition(connection, kAccount, MinimalTaskDefinition(family), {}, "pool");
       done->Notify();
     });
     if (!submitted.ok()) {

@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/storage.h"
+#include "tests/storage/fixtures.h"
 #include "tests/support/pg_harness.h"
 #include "tests/support/status_matchers.h"
 
@@ -31,14 +32,7 @@ constexpr char kAccount[] = "000000000000";
 // fails the test instead of hanging it.
 constexpr absl::Duration kWait = absl::Seconds(30);
 
-gantry::v1::TaskDefinition Body(const std::string& family) {
-  gantry::v1::TaskDefinition body;
-  body.set_family(family);
-  auto* container = body.add_container_definitions();
-  container->set_name("app");
-  container->set_image("nginx:1.27");
-  return body;
-}
+using ::gantry::storage::testing::MinimalTaskDefinition;
 
 std::unique_ptr<Database> OpenPool(const std::string& conninfo, int workers, int capacity) {
   Database::Options options;
@@ -107,7 +101,8 @@ TEST(DatabasePool, Submit_RunsWorkOnAWorkerWithAWorkingConnection) {
 
   auto work = [&](Connection& connection) {
     worker_thread = std::this_thread::get_id();
-    registered = RegisterTaskDefinition(connection, kAccount, Body("pooled"), {}, "pool");
+    registered =
+        RegisterTaskDefinition(connection, kAccount, MinimalTaskDefinition("pooled"), {}, "pool");
     done.Notify();
   };
   ASSERT_THAT(database->Submit(work), IsOk());
@@ -138,7 +133,8 @@ TEST(DatabasePool, Workers_RunInParallelEachWithItsOwnConnection) {
   for (int i = 0; i < kWorkers; ++i) {
     auto work = [&, i](Connection& connection) {
       absl::Status status =
-          RegisterTaskDefinition(connection, kAccount, Body("f" + std::to_string(i)), {}, "pool")
+          RegisterTaskDefinition(connection, kAccount,
+                                 MinimalTaskDefinition("f" + std::to_string(i)), {}, "pool")
               .status();
       absl::MutexLock lock(&mu);
       statuses.push_back(status);
@@ -229,7 +225,8 @@ TEST(DatabasePool, Shutdown_RunsQueuedWorkBeforeJoining) {
     // Real database work, so that the worker's connection must still be usable.
     auto work = [&, i](Connection& connection) {
       std::string family = "drain-" + std::to_string(i);
-      if (RegisterTaskDefinition(connection, kAccount, Body(family), {}, "pool").ok()) {
+      if (RegisterTaskDefinition(connection, kAccount, MinimalTaskDefinition(family), {}, "pool")
+              .ok()) {
         ran.fetch_add(1);
       }
     };

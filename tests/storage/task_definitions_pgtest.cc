@@ -17,6 +17,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "storage/storage.h"
+#include "tests/storage/fixtures.h"
 #include "tests/support/pg_harness.h"
 #include "tests/support/status_matchers.h"
 
@@ -33,23 +34,13 @@ using ::testing::IsEmpty;
 constexpr char kAccount[] = "000000000000";
 constexpr char kOtherAccount[] = "111111111111";
 
-gantry::v1::TaskDefinition Body(const std::string& family) {
-  gantry::v1::TaskDefinition body;
-  body.set_family(family);
-  body.set_cpu("256");
-  body.set_memory("512");
-  body.set_network_mode("awsvpc");
-  auto* container = body.add_container_definitions();
-  container->set_name("app");
-  container->set_image("nginx:1.27");
-  return body;
-}
+using ::gantry::storage::testing::MinimalTaskDefinition;
 
 // A definition using most of the shape: nested messages, maps, repeated members,
 // non-ASCII and JSON-special text, and optional members present with zero, false or
 // empty values (which must stay present).
 gantry::v1::TaskDefinition RichBody(const std::string& family) {
-  gantry::v1::TaskDefinition body = Body(family);
+  gantry::v1::TaskDefinition body = MinimalTaskDefinition(family);
   body.set_task_role_arn("arn:aws:iam::000000000000:role/app");
   body.set_execution_role_arn("arn:aws:iam::000000000000:role/exec");
   body.add_requires_compatibilities("FARGATE");
@@ -179,7 +170,8 @@ class TaskDefinitionsTest : public ::testing::Test {
   int32_t RegisterN(const std::string& family, int count, const std::string& account = kAccount) {
     int32_t last = 0;
     for (int i = 0; i < count; ++i) {
-      auto row = RegisterTaskDefinition(*connection_, account, Body(family), {}, "tester");
+      auto row = RegisterTaskDefinition(*connection_, account, MinimalTaskDefinition(family), {},
+                                        "tester");
       EXPECT_THAT(row, IsOk());
       if (row.ok()) {
         last = row->revision;
@@ -262,14 +254,15 @@ class TaskDefinitionsTest : public ::testing::Test {
 
 TEST_F(TaskDefinitionsTest, Register_RevisionsStartAtOneAndIncrease) {
   for (int want = 1; want <= 3; ++want) {
-    auto row =
-        RegisterTaskDefinition(*connection_, kAccount, Body("web"), {}, "arn:aws:iam::0:root");
+    auto row = RegisterTaskDefinition(*connection_, kAccount, MinimalTaskDefinition("web"), {},
+                                      "arn:aws:iam::0:root");
     ASSERT_THAT(row, IsOk());
     EXPECT_EQ(row->revision, want);
     EXPECT_EQ(row->status, "ACTIVE");
     EXPECT_EQ(row->body.container_definitions(0).image(), "nginx:1.27");
   }
-  auto other = RegisterTaskDefinition(*connection_, kAccount, Body("api"), {}, "x");
+  auto other =
+      RegisterTaskDefinition(*connection_, kAccount, MinimalTaskDefinition("api"), {}, "x");
   ASSERT_THAT(other, IsOk());
   EXPECT_EQ(other->revision, 1);
 }
@@ -282,7 +275,8 @@ TEST_F(TaskDefinitionsTest, ConcurrentRegistrations_AreGapFree) {
     threads.emplace_back([&, i] {
       auto connection = Connection::Open(conninfo_);
       ASSERT_THAT(connection, IsOk());
-      auto row = RegisterTaskDefinition(**connection, kAccount, Body("busy"), {}, "x");
+      auto row =
+          RegisterTaskDefinition(**connection, kAccount, MinimalTaskDefinition("busy"), {}, "x");
       ASSERT_THAT(row, IsOk());
       revisions[i] = row->revision;
     });
@@ -299,8 +293,10 @@ TEST_F(TaskDefinitionsTest, ConcurrentRegistrations_AreGapFree) {
 }
 
 TEST_F(TaskDefinitionsTest, Deregister_LatestActiveSkipsIt) {
-  ASSERT_THAT(RegisterTaskDefinition(*connection_, kAccount, Body("web"), {}, "x"), IsOk());
-  ASSERT_THAT(RegisterTaskDefinition(*connection_, kAccount, Body("web"), {}, "x"), IsOk());
+  ASSERT_THAT(RegisterTaskDefinition(*connection_, kAccount, MinimalTaskDefinition("web"), {}, "x"),
+              IsOk());
+  ASSERT_THAT(RegisterTaskDefinition(*connection_, kAccount, MinimalTaskDefinition("web"), {}, "x"),
+              IsOk());
   auto gone = DeregisterTaskDefinition(*connection_, kAccount, "web", 2);
   ASSERT_THAT(gone, IsOk());
   EXPECT_EQ(gone->status, "INACTIVE");
@@ -329,7 +325,8 @@ TEST_F(TaskDefinitionsTest, Register_RevisionsPerFamilyAreIndependent) {
                                    {"b", 2}, {"a", 3}, {"c", 2}, {"a", 4}};
   for (const Step& step : steps) {
     SCOPED_TRACE(step.family);
-    auto row = RegisterTaskDefinition(*connection_, kAccount, Body(step.family), {}, "x");
+    auto row =
+        RegisterTaskDefinition(*connection_, kAccount, MinimalTaskDefinition(step.family), {}, "x");
     ASSERT_THAT(row, IsOk());
     EXPECT_EQ(row->family, step.family);
     EXPECT_EQ(row->revision, step.want_revision);
@@ -350,7 +347,7 @@ TEST_F(TaskDefinitionsTest, SixteenConcurrentRegistrations_GetRevisionsOneToSixt
         rows[i] = connection.status();
         return;
       }
-      gantry::v1::TaskDefinition body = Body("crowded");
+      gantry::v1::TaskDefinition body = MinimalTaskDefinition("crowded");
       body.mutable_container_definitions(0)->set_image("writer-" + std::to_string(i));
       rows[i] = RegisterTaskDefinition(**connection, kAccount, body, {}, "writer");
     });
@@ -377,7 +374,8 @@ TEST_F(TaskDefinitionsTest, SixteenConcurrentRegistrations_GetRevisionsOneToSixt
   ListTaskDefinitionsQuery query;
   query.family = "crowded";
   EXPECT_EQ(List(query).size(), static_cast<size_t>(kWriters));
-  auto next = RegisterTaskDefinition(*connection_, kAccount, Body("crowded"), {}, "x");
+  auto next =
+      RegisterTaskDefinition(*connection_, kAccount, MinimalTaskDefinition("crowded"), {}, "x");
   ASSERT_THAT(next, IsOk());
   EXPECT_EQ(next->revision, kWriters + 1);
 }
@@ -406,7 +404,8 @@ TEST_F(TaskDefinitionsTest, Register_TagsRoundTripInOrder) {
       MakeTag("no-value", std::nullopt),
       MakeTag("ключ", "値 \"quoted\" \\"),
   };
-  auto registered = RegisterTaskDefinition(*connection_, kAccount, Body("tagged"), tags, "x");
+  auto registered =
+      RegisterTaskDefinition(*connection_, kAccount, MinimalTaskDefinition("tagged"), tags, "x");
   ASSERT_THAT(registered, IsOk());
   auto read = GetTaskDefinition(*connection_, kAccount, "tagged", std::nullopt);
   ASSERT_THAT(read, IsOk());
@@ -419,14 +418,15 @@ TEST_F(TaskDefinitionsTest, Register_TagsRoundTripInOrder) {
   EXPECT_TRUE(read->tags[2].has_value());
   EXPECT_FALSE(read->tags[3].has_value());
 
-  auto untagged = RegisterTaskDefinition(*connection_, kAccount, Body("plain"), {}, "x");
+  auto untagged =
+      RegisterTaskDefinition(*connection_, kAccount, MinimalTaskDefinition("plain"), {}, "x");
   ASSERT_THAT(untagged, IsOk());
   EXPECT_THAT(untagged->tags, IsEmpty());
 }
 
 TEST_F(TaskDefinitionsTest, Register_RecordsWhoAndWhen) {
   absl::Time before = absl::Now();
-  auto row = RegisterTaskDefinition(*connection_, kAccount, Body("web"), {},
+  auto row = RegisterTaskDefinition(*connection_, kAccount, MinimalTaskDefinition("web"), {},
                                     "arn:aws:iam::000000000000:user/alice");
   absl::Time after = absl::Now();
   ASSERT_THAT(row, IsOk());
@@ -451,10 +451,10 @@ TEST_F(TaskDefinitionsTest, Register_AtRevisionLimit_ReturnsResourceExhausted) {
     tx.exec0("UPDATE task_definition_families SET last_revision = 999999 WHERE family = 'old'");
     tx.commit();
   }
-  auto last = RegisterTaskDefinition(*connection_, kAccount, Body("old"), {}, "x");
+  auto last = RegisterTaskDefinition(*connection_, kAccount, MinimalTaskDefinition("old"), {}, "x");
   ASSERT_THAT(last, IsOk());
   EXPECT_EQ(last->revision, 1000000);
-  EXPECT_THAT(RegisterTaskDefinition(*connection_, kAccount, Body("old"), {}, "x"),
+  EXPECT_THAT(RegisterTaskDefinition(*connection_, kAccount, MinimalTaskDefinition("old"), {}, "x"),
               StatusIs(absl::StatusCode::kResourceExhausted,
                        "family: \"old\" has reached the limit of 1000000 revisions"));
   // Other families are unaffected.
@@ -465,7 +465,7 @@ TEST_F(TaskDefinitionsTest, Register_AtRevisionLimit_ReturnsResourceExhausted) {
 
 TEST_F(TaskDefinitionsTest, Get_LatestActiveOrExplicitRevision) {
   for (int i = 1; i <= 3; ++i) {
-    gantry::v1::TaskDefinition body = Body("web");
+    gantry::v1::TaskDefinition body = MinimalTaskDefinition("web");
     body.set_memory(std::to_string(512 * i));
     ASSERT_THAT(RegisterTaskDefinition(*connection_, kAccount, body, {}, "x"), IsOk());
   }
