@@ -13,7 +13,9 @@
 #include <memory>
 #include <string>
 
+#include "gantry/v1/agent.pb.h"
 #include "gantry/v1/ecs.pb.h"
+#include "gantry/v1/network.pb.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -23,6 +25,10 @@
 namespace grpc {
 class Server;
 }  // namespace grpc
+
+namespace gantry::scheduler {
+class Scheduler;
+}  // namespace gantry::scheduler
 
 namespace gantry::api {
 
@@ -40,8 +46,8 @@ using Done = std::function<void(absl::StatusOr<Response>)>;
 
 class EcsOperations {
  public:
-  // `database` must outlive this object.
-  EcsOperations(Config config, storage::Database* database);
+  // `database` and `scheduler` must outlive this object.
+  EcsOperations(Config config, storage::Database* database, scheduler::Scheduler* scheduler);
 
   void CreateCluster(const v1::CreateClusterRequest& request, Done<v1::CreateClusterResponse> done);
   void DescribeClusters(const v1::DescribeClustersRequest& request,
@@ -59,15 +65,69 @@ class EcsOperations {
   void DeregisterTaskDefinition(const v1::DeregisterTaskDefinitionRequest& request,
                                 Done<v1::DeregisterTaskDefinitionResponse> done);
 
- private:
-  // Runs `work` on a database worker and hands its result to `done`; `done` gets
-  // UNAVAILABLE at once when the database queue refuses the work.
-  template <typename Response>
-  void RunOnDatabase(std::function<absl::StatusOr<Response>(storage::Connection&)> work,
-                     Done<Response> done);
+  // Tasks (task_operations.cc).
+  void RunTask(const v1::RunTaskRequest& request, Done<v1::RunTaskResponse> done);
+  void StopTask(const v1::StopTaskRequest& request, Done<v1::StopTaskResponse> done);
+  void DescribeTasks(const v1::DescribeTasksRequest& request, Done<v1::DescribeTasksResponse> done);
+  void ListTasks(const v1::ListTasksRequest& request, Done<v1::ListTasksResponse> done);
 
+  // Container instances (container_instance_operations.cc). Hosts form one fleet
+  // shared by all clusters (as Fargate's); `cluster` must name an existing cluster.
+  void ListContainerInstances(const v1::ListContainerInstancesRequest& request,
+                              Done<v1::ListContainerInstancesResponse> done);
+  void DescribeContainerInstances(const v1::DescribeContainerInstancesRequest& request,
+                                  Done<v1::DescribeContainerInstancesResponse> done);
+
+ private:
   const Config config_;
   storage::Database* const database_;
+  scheduler::Scheduler* const scheduler_;
+};
+
+// The EC2-like network API: VPCs, subnets, security groups (network_operations.cc).
+class NetworkOperations {
+ public:
+  // `database` must outlive this object.
+  NetworkOperations(Config config, storage::Database* database);
+
+  void CreateVpc(const v1::CreateVpcRequest& request, Done<v1::CreateVpcResponse> done);
+  void DescribeVpcs(const v1::DescribeVpcsRequest& request, Done<v1::DescribeVpcsResponse> done);
+  void CreateSubnet(const v1::CreateSubnetRequest& request, Done<v1::CreateSubnetResponse> done);
+  void DescribeSubnets(const v1::DescribeSubnetsRequest& request,
+                       Done<v1::DescribeSubnetsResponse> done);
+  void DeleteSubnet(const v1::DeleteSubnetRequest& request, Done<v1::DeleteSubnetResponse> done);
+  void CreateSecurityGroup(const v1::CreateSecurityGroupRequest& request,
+                           Done<v1::CreateSecurityGroupResponse> done);
+  void DescribeSecurityGroups(const v1::DescribeSecurityGroupsRequest& request,
+                              Done<v1::DescribeSecurityGroupsResponse> done);
+
+ private:
+  const Config config_;
+  storage::Database* const database_;
+};
+
+// What agents call (agent_operations.cc): host registration now, the command
+// long-poll later.
+class AgentOperations {
+ public:
+  // `database` must outlive this object. `capacity_changed` is called (from a
+  // database worker) after a host registered, so waiting tasks get another chance.
+  AgentOperations(Config config, storage::Database* database,
+                  std::function<void()> capacity_changed);
+
+  void RegisterHost(const v1::RegisterHostRequest& request, Done<v1::RegisterHostResponse> done);
+
+ private:
+  const Config config_;
+  storage::Database* const database_;
+  const std::function<void()> capacity_changed_;
+};
+
+// The operations a Server serves; all must outlive it.
+struct Services {
+  EcsOperations* ecs = nullptr;
+  NetworkOperations* network = nullptr;
+  AgentOperations* agent = nullptr;
 };
 
 // Makes sure the cluster named `default` exists (idempotent). Blocking; for startup.
@@ -75,10 +135,10 @@ absl::Status EnsureDefaultCluster(storage::Connection& connection, const Config&
 
 class Server {
  public:
-  // Listens on `address` (HOST:PORT; port 0 picks a free one) and serves the ECS
-  // service, grpc.health.v1 and server reflection. `operations` must outlive the server.
+  // Listens on `address` (HOST:PORT; port 0 picks a free one) and serves the ECS,
+  // Network and AgentControl services, grpc.health.v1 and server reflection.
   static absl::StatusOr<std::unique_ptr<Server>> Start(const std::string& address,
-                                                       EcsOperations* operations);
+                                                       const Services& services);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -92,7 +152,9 @@ class Server {
  private:
   Server() = default;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<class EcsGrpcService> service_;
+  std::unique_ptr<class EcsGrpcService> ecs_service_;
+  std::unique_ptr<class NetworkGrpcService> network_service_;
+  std::unique_ptr<class AgentGrpcService> agent_service_;
   std::string address_;
 };
 

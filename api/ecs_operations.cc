@@ -6,6 +6,7 @@
 #include "api/api.h"
 #include "api/internal/requests.h"
 #include "api/internal/resources.h"
+#include "api/internal/run_on_database.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "taskdef/taskdef.h"
@@ -14,6 +15,7 @@ namespace gantry::api {
 
 using internal::DecodeToken;
 using internal::EncodeToken;
+using internal::RunOnDatabase;
 
 namespace {
 constexpr char kTaskDefinitionToken[] = "td";
@@ -30,21 +32,9 @@ bool TrimToPage(std::vector<Row>& rows, int page_size) {
 }
 }  // namespace
 
-EcsOperations::EcsOperations(Config config, storage::Database* database)
-    : config_(std::move(config)), database_(database) {}
-
-template <typename Response>
-void EcsOperations::RunOnDatabase(
-    std::function<absl::StatusOr<Response>(storage::Connection&)> work, Done<Response> done) {
-  // `done` is shared between the queued closure and the refusal path below: Submit
-  // drops the closure without calling it when it refuses.
-  auto shared_done = std::make_shared<Done<Response>>(std::move(done));
-  absl::Status queued =
-      database_->Submit([work = std::move(work), shared_done](storage::Connection& connection) {
-        (*shared_done)(work(connection));
-      });
-  if (!queued.ok()) (*shared_done)(queued);
-}
+EcsOperations::EcsOperations(Config config, storage::Database* database,
+                             scheduler::Scheduler* scheduler)
+    : config_(std::move(config)), database_(database), scheduler_(scheduler) {}
 
 // ---- Clusters ------------------------------------------------------------------
 
@@ -54,6 +44,7 @@ void EcsOperations::CreateCluster(const v1::CreateClusterRequest& request,
   if (!spec.ok()) return done(spec.status());
   std::string name = request.has_cluster_name() ? request.cluster_name() : "default";
   RunOnDatabase<v1::CreateClusterResponse>(
+      database_,
       [this, name, spec = *std::move(spec)](
           storage::Connection& connection) -> absl::StatusOr<v1::CreateClusterResponse> {
         GANTRY_ASSIGN_OR_RETURN(storage::ClusterRow row,
@@ -70,6 +61,7 @@ void EcsOperations::DescribeClusters(const v1::DescribeClustersRequest& request,
   absl::StatusOr<internal::ClusterQuery> query = internal::ParseDescribeClusters(config_, request);
   if (!query.ok()) return done(query.status());
   RunOnDatabase<v1::DescribeClustersResponse>(
+      database_,
       [this, query = *std::move(query)](
           storage::Connection& connection) -> absl::StatusOr<v1::DescribeClustersResponse> {
         GANTRY_ASSIGN_OR_RETURN(std::vector<storage::ClusterRow> rows,
@@ -92,6 +84,7 @@ void EcsOperations::ListClusters(const v1::ListClustersRequest& request,
     after = token->key;
   }
   RunOnDatabase<v1::ListClustersResponse>(
+      database_,
       [this, after, limit = *limit](
           storage::Connection& connection) -> absl::StatusOr<v1::ListClustersResponse> {
         GANTRY_ASSIGN_OR_RETURN(
@@ -119,6 +112,7 @@ void EcsOperations::RegisterTaskDefinition(const v1::RegisterTaskDefinitionReque
   }
   std::vector<v1::Tag> tags(request.tags().begin(), request.tags().end());
   RunOnDatabase<v1::RegisterTaskDefinitionResponse>(
+      database_,
       [this, body = *std::move(body), tags = std::move(tags)](
           storage::Connection& connection) -> absl::StatusOr<v1::RegisterTaskDefinitionResponse> {
         GANTRY_ASSIGN_OR_RETURN(
@@ -143,6 +137,7 @@ void EcsOperations::DescribeTaskDefinition(const v1::DescribeTaskDefinitionReque
   absl::StatusOr<bool> with_tags = internal::IncludesTags("include", request.include());
   if (!with_tags.ok()) return done(with_tags.status());
   RunOnDatabase<v1::DescribeTaskDefinitionResponse>(
+      database_,
       [this, ref = *std::move(ref), with_tags = *with_tags](
           storage::Connection& connection) -> absl::StatusOr<v1::DescribeTaskDefinitionResponse> {
         GANTRY_ASSIGN_OR_RETURN(
@@ -170,6 +165,7 @@ void EcsOperations::ListTaskDefinitions(const v1::ListTaskDefinitionsRequest& re
     query->after = storage::TaskDefinitionKey{token->key, token->number};
   }
   RunOnDatabase<v1::ListTaskDefinitionsResponse>(
+      database_,
       [this, query = *std::move(query)](
           storage::Connection& connection) -> absl::StatusOr<v1::ListTaskDefinitionsResponse> {
         storage::ListTaskDefinitionsQuery page = query;
@@ -201,6 +197,7 @@ void EcsOperations::ListTaskDefinitionFamilies(const v1::ListTaskDefinitionFamil
     query->after = token->key;
   }
   RunOnDatabase<v1::ListTaskDefinitionFamiliesResponse>(
+      database_,
       [this, query = *std::move(query)](storage::Connection& connection)
           -> absl::StatusOr<v1::ListTaskDefinitionFamiliesResponse> {
         storage::ListFamiliesQuery page = query;
@@ -228,6 +225,7 @@ void EcsOperations::DeregisterTaskDefinition(const v1::DeregisterTaskDefinitionR
                      "\" has no revision; deregistering needs FAMILY:REVISION or the full ARN")));
   }
   RunOnDatabase<v1::DeregisterTaskDefinitionResponse>(
+      database_,
       [this, ref = *std::move(ref)](
           storage::Connection& connection) -> absl::StatusOr<v1::DeregisterTaskDefinitionResponse> {
         GANTRY_ASSIGN_OR_RETURN(storage::TaskDefinitionRow row,

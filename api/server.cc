@@ -3,7 +3,9 @@
 #include <string>
 #include <vector>
 
+#include "gantry/v1/agent.grpc.pb.h"
 #include "gantry/v1/ecs.grpc.pb.h"
+#include "gantry/v1/network.grpc.pb.h"
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -13,16 +15,14 @@
 #include "absl/strings/str_split.h"
 #include "api/api.h"
 #include "api/status_convert.h"
+#include "common/status_macros.h"
 
 namespace gantry::api {
 
-// Adapts gRPC callback calls to EcsOperations. Each handler returns at once; the
-// operation finishes the call from a database worker (or inline when refused early).
-// The request and response stay valid until Finish, which is called exactly once.
-class EcsGrpcService final : public v1::Ecs::CallbackService {
- public:
-  explicit EcsGrpcService(EcsOperations* operations) : operations_(operations) {}
-
+// Adapts gRPC callback calls to the operations. Each handler returns at once; the
+// operation finishes the call from a database worker or the scheduler (or inline when
+// refused early). The request and response stay valid until Finish, which is called
+// exactly once.
 #define GANTRY_UNARY(Method)                                                               \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,                   \
                                    const v1::Method##Request* request,                     \
@@ -36,6 +36,10 @@ class EcsGrpcService final : public v1::Ecs::CallbackService {
     return reactor;                                                                        \
   }
 
+class EcsGrpcService final : public v1::Ecs::CallbackService {
+ public:
+  explicit EcsGrpcService(EcsOperations* operations) : operations_(operations) {}
+
   GANTRY_UNARY(CreateCluster)
   GANTRY_UNARY(DescribeClusters)
   GANTRY_UNARY(ListClusters)
@@ -44,11 +48,43 @@ class EcsGrpcService final : public v1::Ecs::CallbackService {
   GANTRY_UNARY(ListTaskDefinitions)
   GANTRY_UNARY(ListTaskDefinitionFamilies)
   GANTRY_UNARY(DeregisterTaskDefinition)
-#undef GANTRY_UNARY
+  GANTRY_UNARY(RunTask)
+  GANTRY_UNARY(StopTask)
+  GANTRY_UNARY(DescribeTasks)
+  GANTRY_UNARY(ListTasks)
+  GANTRY_UNARY(ListContainerInstances)
+  GANTRY_UNARY(DescribeContainerInstances)
 
  private:
   EcsOperations* const operations_;
 };
+
+class NetworkGrpcService final : public v1::Network::CallbackService {
+ public:
+  explicit NetworkGrpcService(NetworkOperations* operations) : operations_(operations) {}
+
+  GANTRY_UNARY(CreateVpc)
+  GANTRY_UNARY(DescribeVpcs)
+  GANTRY_UNARY(CreateSubnet)
+  GANTRY_UNARY(DescribeSubnets)
+  GANTRY_UNARY(DeleteSubnet)
+  GANTRY_UNARY(CreateSecurityGroup)
+  GANTRY_UNARY(DescribeSecurityGroups)
+
+ private:
+  NetworkOperations* const operations_;
+};
+
+class AgentGrpcService final : public v1::AgentControl::CallbackService {
+ public:
+  explicit AgentGrpcService(AgentOperations* operations) : operations_(operations) {}
+
+  GANTRY_UNARY(RegisterHost)
+
+ private:
+  AgentOperations* const operations_;
+};
+#undef GANTRY_UNARY
 
 namespace {
 
@@ -87,9 +123,13 @@ absl::Status ValidateConfig(const Config& config) {
 }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const std::string& address,
-                                                      EcsOperations* operations) {
+                                                      const Services& services) {
+  GANTRY_CHECK(services.ecs != nullptr && services.network != nullptr &&
+               services.agent != nullptr);
   auto server = std::unique_ptr<Server>(new Server());
-  server->service_ = std::make_unique<EcsGrpcService>(operations);
+  server->ecs_service_ = std::make_unique<EcsGrpcService>(services.ecs);
+  server->network_service_ = std::make_unique<NetworkGrpcService>(services.network);
+  server->agent_service_ = std::make_unique<AgentGrpcService>(services.agent);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -98,7 +138,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const std::string& address
   // port silently; an address in use must be an error.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(server->service_.get());
+  builder.RegisterService(server->ecs_service_.get());
+  builder.RegisterService(server->network_service_.get());
+  builder.RegisterService(server->agent_service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || port == 0) {
     return absl::UnavailableError(
@@ -108,6 +150,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const std::string& address
   server->address_ = absl::StrCat(host, ":", port);
   if (auto* health = server->server_->GetHealthCheckService(); health != nullptr) {
     health->SetServingStatus(v1::Ecs::service_full_name(), true);
+    health->SetServingStatus(v1::Network::service_full_name(), true);
+    health->SetServingStatus(v1::AgentControl::service_full_name(), true);
   }
   return server;
 }

@@ -17,6 +17,7 @@
 #include "common/flags.h"
 #include "common/log.h"
 #include "embedded_pg/embedded_pg.h"
+#include "scheduler/scheduler.h"
 #include "storage/storage.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address HOST:PORT (port 0: any)");
@@ -26,6 +27,8 @@ ABSL_FLAG(std::string, database_url, "",
 ABSL_FLAG(std::string, region, "us-east-1", "AWS region shown in ARNs");
 ABSL_FLAG(std::string, account_id, "000000000000", "12-digit account id shown in ARNs");
 ABSL_FLAG(int, db_workers, 4, "Database worker threads (one connection each)");
+ABSL_FLAG(absl::Duration, placement_timeout, absl::Minutes(10),
+          "How long a task may wait for capacity before it stops with TaskFailedToStart");
 
 namespace {
 
@@ -104,8 +107,21 @@ int main(int argc, char** argv) {
   auto database = gantry::storage::Database::Open(
       {.conninfo = conninfo, .workers = absl::GetFlag(FLAGS_db_workers)});
   if (!database.ok()) return Fail("database_unreachable", database.status());
-  gantry::api::EcsOperations operations(config, database->get());
-  auto server = gantry::api::Server::Start(absl::GetFlag(FLAGS_listen), &operations);
+  if (absl::GetFlag(FLAGS_placement_timeout) <= absl::ZeroDuration()) {
+    return Fail("bad_flag", absl::InvalidArgumentError("--placement-timeout: must be positive"));
+  }
+  auto scheduler = gantry::scheduler::Scheduler::Start(
+      {.conninfo = conninfo,
+       .region = config.region,
+       .placement_timeout = absl::GetFlag(FLAGS_placement_timeout)});
+  if (!scheduler.ok()) return Fail("scheduler_failed", scheduler.status());
+  gantry::scheduler::Scheduler* scheduler_ptr = scheduler->get();
+  gantry::api::EcsOperations ecs(config, database->get(), scheduler_ptr);
+  gantry::api::NetworkOperations network(config, database->get());
+  gantry::api::AgentOperations agent(config, database->get(),
+                                     [scheduler_ptr] { scheduler_ptr->CapacityChanged(); });
+  auto server = gantry::api::Server::Start(
+      absl::GetFlag(FLAGS_listen), {.ecs = &ecs, .network = &network, .agent = &agent});
   if (!server.ok()) return Fail("listen_failed", server.status());
 
   gantry::log::Info("gantryd_ready", {{"grpc", (*server)->address()}});
@@ -116,6 +132,7 @@ int main(int argc, char** argv) {
   // Drain the database queue first: every queued operation still finishes its call,
   // and calls arriving meanwhile are refused at once with UNAVAILABLE. Then no reactor
   // can be finished after the gRPC server is gone. PostgreSQL stops last.
+  (*scheduler)->Shutdown();
   (*database)->Shutdown();
   (*server)->Shutdown(absl::Seconds(5));
   database->reset();

@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "gantry/v1/ecs_tasks.pb.h"
 #include "gantry/v1/ecs_types.pb.h"
 
 #include "absl/base/thread_annotations.h"
@@ -212,5 +213,171 @@ struct ListFamiliesQuery {
 absl::StatusOr<std::vector<std::string>> ListTaskDefinitionFamilies(Connection& connection,
                                                                     std::string_view account_id,
                                                                     const ListFamiliesQuery& query);
+
+// ---- Networks (networks.cc) ----------------------------------------------------
+
+struct VpcRow {
+  std::string vpc_id;
+  std::string account_id;
+  std::string cidr_block;  // canonical, e.g. "10.0.0.0/16"
+  std::string state;
+  absl::Time created_at;
+};
+
+struct SubnetRow {
+  std::string subnet_id;
+  std::string account_id;
+  std::string vpc_id;
+  std::string cidr_block;
+  std::string availability_zone;
+  int32_t usable_addresses = 0;  // 2^(32-prefix) - 5
+  int32_t addresses_in_use = 0;
+  std::string state;
+  absl::Time created_at;
+};
+
+struct SecurityGroupRow {
+  std::string group_id;
+  std::string account_id;
+  std::string vpc_id;
+  std::string group_name;
+  std::string description;
+  absl::Time created_at;
+};
+
+// Creates a VPC with a canonical /16../28 `cidr_block` and its security group named
+// "default" (as EC2 does), in one transaction. Ids are generated here.
+absl::StatusOr<VpcRow> CreateVpc(Connection& connection, std::string_view account_id,
+                                 std::string_view cidr_block);
+// The VPCs among `vpc_ids` (all of the account's when empty), ordered by id.
+absl::StatusOr<std::vector<VpcRow>> GetVpcs(Connection& connection, std::string_view account_id,
+                                            const std::vector<std::string>& vpc_ids);
+
+// Creates a subnet: NOT_FOUND for an unknown VPC; INVALID_ARGUMENT when the CIDR is
+// not inside the VPC's or overlaps another subnet of the VPC (the VPC row is locked
+// while checking, so concurrent creations cannot overlap).
+absl::StatusOr<SubnetRow> CreateSubnet(Connection& connection, std::string_view account_id,
+                                       std::string_view vpc_id, std::string_view cidr_block,
+                                       std::string_view availability_zone);
+// The subnets among `subnet_ids` that exist (all of the account's when empty), by id.
+absl::StatusOr<std::vector<SubnetRow>> GetSubnets(Connection& connection,
+                                                  std::string_view account_id,
+                                                  const std::vector<std::string>& subnet_ids);
+// NOT_FOUND for an unknown subnet; FAILED_PRECONDITION while any address in it is in
+// use (naming how many).
+absl::Status DeleteSubnet(Connection& connection, std::string_view account_id,
+                          std::string_view subnet_id);
+
+// NOT_FOUND for an unknown VPC; ALREADY_EXISTS when the VPC has a group of that name
+// (case-insensitive).
+absl::StatusOr<SecurityGroupRow> CreateSecurityGroup(Connection& connection,
+                                                     std::string_view account_id,
+                                                     std::string_view vpc_id,
+                                                     std::string_view group_name,
+                                                     std::string_view description);
+// The groups among `group_ids` that exist (all of the account's when empty), by id.
+absl::StatusOr<std::vector<SecurityGroupRow>> GetSecurityGroups(
+    Connection& connection, std::string_view account_id,
+    const std::vector<std::string>& group_ids);
+
+// ---- Hosts (hosts.cc) ---------------------------------------------------------
+
+struct HostResources {
+  int32_t cpu_units = 0;
+  int32_t memory_mib = 0;
+  int32_t ephemeral_storage_gib = 0;
+  int32_t enis = 0;
+};
+
+struct HostRow {
+  int64_t host_id = 0;      // compact key used by the scheduler
+  std::string instance_id;  // 32 hex digits, the id in the container-instance ARN
+  std::string availability_zone;
+  std::string status;  // ACTIVE, DRAINING, INACTIVE
+  HostResources total;
+  HostResources used;
+  std::string agent_version;
+  std::string host_name;
+  absl::Time registered_at;
+  absl::Time last_seen_at;
+  int64_t version = 1;
+  int32_t running_tasks = 0;  // tasks holding resources with lastStatus RUNNING
+  int32_t pending_tasks = 0;  // tasks holding resources in any other status
+};
+
+struct NewHost {
+  std::string availability_zone;
+  HostResources total;
+  std::string agent_version;
+  std::string host_name;
+};
+
+// Registers a new ACTIVE host with nothing used; generates its instance id.
+absl::StatusOr<HostRow> RegisterHost(Connection& connection, const NewHost& host);
+// The hosts among `instance_ids` that exist, with their task counts.
+absl::StatusOr<std::vector<HostRow>> GetHosts(Connection& connection,
+                                              const std::vector<std::string>& instance_ids);
+// Instance ids in ascending order strictly after `after`, at most `limit`, optionally
+// only those with `status`.
+absl::StatusOr<std::vector<std::string>> ListHostIds(Connection& connection,
+                                                     std::optional<std::string> status,
+                                                     std::string_view after, int limit);
+
+// ---- Tasks (tasks.cc, placements.cc) ------------------------------------------
+
+// A task as RunTask creates it, before placement.
+struct NewTask {
+  std::string task_id;  // 32 lowercase hex digits
+  std::string account_id;
+  std::string cluster;
+  std::string family;
+  int32_t revision = 0;
+  std::string group;
+  std::optional<std::string> started_by;
+  int32_t cpu_units = 0;
+  int32_t memory_mib = 0;
+  int32_t ephemeral_storage_gib = 20;
+  std::vector<std::string> subnet_ids;  // candidates; their zones are the candidate zones
+  std::vector<std::string> security_group_ids;
+  bool assign_public_ip = false;
+  bool enable_execute_command = false;
+  gantry::v1::TaskOverride overrides;
+  std::vector<gantry::v1::Tag> tags;
+  // One per container definition: name, image, cpu, memory, container ARN (fixed at
+  // creation).
+  std::vector<gantry::v1::Container> containers;
+};
+
+// Where a placed task runs and the ENI it got.
+struct TaskPlacement {
+  int64_t host_id = 0;
+  std::string instance_id;  // the host's public id
+  std::string availability_zone;
+  std::string subnet_id;
+  std::string eni_id;
+  std::string attachment_id;
+  std::string private_ipv4;
+  std::string mac_address;
+  std::string private_dns_name;
+};
+
+struct TaskRow {
+  NewTask spec;
+  std::optional<TaskPlacement> placement;  // unset while waiting for capacity
+  bool holds_resources = false;
+  std::string last_status;
+  std::string desired_status;
+  absl::Time created_at;
+  std::optional<absl::Time> placed_at;
+  std::optional<absl::Time> pull_started_at;
+  std::optional<absl::Time> pull_stopped_at;
+  std::optional<absl::Time> started_at;
+  std::optional<absl::Time> stopping_at;
+  std::optional<absl::Time> execution_stopped_at;
+  std::optional<absl::Time> stopped_at;
+  std::optional<std::string> stop_code;
+  std::optional<std::string> stopped_reason;
+  int64_t version = 1;
+};
 
 }  // namespace gantry::storage

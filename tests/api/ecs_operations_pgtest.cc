@@ -110,7 +110,7 @@ class EcsOperationsTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<storage::Database>> database = storage::Database::Open(options);
     ASSERT_THAT(database, IsOk());
     database_ = *std::move(database);
-    operations_ = std::make_unique<EcsOperations>(Config{}, database_.get());
+    operations_ = std::make_unique<EcsOperations>(Config{}, database_.get(), nullptr);
   }
 
   // Queued work refers to the operations object: drain it before that goes away.
@@ -824,7 +824,7 @@ class EcsOperationsQueueTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<storage::Database>> database = storage::Database::Open(options);
     ASSERT_THAT(database, IsOk());
     database_ = *std::move(database);
-    operations_ = std::make_unique<EcsOperations>(Config{}, database_.get());
+    operations_ = std::make_unique<EcsOperations>(Config{}, database_.get(), nullptr);
   }
 
   void TearDown() override {

@@ -47,9 +47,12 @@ class GrpcServerTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<storage::Database>> database = storage::Database::Open(options);
     ASSERT_THAT(database, IsOk());
     database_ = *std::move(database);
-    operations_ = std::make_unique<EcsOperations>(Config{}, database_.get());
-    absl::StatusOr<std::unique_ptr<Server>> server =
-        Server::Start("127.0.0.1:0", operations_.get());
+    operations_ = std::make_unique<EcsOperations>(Config{}, database_.get(), nullptr);
+    network_ = std::make_unique<NetworkOperations>(Config{}, database_.get());
+    agent_ = std::make_unique<AgentOperations>(Config{}, database_.get(), [] {});
+    absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(
+        "127.0.0.1:0",
+        Services{.ecs = operations_.get(), .network = network_.get(), .agent = agent_.get()});
     ASSERT_THAT(server, IsOk());
     server_ = *std::move(server);
     channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
@@ -73,6 +76,8 @@ class GrpcServerTest : public ::testing::Test {
 
   std::unique_ptr<storage::Database> database_;
   std::unique_ptr<EcsOperations> operations_;
+  std::unique_ptr<NetworkOperations> network_;
+  std::unique_ptr<AgentOperations> agent_;
   std::unique_ptr<Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Ecs::Stub> stub_;
@@ -182,20 +187,20 @@ TEST_F(GrpcServerTest, Shutdown_IsIdempotentAndRefusesNewCalls) {
 
 // A second server on a port that is already serving must fail to start (server.cc's
 // own message says "in use"), or two gantryd processes would silently share one port.
-// DISABLED: api/server.cc (Server::Start, around `builder.AddListeningPort`) leaves gRPC's
-// default SO_REUSEPORT on, so the second bind succeeds and Start returns OK; the kernel
-// then spreads connections over both servers. Setting the channel argument
-// GRPC_ARG_ALLOW_REUSEPORT to 0 on the ServerBuilder would make the bind fail.
+// gRPC's default SO_REUSEPORT would let the second bind succeed silently.
 TEST(GrpcServer, Start_AddressInUse_IsUnavailable) {
   storage::Database::Options options;
   options.conninfo = PgHarness::Get().NewDatabase();
   options.workers = 1;
   absl::StatusOr<std::unique_ptr<storage::Database>> database = storage::Database::Open(options);
   ASSERT_THAT(database, IsOk());
-  EcsOperations operations(Config{}, database->get());
-  absl::StatusOr<std::unique_ptr<Server>> first = Server::Start("127.0.0.1:0", &operations);
+  EcsOperations operations(Config{}, database->get(), nullptr);
+  NetworkOperations network(Config{}, database->get());
+  AgentOperations agent(Config{}, database->get(), [] {});
+  Services services{.ecs = &operations, .network = &network, .agent = &agent};
+  absl::StatusOr<std::unique_ptr<Server>> first = Server::Start("127.0.0.1:0", services);
   ASSERT_THAT(first, IsOk());
-  absl::StatusOr<std::unique_ptr<Server>> second = Server::Start((*first)->address(), &operations);
+  absl::StatusOr<std::unique_ptr<Server>> second = Server::Start((*first)->address(), services);
   EXPECT_THAT(second, ::gantry::testing::StatusIs(absl::StatusCode::kUnavailable, "--listen: "));
   (*first)->Shutdown(absl::Seconds(1));
   (*database)->Shutdown();

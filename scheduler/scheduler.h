@@ -1,0 +1,92 @@
+// The scheduler turns RunTask calls into placed tasks, many per transaction.
+//
+// One loop thread owns a database connection and a placement::Placer, the in-memory
+// view of hosts, subnets and group spread. Each round it takes every RunTask waiting
+// in its bounded queue plus the tasks waiting in the database for capacity, places
+// them against the view (pure, microseconds per task), and commits all of the round's
+// tasks and placements in one transaction (storage::CommitRound). That transaction
+// re-checks every host's capacity and every address in SQL, so a stale view (another
+// gantryd on the same database) can cost a retry but never overcommit a host or give
+// an address twice. Only after the commit are callers answered.
+//
+// Threading: Submit() and CapacityChanged() may be called from any thread and never
+// block; `done` is called exactly once, on the loop thread (or on the caller's thread
+// when the queue refuses). Errors: UNAVAILABLE when the queue is full or the
+// scheduler stopped; ALREADY_EXISTS when a clientToken was used for another request;
+// database errors as storage reports them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "storage/storage.h"
+
+namespace gantry::scheduler {
+
+struct Options {
+  std::string conninfo;
+  std::string region = "us-east-1";
+  // A task that cannot be placed for this long stops with TaskFailedToStart.
+  absl::Duration placement_timeout = absl::Minutes(10);
+  // Tasks committed per transaction, at most.
+  int max_round_tasks = 4096;
+  // Tasks accepted but not yet taken by a round; beyond this Submit is UNAVAILABLE.
+  int queue_capacity_tasks = 65536;
+  // The view is reloaded from the database at least this often while there is work,
+  // so capacity freed by another gantryd is seen.
+  absl::Duration view_max_age = absl::Seconds(2);
+};
+
+// One RunTask call, validated and resolved.
+struct RunRequest {
+  std::string account_id;
+  std::string client_token;  // empty: none
+  // Identifies the request's content; the same token with another fingerprint is
+  // refused.
+  std::string fingerprint;
+  std::vector<storage::NewTask> tasks;
+};
+
+struct RunFailure {
+  std::string reason;  // RESOURCE:CPU, RESOURCE:MEMORY, RESOURCE:ENI, MISSING, ...
+  std::string detail;
+};
+
+struct RunOutcome {
+  // Created tasks, placed or waiting for capacity (lastStatus PROVISIONING), in
+  // request order; with a reused clientToken, the tasks created the first time.
+  std::vector<storage::TaskRow> tasks;
+  // Tasks that were not created because waiting could not help (bigger than any host).
+  std::vector<RunFailure> failures;
+};
+
+class Scheduler {
+ public:
+  // Connects, loads the view and starts the loop thread.
+  static absl::StatusOr<std::unique_ptr<Scheduler>> Start(Options options);
+  ~Scheduler();  // Shutdown()
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  void Submit(RunRequest request, std::function<void(absl::StatusOr<RunOutcome>)> done);
+
+  // Capacity may have appeared (a host registered, a task released its resources):
+  // reload the view and retry waiting tasks in the next round.
+  void CapacityChanged();
+
+  // Stops taking work, finishes the round in progress, answers queued callers with
+  // UNAVAILABLE, joins the loop. Idempotent.
+  void Shutdown();
+
+ private:
+  class Loop;
+  explicit Scheduler(std::unique_ptr<Loop> loop);
+  std::unique_ptr<Loop> loop_;
+};
+
+}  // namespace gantry::scheduler
