@@ -13,6 +13,10 @@ struct Statement {
 
 const std::vector<Statement>& ClusterStatements();
 const std::vector<Statement>& TaskDefinitionStatements();
+const std::vector<Statement>& NetworkStatements();
+const std::vector<Statement>& HostStatements();
+const std::vector<Statement>& TaskStatements();
+const std::vector<Statement>& PlacementStatements();
 
 // All of the above, prepared by Connection at connect time.
 std::vector<Statement> AllStatements();
