@@ -108,7 +108,7 @@ CREATE TABLE tasks (
   assign_public_ip   boolean     NOT NULL DEFAULT false,
   overrides          jsonb       NOT NULL DEFAULT '{}',
   tags               jsonb       NOT NULL DEFAULT '[]',
-  -- [{"name", "id", "image", "cpu", "memory", ...}] per container, fixed at creation.
+  -- [ECS Container, ...]: one per container definition, fixed at creation.
   containers         jsonb       NOT NULL,
   enable_execute_command boolean NOT NULL DEFAULT false,
   client_token       text,

@@ -378,6 +378,135 @@ struct TaskRow {
   std::optional<std::string> stop_code;
   std::optional<std::string> stopped_reason;
   int64_t version = 1;
+  // When the host's agent received the launch command; unset before.
+  std::optional<absl::Time> delivered_at;
 };
+
+// Tasks as DescribeTasks reads them: those among `task_ids` in the cluster.
+absl::StatusOr<std::vector<TaskRow>> GetTasks(Connection& connection, std::string_view account_id,
+                                              std::string_view cluster,
+                                              const std::vector<std::string>& task_ids);
+
+struct ListTasksQuery {
+  std::string cluster;
+  std::optional<std::string> family;
+  std::optional<std::string> started_by;
+  std::optional<std::string> instance_id;  // container instance
+  std::string desired_status = "RUNNING";
+  std::string after;  // keyset cursor: task ids strictly after this
+  int limit = 100;
+};
+// Task ids in ascending order.
+absl::StatusOr<std::vector<std::string>> ListTaskIds(Connection& connection,
+                                                     std::string_view account_id,
+                                                     const ListTasksQuery& query);
+
+struct StopResult {
+  TaskRow task;
+  // The task's host resources and address were released now: capacity appeared.
+  bool released = false;
+};
+// StopTask. A task whose launch no agent has received yet (waiting for capacity, or
+// placed but not delivered) stops at once: STOPPED, resources and address released,
+// all in one transaction. Otherwise desiredStatus becomes STOPPED for the agent to
+// act on. Stopping a stopped task returns it unchanged. NOT_FOUND when the cluster has
+// no such task.
+absl::StatusOr<StopResult> StopTask(Connection& connection, std::string_view account_id,
+                                    std::string_view cluster, std::string_view task_id,
+                                    std::string_view stop_code, std::string_view reason);
+
+// The tasks a clientToken created, or nullopt when the token is unused.
+struct TokenBinding {
+  std::string fingerprint;
+  std::vector<std::string> task_ids;
+};
+absl::StatusOr<std::optional<TokenBinding>> GetRunTaskToken(Connection& connection,
+                                                            std::string_view account_id,
+                                                            std::string_view client_token);
+// The tasks with these ids (any cluster of the account), in no particular order.
+absl::StatusOr<std::vector<TaskRow>> GetTasksById(Connection& connection,
+                                                  std::string_view account_id,
+                                                  const std::vector<std::string>& task_ids);
+
+// ---- Placement rounds (placements.cc) -------------------------------------------
+
+// The scheduler's view of capacity, read in one snapshot.
+struct HostCapacity {
+  int64_t host_id = 0;
+  std::string availability_zone;
+  std::string status;
+  HostResources total;
+  HostResources used;
+};
+struct SubnetCapacity {
+  std::string subnet_id;
+  std::string availability_zone;
+  int32_t free_addresses = 0;
+};
+struct GroupZoneCount {
+  std::string account_id;
+  std::string cluster;
+  std::string group;
+  std::string availability_zone;
+  int64_t tasks = 0;
+};
+struct CapacitySnapshot {
+  std::vector<HostCapacity> hosts;
+  std::vector<SubnetCapacity> subnets;
+  std::vector<GroupZoneCount> group_counts;  // tasks holding resources
+};
+absl::StatusOr<CapacitySnapshot> LoadCapacity(Connection& connection);
+
+// Tasks waiting for capacity (PROVISIONING, not placed), oldest first, at most `limit`.
+absl::StatusOr<std::vector<TaskRow>> LoadWaitingTasks(Connection& connection, int limit);
+
+struct RoundPlacement {
+  std::string task_id;
+  int64_t host_id = 0;
+  std::string subnet_id;
+  std::string availability_zone;
+};
+struct TokenClaim {
+  std::string account_id;
+  std::string client_token;
+  std::string fingerprint;
+  std::vector<std::string> task_ids;  // the new tasks of that RunTask call
+};
+// What one scheduler round commits, in one transaction.
+struct Round {
+  std::string region;  // for ENI DNS names
+  std::vector<TokenClaim> tokens;
+  std::vector<NewTask> new_tasks;  // inserted; waiting unless placed below
+  // Placements of new tasks and of tasks already waiting in the database.
+  std::vector<RoundPlacement> placements;
+};
+struct RoundResult {
+  // Indexes into Round::tokens already bound by an earlier call: their tasks were
+  // not inserted.
+  std::vector<size_t> lost_tokens;
+  // Placements refused by the database (the view was stale: host full or no longer
+  // ACTIVE, subnet out of addresses, waiting task taken or stopped by someone else).
+  // New tasks among them were inserted as waiting.
+  std::vector<std::string> displaced_task_ids;
+  std::vector<int64_t> stale_hosts;
+  std::vector<std::string> stale_subnets;
+  // Every inserted task and every placed task, as committed.
+  std::vector<TaskRow> tasks;
+};
+// Commits a round: binds tokens, claims waiting tasks (SKIP LOCKED), reserves host
+// capacity with conditional updates (a host that no longer fits refuses all of the
+// round's tasks for it), allocates addresses (released ones first, then never-used
+// ones; no scan), inserts tasks and ENIs. Correct whatever the caller's view says:
+// the checks are in SQL and in constraints.
+absl::StatusOr<RoundResult> CommitRound(Connection& connection, const Round& round);
+
+struct ExpiredTask {
+  std::string task_id;
+  std::string reason;
+};
+// Waiting tasks that ran out of time: STOPPED with TaskFailedToStart and `reason`.
+// Tasks placed or stopped meanwhile are left alone. Returns the ids stopped.
+absl::StatusOr<std::vector<std::string>> ExpireWaitingTasks(
+    Connection& connection, const std::vector<ExpiredTask>& tasks);
 
 }  // namespace gantry::storage

@@ -49,16 +49,46 @@ absl::Status FromException(const std::exception& error, const std::string& opera
   return absl::InternalError(absl::StrCat(operation, ": internal storage error"));
 }
 
+namespace {
+void AppendQuoted(std::string& out, const std::string& value) {
+  out.push_back('"');
+  for (char c : value) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+}  // namespace
+
 std::string ToTextArray(const std::vector<std::string>& values) {
   std::string out = "{";
   for (size_t i = 0; i < values.size(); ++i) {
     if (i > 0) out.push_back(',');
-    out.push_back('"');
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
+    AppendQuoted(out, values[i]);
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string ToNullableTextArray(const std::vector<std::optional<std::string>>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    if (values[i].has_value()) {
+      AppendQuoted(out, *values[i]);
+    } else {
+      out += "NULL";
     }
-    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string ToIntArray(const std::vector<int64_t>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    absl::StrAppend(&out, values[i]);
   }
   out.push_back('}');
   return out;

@@ -2,7 +2,9 @@
 // bounded retries. Storage-internal.
 #pragma once
 
+#include <cstdint>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -54,5 +56,9 @@ auto InTransaction(Connection& connection, const std::string& operation, Body&& 
 
 // A PostgreSQL text[] literal ({"a","b"}) for a parameter.
 std::string ToTextArray(const std::vector<std::string>& values);
+// The same with NULL elements for unset values.
+std::string ToNullableTextArray(const std::vector<std::optional<std::string>>& values);
+// A PostgreSQL integer array literal ({1,2,3}).
+std::string ToIntArray(const std::vector<int64_t>& values);
 
 }  // namespace gantry::storage::internal
