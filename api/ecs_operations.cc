@@ -16,20 +16,13 @@ namespace gantry::api {
 using internal::DecodeToken;
 using internal::EncodeToken;
 using internal::RunOnDatabase;
+using internal::TrimToPage;
 
 namespace {
 constexpr char kTaskDefinitionToken[] = "td";
 constexpr char kFamilyToken[] = "tdf";
 constexpr char kClusterToken[] = "cl";
 
-// List queries fetch one row more than the page size; that row only says that another
-// page follows. Drops it and returns whether it was there.
-template <typename Row>
-bool TrimToPage(std::vector<Row>& rows, int page_size) {
-  if (static_cast<int>(rows.size()) <= page_size) return false;
-  rows.resize(page_size);
-  return true;
-}
 }  // namespace
 
 EcsOperations::EcsOperations(Config config, storage::Database* database,

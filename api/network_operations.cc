@@ -1,24 +1,208 @@
+#include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "api/api.h"
+#include "api/internal/network_requests.h"
+#include "api/internal/network_shapes.h"
+#include "api/internal/run_on_database.h"
+#include "common/log.h"
+#include "common/status_macros.h"
 
 namespace gantry::api {
+
+using internal::FirstMissing;
+using internal::RunOnDatabase;
+
+namespace {
+
+template <typename Row>
+std::vector<std::string> IdsOf(const std::vector<Row>& rows, std::string Row::*id) {
+  std::vector<std::string> ids;
+  ids.reserve(rows.size());
+  for (const Row& row : rows) ids.push_back(row.*id);
+  return ids;
+}
+
+// DescribeSecurityGroups' GroupNames: keeps the groups with one of `names` (names are
+// case-insensitive, as their uniqueness is), so with GroupIds too the result is the
+// groups matching both. NOT_FOUND for a name none of those groups has.
+absl::Status FilterByName(const std::vector<std::string>& names,
+                          std::vector<storage::SecurityGroupRow>& groups) {
+  if (names.empty()) return absl::OkStatus();
+  absl::flat_hash_set<std::string> wanted;
+  for (const std::string& name : names) wanted.insert(absl::AsciiStrToLower(name));
+  std::vector<storage::SecurityGroupRow> kept;
+  absl::flat_hash_set<std::string> seen;
+  for (storage::SecurityGroupRow& group : groups) {
+    std::string lower = absl::AsciiStrToLower(group.group_name);
+    if (!wanted.contains(lower)) continue;
+    seen.insert(std::move(lower));
+    kept.push_back(std::move(group));
+  }
+  groups = std::move(kept);
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (!seen.contains(absl::AsciiStrToLower(names[i]))) {
+      return absl::NotFoundError(
+          absl::StrCat("GroupNames[", i, "]: The security group '", names[i], "' does not exist"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 NetworkOperations::NetworkOperations(Config config, storage::Database* database)
     : config_(std::move(config)), database_(database) {}
 
-#define GANTRY_NOT_YET(Method)                                                      \
-  void NetworkOperations::Method(const v1::Method##Request&,                        \
-                                 Done<v1::Method##Response> done) {                 \
-    done(absl::UnimplementedError(#Method " is not implemented yet"));              \
-  }
-GANTRY_NOT_YET(CreateVpc)
-GANTRY_NOT_YET(DescribeVpcs)
-GANTRY_NOT_YET(CreateSubnet)
-GANTRY_NOT_YET(DescribeSubnets)
-GANTRY_NOT_YET(DeleteSubnet)
-GANTRY_NOT_YET(CreateSecurityGroup)
-GANTRY_NOT_YET(DescribeSecurityGroups)
-#undef GANTRY_NOT_YET
+// ---- VPCs ------------------------------------------------------------------------
+
+void NetworkOperations::CreateVpc(const v1::CreateVpcRequest& request,
+                                  Done<v1::CreateVpcResponse> done) {
+  absl::StatusOr<std::string> cidr_block = internal::ParseCreateVpc(request);
+  if (!cidr_block.ok()) return done(cidr_block.status());
+  RunOnDatabase<v1::CreateVpcResponse>(
+      database_,
+      [this, cidr_block = *std::move(cidr_block)](
+          storage::Connection& connection) -> absl::StatusOr<v1::CreateVpcResponse> {
+        GANTRY_ASSIGN_OR_RETURN(storage::VpcRow row,
+                                storage::CreateVpc(connection, config_.account_id, cidr_block));
+        log::Info("vpc_created", {{"vpc", row.vpc_id}, {"cidr", row.cidr_block}});
+        v1::CreateVpcResponse response;
+        *response.mutable_vpc() = internal::ToVpc(row);
+        return response;
+      },
+      std::move(done));
+}
+
+void NetworkOperations::DescribeVpcs(const v1::DescribeVpcsRequest& request,
+                                     Done<v1::DescribeVpcsResponse> done) {
+  absl::StatusOr<std::vector<std::string>> ids = internal::ParseDescribeVpcs(request);
+  if (!ids.ok()) return done(ids.status());
+  RunOnDatabase<v1::DescribeVpcsResponse>(
+      database_,
+      [this, ids = *std::move(ids)](
+          storage::Connection& connection) -> absl::StatusOr<v1::DescribeVpcsResponse> {
+        GANTRY_ASSIGN_OR_RETURN(std::vector<storage::VpcRow> rows,
+                                storage::GetVpcs(connection, config_.account_id, ids));
+        GANTRY_RETURN_IF_ERROR(
+            FirstMissing("VpcIds", "vpc ID", ids, IdsOf(rows, &storage::VpcRow::vpc_id)));
+        v1::DescribeVpcsResponse response;
+        for (const storage::VpcRow& row : rows) *response.add_vpcs() = internal::ToVpc(row);
+        return response;
+      },
+      std::move(done));
+}
+
+// ---- Subnets ---------------------------------------------------------------------
+
+void NetworkOperations::CreateSubnet(const v1::CreateSubnetRequest& request,
+                                     Done<v1::CreateSubnetResponse> done) {
+  absl::StatusOr<internal::NewSubnet> subnet = internal::ParseCreateSubnet(request);
+  if (!subnet.ok()) return done(subnet.status());
+  RunOnDatabase<v1::CreateSubnetResponse>(
+      database_,
+      [this, subnet = *std::move(subnet)](
+          storage::Connection& connection) -> absl::StatusOr<v1::CreateSubnetResponse> {
+        GANTRY_ASSIGN_OR_RETURN(storage::SubnetRow row,
+                                storage::CreateSubnet(connection, config_.account_id, subnet.vpc_id,
+                                                      subnet.cidr_block, subnet.availability_zone));
+        log::Info("subnet_created", {{"subnet", row.subnet_id},
+                                     {"vpc", row.vpc_id},
+                                     {"cidr", row.cidr_block},
+                                     {"zone", row.availability_zone}});
+        v1::CreateSubnetResponse response;
+        *response.mutable_subnet() = internal::ToSubnet(config_, row);
+        return response;
+      },
+      std::move(done));
+}
+
+void NetworkOperations::DescribeSubnets(const v1::DescribeSubnetsRequest& request,
+                                        Done<v1::DescribeSubnetsResponse> done) {
+  absl::StatusOr<std::vector<std::string>> ids = internal::ParseDescribeSubnets(request);
+  if (!ids.ok()) return done(ids.status());
+  RunOnDatabase<v1::DescribeSubnetsResponse>(
+      database_,
+      [this, ids = *std::move(ids)](
+          storage::Connection& connection) -> absl::StatusOr<v1::DescribeSubnetsResponse> {
+        GANTRY_ASSIGN_OR_RETURN(std::vector<storage::SubnetRow> rows,
+                                storage::GetSubnets(connection, config_.account_id, ids));
+        GANTRY_RETURN_IF_ERROR(FirstMissing("SubnetIds", "subnet ID", ids,
+                                            IdsOf(rows, &storage::SubnetRow::subnet_id)));
+        v1::DescribeSubnetsResponse response;
+        for (const storage::SubnetRow& row : rows) {
+          *response.add_subnets() = internal::ToSubnet(config_, row);
+        }
+        return response;
+      },
+      std::move(done));
+}
+
+void NetworkOperations::DeleteSubnet(const v1::DeleteSubnetRequest& request,
+                                     Done<v1::DeleteSubnetResponse> done) {
+  absl::StatusOr<std::string> subnet_id = internal::ParseDeleteSubnet(request);
+  if (!subnet_id.ok()) return done(subnet_id.status());
+  RunOnDatabase<v1::DeleteSubnetResponse>(
+      database_,
+      [this, subnet_id = *std::move(subnet_id)](
+          storage::Connection& connection) -> absl::StatusOr<v1::DeleteSubnetResponse> {
+        GANTRY_RETURN_IF_ERROR(storage::DeleteSubnet(connection, config_.account_id, subnet_id));
+        log::Info("subnet_deleted", {{"subnet", subnet_id}});
+        return v1::DeleteSubnetResponse();
+      },
+      std::move(done));
+}
+
+// ---- Security groups -------------------------------------------------------------
+
+void NetworkOperations::CreateSecurityGroup(const v1::CreateSecurityGroupRequest& request,
+                                            Done<v1::CreateSecurityGroupResponse> done) {
+  absl::StatusOr<internal::NewSecurityGroup> group = internal::ParseCreateSecurityGroup(request);
+  if (!group.ok()) return done(group.status());
+  RunOnDatabase<v1::CreateSecurityGroupResponse>(
+      database_,
+      [this, group = *std::move(group)](
+          storage::Connection& connection) -> absl::StatusOr<v1::CreateSecurityGroupResponse> {
+        GANTRY_ASSIGN_OR_RETURN(
+            storage::SecurityGroupRow row,
+            storage::CreateSecurityGroup(connection, config_.account_id, group.vpc_id,
+                                         group.group_name, group.description));
+        log::Info("security_group_created", {{"group", row.group_id}, {"vpc", row.vpc_id}});
+        v1::CreateSecurityGroupResponse response;
+        response.set_group_id(row.group_id);
+        response.set_security_group_arn(
+            internal::SecurityGroupArn(config_, row.account_id, row.group_id));
+        return response;
+      },
+      std::move(done));
+}
+
+void NetworkOperations::DescribeSecurityGroups(const v1::DescribeSecurityGroupsRequest& request,
+                                               Done<v1::DescribeSecurityGroupsResponse> done) {
+  absl::StatusOr<internal::SecurityGroupQuery> query =
+      internal::ParseDescribeSecurityGroups(request);
+  if (!query.ok()) return done(query.status());
+  RunOnDatabase<v1::DescribeSecurityGroupsResponse>(
+      database_,
+      [this, query = *std::move(query)](
+          storage::Connection& connection) -> absl::StatusOr<v1::DescribeSecurityGroupsResponse> {
+        GANTRY_ASSIGN_OR_RETURN(
+            std::vector<storage::SecurityGroupRow> rows,
+            storage::GetSecurityGroups(connection, config_.account_id, query.group_ids));
+        GANTRY_RETURN_IF_ERROR(FirstMissing("GroupIds", "security group", query.group_ids,
+                                            IdsOf(rows, &storage::SecurityGroupRow::group_id)));
+        GANTRY_RETURN_IF_ERROR(FilterByName(query.group_names, rows));
+        v1::DescribeSecurityGroupsResponse response;
+        for (const storage::SecurityGroupRow& row : rows) {
+          *response.add_security_groups() = internal::ToSecurityGroup(config_, row);
+        }
+        return response;
+      },
+      std::move(done));
+}
 
 }  // namespace gantry::api

@@ -9,19 +9,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cli/cli.h"
+#include "cli/internal/util.h"
 
 namespace gantry::cli {
 namespace {
 
-constexpr FlagSpec One(std::string_view name, std::string_view value_name, std::string_view help,
-                       std::string_view example, bool required = false) {
-  return {name, value_name, FlagArity::kOne, required, help, example};
-}
-
-constexpr FlagSpec Many(std::string_view name, std::string_view value_name, std::string_view help,
-                        std::string_view example) {
-  return {name, value_name, FlagArity::kMany, false, help, example};
-}
+using internal::Many;
+using internal::One;
+using internal::Sv;
 
 constexpr FlagSpec kMaxResults =
     One("max-results", "N", "Largest number of results in one page (1-100)", "--max-results 10");
@@ -98,9 +93,6 @@ const FlagSpec* FindFlag(const CommandSpec& command, std::string_view name) {
   }
   return nullptr;
 }
-
-// Our Abseil's string_view is not std::string_view; StrCat needs this bridge.
-absl::string_view Sv(std::string_view text) { return absl::string_view(text.data(), text.size()); }
 
 absl::Status UsageError(const std::string& message) { return absl::InvalidArgumentError(message); }
 
@@ -309,6 +301,9 @@ const std::vector<CommandSpec>& Commands() {
     auto* all = new std::vector<CommandSpec>();
     AddClusterCommands(all);
     AddTaskDefinitionCommands(all);
+    internal::AddTaskCommands(all);
+    internal::AddContainerInstanceCommands(all);
+    internal::AddNetworkCommands(all);
     return all;
   }();
   return *commands;
@@ -330,13 +325,15 @@ std::string GeneralHelp() {
   std::string help =
       "Usage: gantryctl [--endpoint HOST:PORT] [--output table|json] COMMAND [flags]\n"
       "\n"
-      "Talks to gantryd's ECS API. Commands and flags are named as in `aws ecs`.\n"
+      "Talks to gantryd: clusters, task definitions, tasks and container instances\n"
+      "(gantry.v1.Ecs, named as in `aws ecs`), VPCs, subnets and security groups\n"
+      "(gantry.v1.Network, named as in `aws ec2`), and hosts (gantry.v1.AgentControl).\n"
       "\n"
       "Global flags (before or after the command):\n"
       "  --endpoint HOST:PORT   gantryd's gRPC address (default: $GANTRY_ENDPOINT, then " +
       std::string(kDefaultEndpoint) +
       ")\n"
-      "  --output table|json    table (default) or the ECS JSON response\n"
+      "  --output table|json    table (default) or the JSON response as the AWS CLI prints it\n"
       "  -h, --help             show help\n"
       "\n"
       "Commands:\n";

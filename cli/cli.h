@@ -1,7 +1,13 @@
-// gantryctl: the command-line client of gantryd's ECS API (service gantry.v1.Ecs).
-// Commands and flags are named as in `aws ecs ...`; `--output json` prints exactly
-// the response message as ECS JSON, `--output table` (the default) prints aligned
-// human-readable tables.
+// gantryctl: the command-line client of gantryd. It talks to three gRPC services:
+// gantry.v1.Ecs (clusters, task definitions, tasks, container instances; commands
+// and flags named as in `aws ecs ...`), gantry.v1.Network (VPCs, subnets, security
+// groups; named as in `aws ec2 ...`) and gantry.v1.AgentControl
+// (register-container-instance, which adds capacity the way gantry-agent does).
+// `--output json` prints exactly the response message in protobuf's JSON mapping,
+// which is the AWS CLI's JSON because the protos carry ECS's and EC2's member
+// names; `--output table` (the default) prints aligned human-readable tables. List
+// commands without paging flags (list-tasks, list-container-instances) follow every
+// page, as the AWS CLI does, and print one merged response.
 //
 // Everything except Run() is pure: argument parsing, request building and table
 // rendering take values and return values, with no I/O, clock or global state, and
@@ -15,13 +21,18 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "gantry/v1/agent.pb.h"
 #include "gantry/v1/ecs.pb.h"
+#include "gantry/v1/network.pb.h"
+#include "google/protobuf/struct.pb.h"
 
 #include "absl/status/statusor.h"
 #include "google/protobuf/repeated_ptr_field.h"
@@ -114,6 +125,66 @@ absl::StatusOr<v1::ListTaskDefinitionFamiliesRequest> BuildListTaskDefinitionFam
 absl::StatusOr<v1::DeregisterTaskDefinitionRequest> BuildDeregisterTaskDefinitionRequest(
     const Invocation& inv);
 
+// Task and container-instance commands. Integer flags (--count, --cpu, --memory,
+// ...) must be positive integers of the wire type; --overrides is parsed strictly
+// as a TaskOverride in ECS JSON; --network-configuration by
+// ParseNetworkConfiguration. Business limits (at most 10 tasks, valid CPU sizes)
+// and references are the server's to check. INVALID_ARGUMENT naming the flag.
+absl::StatusOr<v1::RunTaskRequest> BuildRunTaskRequest(const Invocation& inv);
+absl::StatusOr<v1::StopTaskRequest> BuildStopTaskRequest(const Invocation& inv);
+absl::StatusOr<v1::DescribeTasksRequest> BuildDescribeTasksRequest(const Invocation& inv);
+absl::StatusOr<v1::ListTasksRequest> BuildListTasksRequest(const Invocation& inv);
+absl::StatusOr<v1::RegisterHostRequest> BuildRegisterHostRequest(const Invocation& inv);
+absl::StatusOr<v1::ListContainerInstancesRequest> BuildListContainerInstancesRequest(
+    const Invocation& inv);
+absl::StatusOr<v1::DescribeContainerInstancesRequest> BuildDescribeContainerInstancesRequest(
+    const Invocation& inv);
+
+// Network commands (gantry.v1.Network); flags map one to one onto the request.
+absl::StatusOr<v1::CreateVpcRequest> BuildCreateVpcRequest(const Invocation& inv);
+absl::StatusOr<v1::DescribeVpcsRequest> BuildDescribeVpcsRequest(const Invocation& inv);
+absl::StatusOr<v1::CreateSubnetRequest> BuildCreateSubnetRequest(const Invocation& inv);
+absl::StatusOr<v1::DescribeSubnetsRequest> BuildDescribeSubnetsRequest(const Invocation& inv);
+absl::StatusOr<v1::DeleteSubnetRequest> BuildDeleteSubnetRequest(const Invocation& inv);
+absl::StatusOr<v1::CreateSecurityGroupRequest> BuildCreateSecurityGroupRequest(
+    const Invocation& inv);
+absl::StatusOr<v1::DescribeSecurityGroupsRequest> BuildDescribeSecurityGroupsRequest(
+    const Invocation& inv);
+
+// Parses the AWS CLI shorthand syntax into a JSON-like tree of objects, lists and
+// strings:
+//   value  := scalar | '{' [member (',' member)*] '}' | '[' [value (',' value)*] ']'
+//   member := key '=' value      (the whole text is a member list without braces)
+// A scalar runs to the next ',', '}' or ']' (surrounding blanks dropped) unless it
+// is quoted with " or ' (a backslash escapes the quote). `flag` (without "--") names
+// the flag in errors: INVALID_ARGUMENT `--FLAG: <what is wrong> at character N`
+// (N counts from 1), e.g. a missing '=', an unclosed bracket, a repeated key.
+absl::StatusOr<google::protobuf::Value> ParseShorthand(std::string_view text,
+                                                       std::string_view flag);
+
+// The value of --network-configuration: JSON when it starts with '{', otherwise
+// shorthand (`awsvpcConfiguration={subnets=[a,b],securityGroups=[sg],
+// assignPublicIp=DISABLED}`); a single value may stand for a one-element list.
+// Member names are checked strictly (ECS's lowerCamelCase). INVALID_ARGUMENT
+// starting with `--network-configuration: `.
+absl::StatusOr<v1::NetworkConfiguration> ParseNetworkConfiguration(std::string_view text);
+
+// One page of a List* call: its items, and the token of the next page (empty on
+// the last page).
+struct ListPage {
+  std::vector<std::string> items;
+  std::string next_token;
+};
+using FetchPage = std::function<absl::StatusOr<ListPage>(const std::string& next_token)>;
+// Largest number of pages FetchAllPages asks for (100 items each at most on ECS).
+inline constexpr int kMaxListPages = 1000;
+// Follows a List* call as the AWS CLI does: fetches the first page (empty token),
+// then each page's next_token until a page has none, and returns every item in
+// order. Returns `fetch`'s first error unchanged; INTERNAL when the server hands
+// back a token it handed back before (it would never end) or after kMaxListPages
+// pages.
+absl::StatusOr<std::vector<std::string>> FetchAllPages(const FetchPage& fetch);
+
 // Parses AWS CLI shorthand tags: each value is `key=K,value=V` (member names are
 // case-insensitive; the value may be empty). INVALID_ARGUMENT naming --tags.
 absl::StatusOr<std::vector<v1::Tag>> ParseTags(const std::vector<std::string>& values);
@@ -147,6 +218,28 @@ std::string FormatTable(const v1::DeregisterTaskDefinitionResponse& response);
 // A task definition's summary block, its containers and its volumes.
 std::string FormatTaskDefinition(const v1::TaskDefinition& definition,
                                  const google::protobuf::RepeatedPtrField<v1::Tag>& tags);
+
+// Task and container-instance tables. Tasks show TASK (the ARN's last segment),
+// DEFINITION (family:revision), LAST STATUS, DESIRED, ZONE, IP (the ENI's
+// privateIPv4Address), HOST (the container instance's id), CPU and MEMORY; failures
+// follow the table.
+std::string FormatTable(const v1::RunTaskResponse& response);
+std::string FormatTable(const v1::StopTaskResponse& response);
+std::string FormatTable(const v1::DescribeTasksResponse& response);
+std::string FormatTable(const v1::ListTasksResponse& response);
+std::string FormatTable(const v1::RegisterHostResponse& response);
+std::string FormatTable(const v1::ListContainerInstancesResponse& response);
+std::string FormatTable(const v1::DescribeContainerInstancesResponse& response);
+
+// Network tables.
+std::string FormatTable(const v1::CreateVpcResponse& response);
+std::string FormatTable(const v1::DescribeVpcsResponse& response);
+std::string FormatTable(const v1::CreateSubnetResponse& response);
+std::string FormatTable(const v1::DescribeSubnetsResponse& response);
+// Empty: like the AWS CLI, delete-subnet prints nothing on success.
+std::string FormatTable(const v1::DeleteSubnetResponse& response);
+std::string FormatTable(const v1::CreateSecurityGroupResponse& response);
+std::string FormatTable(const v1::DescribeSecurityGroupsResponse& response);
 
 // What to print on stderr for a failed RPC: `error: <CODE>: <message>` with every
 // line of a multi-line message, or, when the channel never connected

@@ -12,16 +12,15 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "cli/cli.h"
+#include "cli/internal/util.h"
 
 namespace gantry::cli {
 namespace {
 
-constexpr std::string_view kNone = "-";
-
-template <typename T>
-std::string OrNone(bool has, const T& value) {
-  return has ? absl::StrCat(value) : std::string(kNone);
-}
+using internal::kNone;
+using internal::OrNone;
+using internal::RenderFailures;
+using internal::RenderList;
 
 // "Label  value" lines with the values aligned; rows with an empty value are skipped.
 std::string RenderBlock(const std::vector<std::pair<std::string, std::string>>& rows) {
@@ -42,15 +41,6 @@ std::string NextTokenLine(bool has, const std::string& token) {
   return has ? absl::StrCat("\nNext token: ", token, "\n") : "";
 }
 
-std::string RenderList(std::string_view header,
-                       const google::protobuf::RepeatedPtrField<std::string>& items) {
-  std::vector<std::vector<std::string>> rows;
-  for (const std::string& item : items) {
-    rows.push_back({item});
-  }
-  return RenderTable({std::string(header)}, rows);
-}
-
 std::string RenderClusters(const google::protobuf::RepeatedPtrField<v1::Cluster>& clusters) {
   std::vector<std::vector<std::string>> rows;
   for (const v1::Cluster& c : clusters) {
@@ -59,17 +49,6 @@ std::string RenderClusters(const google::protobuf::RepeatedPtrField<v1::Cluster>
                     OrNone(c.has_pending_tasks_count(), c.pending_tasks_count()), c.cluster_arn()});
   }
   return RenderTable({"NAME", "STATUS", "RUNNING", "PENDING", "ARN"}, rows);
-}
-
-std::string RenderFailures(const google::protobuf::RepeatedPtrField<v1::Failure>& failures) {
-  if (failures.empty()) {
-    return "";
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const v1::Failure& f : failures) {
-    rows.push_back({f.arn(), f.reason(), f.has_detail() ? f.detail() : std::string(kNone)});
-  }
-  return absl::StrCat("\nFailures:\n", RenderTable({"ARN", "REASON", "DETAIL"}, rows));
 }
 
 std::string ContainerMemory(const v1::ContainerDefinition& c) {

@@ -4,13 +4,16 @@
 #include <cstring>
 #include <fstream>
 #include <istream>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "gantry/v1/agent.grpc.pb.h"
 #include "gantry/v1/ecs.grpc.pb.h"
+#include "gantry/v1/network.grpc.pb.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -19,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "cli/cli.h"
+#include "cli/internal/util.h"
 #include "ecsjson/ecsjson.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
@@ -40,8 +44,37 @@ struct Io {
   std::ostream& err;
 };
 
-template <typename Request, typename Response>
-using RpcMethod = grpc::Status (v1::Ecs::Stub::*)(grpc::ClientContext*, const Request&, Response*);
+template <typename Stub, typename Request, typename Response>
+using RpcMethod = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, Response*);
+
+template <typename Request>
+using Builder = absl::StatusOr<Request> (*)(const Invocation&);
+
+// A channel to gantryd and one service stub on it; every call gets kRpcTimeout.
+template <typename Stub>
+class Client {
+ public:
+  explicit Client(const std::string& endpoint)
+      : channel_(grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials())),
+        stub_(channel_) {}
+
+  template <typename Request, typename Response>
+  grpc::Status Call(RpcMethod<Stub, Request, Response> method, const Request& request,
+                    Response* response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + kRpcTimeout);
+    return (stub_.*method)(&context, request, response);
+  }
+
+  // A channel that is not READY after a failed call never reached the server.
+  bool ReachedServer() {
+    return channel_->GetState(/*try_to_connect=*/false) == GRPC_CHANNEL_READY;
+  }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  Stub stub_;
+};
 
 int PrintUsageError(const absl::Status& status, std::string_view command, std::ostream& err) {
   err << "gantryctl: " << status.message() << "\n";
@@ -94,41 +127,78 @@ absl::StatusOr<std::string> ReadCliInputJson(const JsonSource& source, std::istr
   return source.value;
 }
 
-// Calls `method` with a deadline and prints the response or the error.
-template <typename Request, typename Response>
-int CallAndPrint(const Invocation& inv, const Request& request, RpcMethod<Request, Response> method,
-                 Io& io) {
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(inv.endpoint, grpc::InsecureChannelCredentials());
-  std::unique_ptr<v1::Ecs::Stub> stub = v1::Ecs::NewStub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + kRpcTimeout);
-  Response response;
-  grpc::Status status = ((*stub).*method)(&context, request, &response);
-  if (!status.ok()) {
-    // A channel that is not READY after a failed call never reached the server.
-    bool reached_server = channel->GetState(/*try_to_connect=*/false) == GRPC_CHANNEL_READY;
-    io.err << FormatRpcError(status, inv.endpoint, reached_server);
-    return kExitError;
-  }
-  if (inv.output == OutputFormat::kJson) {
+template <typename Response>
+int PrintResponse(const Invocation& inv, const Response& response, Io& io) {
+  if (inv.output == OutputFormat::kTable) {
+    io.out << FormatTable(response);
+  } else if (Response::descriptor()->field_count() > 0) {
+    // A response with no members at all (DeleteSubnet) prints nothing, as the AWS CLI does.
     std::string json = ecsjson::ToJson(response, /*pretty=*/true);
     io.out << json << (absl::EndsWith(json, "\n") ? "" : "\n");
-  } else {
-    io.out << FormatTable(response);
   }
   return io.out.good() ? kExitOk : kExitError;
 }
 
+// Calls `method` with a deadline and prints the response or the error.
+template <typename Stub, typename Request, typename Response>
+int CallAndPrint(const Invocation& inv, const Request& request,
+                 RpcMethod<Stub, Request, Response> method, Io& io) {
+  Client<Stub> client(inv.endpoint);
+  Response response;
+  grpc::Status status = client.Call(method, request, &response);
+  if (!status.ok()) {
+    io.err << FormatRpcError(status, inv.endpoint, client.ReachedServer());
+    return kExitError;
+  }
+  return PrintResponse(inv, response, io);
+}
+
 // Commands whose flags map straight onto the request.
-template <typename Request, typename Response>
-int RunSimple(const Invocation& inv, Io& io, absl::StatusOr<Request> (*build)(const Invocation&),
-              RpcMethod<Request, Response> method) {
+template <typename Stub, typename Request, typename Response>
+int RunSimple(const Invocation& inv, Io& io, Builder<Request> build,
+              RpcMethod<Stub, Request, Response> method) {
   absl::StatusOr<Request> request = build(inv);
   if (!request.ok()) {
     return PrintUsageError(request.status(), inv.command, io.err);
   }
   return CallAndPrint(inv, *request, method, io);
+}
+
+// List commands that follow every page and print one merged response; `items`
+// returns the response's repeated ARN field.
+template <typename Stub, typename Request, typename Response>
+int RunListAll(const Invocation& inv, Io& io, Builder<Request> build,
+               RpcMethod<Stub, Request, Response> method,
+               google::protobuf::RepeatedPtrField<std::string>* (*items)(Response*)) {
+  absl::StatusOr<Request> request = build(inv);
+  if (!request.ok()) {
+    return PrintUsageError(request.status(), inv.command, io.err);
+  }
+  Client<Stub> client(inv.endpoint);
+  grpc::Status rpc_status;
+  FetchPage fetch = [&](const std::string& next_token) -> absl::StatusOr<ListPage> {
+    Request page_request = *request;
+    if (!next_token.empty()) {
+      page_request.set_next_token(next_token);
+    }
+    Response page;
+    rpc_status = client.Call(method, page_request, &page);
+    if (!rpc_status.ok()) {
+      return absl::UnknownError("RPC failed");  // reported from rpc_status below
+    }
+    return ListPage{{items(&page)->begin(), items(&page)->end()}, page.next_token()};
+  };
+  absl::StatusOr<std::vector<std::string>> all = FetchAllPages(fetch);
+  if (!rpc_status.ok()) {
+    io.err << FormatRpcError(rpc_status, inv.endpoint, client.ReachedServer());
+    return kExitError;
+  }
+  if (!all.ok()) {
+    return PrintError(all.status(), io.err);
+  }
+  Response merged;
+  items(&merged)->Assign(all->begin(), all->end());
+  return PrintResponse(inv, merged, io);
 }
 
 int RunRegisterTaskDefinition(const Invocation& inv, Io& io) {
@@ -151,41 +221,123 @@ int RunRegisterTaskDefinition(const Invocation& inv, Io& io) {
   return CallAndPrint(inv, *request, &v1::Ecs::Stub::RegisterTaskDefinition, io);
 }
 
-int Dispatch(const Invocation& inv, Io& io) {
+using Handler = int (*)(const Invocation&, Io&);
+using HandlerMap = std::map<std::string_view, Handler>;
+
+void AddClusterHandlers(HandlerMap* h) {
   using Stub = v1::Ecs::Stub;
-  const std::string& c = inv.command;
-  if (c == "create-cluster") {
+  (*h)["create-cluster"] = [](const Invocation& inv, Io& io) {
     return RunSimple(inv, io, &BuildCreateClusterRequest, &Stub::CreateCluster);
-  }
-  if (c == "list-clusters") {
+  };
+  (*h)["list-clusters"] = [](const Invocation& inv, Io& io) {
     return RunSimple(inv, io, &BuildListClustersRequest, &Stub::ListClusters);
-  }
-  if (c == "describe-clusters") {
+  };
+  (*h)["describe-clusters"] = [](const Invocation& inv, Io& io) {
     return RunSimple(inv, io, &BuildDescribeClustersRequest, &Stub::DescribeClusters);
-  }
-  if (c == "register-task-definition") {
-    return RunRegisterTaskDefinition(inv, io);
-  }
-  if (c == "describe-task-definition") {
+  };
+  (*h)["register-task-definition"] = &RunRegisterTaskDefinition;
+  (*h)["describe-task-definition"] = [](const Invocation& inv, Io& io) {
     return RunSimple(inv, io, &BuildDescribeTaskDefinitionRequest, &Stub::DescribeTaskDefinition);
-  }
-  if (c == "list-task-definitions") {
+  };
+  (*h)["list-task-definitions"] = [](const Invocation& inv, Io& io) {
     return RunSimple(inv, io, &BuildListTaskDefinitionsRequest, &Stub::ListTaskDefinitions);
-  }
-  if (c == "list-task-definition-families") {
+  };
+  (*h)["list-task-definition-families"] = [](const Invocation& inv, Io& io) {
     return RunSimple(inv, io, &BuildListTaskDefinitionFamiliesRequest,
                      &Stub::ListTaskDefinitionFamilies);
-  }
-  if (c == "deregister-task-definition") {
+  };
+  (*h)["deregister-task-definition"] = [](const Invocation& inv, Io& io) {
     return RunSimple(inv, io, &BuildDeregisterTaskDefinitionRequest,
                      &Stub::DeregisterTaskDefinition);
+  };
+}
+
+void AddTaskHandlers(HandlerMap* h) {
+  using Stub = v1::Ecs::Stub;
+  (*h)["run-task"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildRunTaskRequest, &Stub::RunTask);
+  };
+  (*h)["stop-task"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildStopTaskRequest, &Stub::StopTask);
+  };
+  (*h)["describe-tasks"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildDescribeTasksRequest, &Stub::DescribeTasks);
+  };
+  (*h)["list-tasks"] = [](const Invocation& inv, Io& io) {
+    return RunListAll<Stub, v1::ListTasksRequest, v1::ListTasksResponse>(
+        inv, io, &BuildListTasksRequest, &Stub::ListTasks,
+        [](v1::ListTasksResponse* r) { return r->mutable_task_arns(); });
+  };
+  (*h)["register-container-instance"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildRegisterHostRequest, &v1::AgentControl::Stub::RegisterHost);
+  };
+  (*h)["list-container-instances"] = [](const Invocation& inv, Io& io) {
+    return RunListAll<Stub, v1::ListContainerInstancesRequest, v1::ListContainerInstancesResponse>(
+        inv, io, &BuildListContainerInstancesRequest, &Stub::ListContainerInstances,
+        [](v1::ListContainerInstancesResponse* r) { return r->mutable_container_instance_arns(); });
+  };
+  (*h)["describe-container-instances"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildDescribeContainerInstancesRequest,
+                     &Stub::DescribeContainerInstances);
+  };
+}
+
+void AddNetworkHandlers(HandlerMap* h) {
+  using Stub = v1::Network::Stub;
+  (*h)["create-vpc"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildCreateVpcRequest, &Stub::CreateVpc);
+  };
+  (*h)["describe-vpcs"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildDescribeVpcsRequest, &Stub::DescribeVpcs);
+  };
+  (*h)["create-subnet"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildCreateSubnetRequest, &Stub::CreateSubnet);
+  };
+  (*h)["describe-subnets"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildDescribeSubnetsRequest, &Stub::DescribeSubnets);
+  };
+  (*h)["delete-subnet"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildDeleteSubnetRequest, &Stub::DeleteSubnet);
+  };
+  (*h)["create-security-group"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildCreateSecurityGroupRequest, &Stub::CreateSecurityGroup);
+  };
+  (*h)["describe-security-groups"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildDescribeSecurityGroupsRequest, &Stub::DescribeSecurityGroups);
+  };
+}
+
+// Every command's handler, by command name.
+const HandlerMap& Handlers() {
+  static const HandlerMap* const handlers = [] {
+    auto* all = new HandlerMap();
+    AddClusterHandlers(all);
+    AddTaskHandlers(all);
+    AddNetworkHandlers(all);
+    return all;
+  }();
+  return *handlers;
+}
+
+int Dispatch(const Invocation& inv, Io& io) {
+  auto it = Handlers().find(inv.command);
+  if (it == Handlers().end()) {
+    // ParseArgs accepts only commands from Commands(); HandlersCoverEveryCommand
+    // checks that each has a handler.
+    return PrintUsageError(
+        absl::InvalidArgumentError(absl::StrCat("unknown command \"", inv.command, "\"")), "",
+        io.err);
   }
-  // ParseArgs accepts only commands from Commands(), and each has a branch above.
-  return PrintUsageError(absl::InvalidArgumentError(absl::StrCat("unknown command \"", c, "\"")),
-                         "", io.err);
+  return it->second(inv, io);
 }
 
 }  // namespace
+
+namespace internal {
+
+bool HasHandler(std::string_view command) { return Handlers().count(command) > 0; }
+
+}  // namespace internal
 
 std::string FormatRpcError(const grpc::Status& status, std::string_view endpoint,
                            bool reached_server) {

@@ -1,24 +1,408 @@
 #include "scheduler/scheduler.h"
 
+#include <deque>
+#include <optional>
+#include <string>
+#include <thread>
 #include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "common/log.h"
+#include "placement/placement.h"
 
 namespace gantry::scheduler {
+namespace {
 
-class Scheduler::Loop {};
+// Waiting tasks are retried at least this often (capacity freed by another gantryd,
+// placement deadlines), besides every time capacity is known to have changed.
+constexpr absl::Duration kWaitingRetry = absl::Seconds(1);
+
+using Done = std::function<void(absl::StatusOr<RunOutcome>)>;
+
+struct Entry {
+  RunRequest request;
+  Done done;
+};
+
+// Tasks of different clusters or accounts never share a spread group.
+std::string GroupKey(std::string_view account, std::string_view cluster, std::string_view group) {
+  return absl::StrCat(std::string(account), "/", std::string(cluster), "/", std::string(group));
+}
+
+placement::TaskRequest ToPlacementRequest(const storage::NewTask& task) {
+  placement::TaskRequest request;
+  request.group = GroupKey(task.account_id, task.cluster, task.group);
+  request.needs = {task.cpu_units, task.memory_mib, task.ephemeral_storage_gib, 1};
+  request.subnet_ids = task.subnet_ids;
+  return request;
+}
+
+placement::Snapshot ToSnapshot(const storage::CapacitySnapshot& capacity) {
+  placement::Snapshot snapshot;
+  for (const storage::HostCapacity& host : capacity.hosts) {
+    placement::Host& out = snapshot.hosts.emplace_back();
+    out.id = host.host_id;
+    out.availability_zone = host.availability_zone;
+    out.total = {host.total.cpu_units, host.total.memory_mib, host.total.ephemeral_storage_gib,
+                 host.total.enis};
+    out.used = {host.used.cpu_units, host.used.memory_mib, host.used.ephemeral_storage_gib,
+                host.used.enis};
+    out.accepts_tasks = host.status == "ACTIVE";
+  }
+  for (const storage::SubnetCapacity& subnet : capacity.subnets) {
+    snapshot.subnets.push_back({subnet.subnet_id, subnet.availability_zone, subnet.free_addresses});
+  }
+  for (const storage::GroupZoneCount& count : capacity.group_counts) {
+    snapshot.group_counts.push_back({GroupKey(count.account_id, count.cluster, count.group),
+                                     count.availability_zone, count.tasks});
+  }
+  return snapshot;
+}
+
+}  // namespace
+
+// Invariants: `placer_`, `view_*` and `waiting_*` are touched only by the loop thread.
+// Every Entry taken from `queue_` has its `done` called exactly once.
+class Scheduler::Loop {
+ public:
+  Loop(Options options, std::unique_ptr<storage::Connection> connection)
+      : options_(std::move(options)), connection_(std::move(connection)) {}
+
+  ~Loop() { Shutdown(); }
+
+  void Start() {
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  void Submit(RunRequest request, Done done) {
+    {
+      absl::MutexLock lock(&mu_);
+      int tasks = static_cast<int>(request.tasks.size());
+      if (!stopping_ && queued_tasks_ + tasks <= options_.queue_capacity_tasks) {
+        queued_tasks_ += tasks;
+        queue_.push_back({std::move(request), std::move(done)});
+        return;
+      }
+    }
+    done(absl::UnavailableError("RunTask: the scheduler is overloaded or stopping; retry later"));
+  }
+
+  void CapacityChanged() {
+    absl::MutexLock lock(&mu_);
+    capacity_changed_ = true;
+  }
+
+  void Shutdown() {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+    std::deque<Entry> left;
+    {
+      absl::MutexLock lock(&mu_);
+      left.swap(queue_);
+    }
+    for (Entry& entry : left) entry.done(absl::UnavailableError("RunTask: gantryd is stopping"));
+  }
+
+ private:
+  void Run() {
+    while (true) {
+      std::vector<Entry> batch;
+      bool capacity_changed = false;
+      {
+        absl::MutexLock lock(&mu_);
+        auto ready = [this] { return stopping_ || !queue_.empty() || capacity_changed_; };
+        absl::Duration wait =
+            waiting_exist_ ? std::max(absl::ZeroDuration(), next_waiting_retry_ - absl::Now())
+                           : absl::Seconds(5);
+        mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
+        if (stopping_) return;
+        capacity_changed = std::exchange(capacity_changed_, false);
+        batch = TakeBatchLocked();
+      }
+      bool retry_waiting =
+          waiting_exist_ && (capacity_changed || absl::Now() >= next_waiting_retry_);
+      if (capacity_changed) view_dirty_ = true;
+      if (batch.empty() && !retry_waiting) continue;
+      RunRound(std::move(batch), retry_waiting);
+    }
+  }
+
+  // Whole requests, up to max_round_tasks tasks (at least one request). A request
+  // whose clientToken is already in the round waits for the next one, so that a
+  // token is bound once per round.
+  std::vector<Entry> TakeBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::vector<Entry> batch;
+    std::deque<Entry> deferred;
+    absl::flat_hash_set<std::string> tokens;
+    int tasks = 0;
+    while (!queue_.empty()) {
+      Entry& next = queue_.front();
+      int size = static_cast<int>(next.request.tasks.size());
+      if (!batch.empty() && tasks + size > options_.max_round_tasks) break;
+      if (!next.request.client_token.empty() &&
+          !tokens.insert(next.request.account_id + "/" + next.request.client_token).second) {
+        deferred.push_back(std::move(next));
+      } else {
+        tasks += size;
+        queued_tasks_ -= size;
+        batch.push_back(std::move(next));
+      }
+      queue_.pop_front();
+    }
+    for (auto it = deferred.rbegin(); it != deferred.rend(); ++it) {
+      queue_.push_front(std::move(*it));
+    }
+    return batch;
+  }
+
+  absl::Status RefreshView() {
+    if (placer_.has_value() && !view_dirty_ &&
+        absl::Now() - view_loaded_at_ < options_.view_max_age) {
+      return absl::OkStatus();
+    }
+    absl::StatusOr<storage::CapacitySnapshot> capacity = storage::LoadCapacity(*connection_);
+    if (!capacity.ok()) return capacity.status();
+    placer_.emplace(ToSnapshot(*capacity));
+    view_loaded_at_ = absl::Now();
+    view_dirty_ = false;
+    return absl::OkStatus();
+  }
+
+  struct EntryPlan {
+    std::vector<std::optional<RunFailure>> failures;  // per task; set: not created
+  };
+
+  void RunRound(std::vector<Entry> batch, bool retry_waiting) {
+    if (absl::Status status = RefreshView(); !status.ok()) {
+      FailAll(batch, status);
+      return;
+    }
+    storage::Round round;
+    round.region = options_.region;
+    std::vector<storage::ExpiredTask> expired;
+    // Placements are applied to the view as they are decided; when the commit fails or
+    // the database refuses some, the view is reloaded rather than patched.
+    if (retry_waiting) PlanWaiting(&round, &expired);
+
+    std::vector<EntryPlan> plans(batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) PlanEntry(batch[i].request, &round, &plans[i]);
+    if (round.new_tasks.empty() && round.placements.empty()) {
+      Answer(batch, plans, {});
+      Expire(expired);
+      return;
+    }
+    absl::StatusOr<storage::RoundResult> result = storage::CommitRound(*connection_, round);
+    if (!result.ok()) {
+      log::Warning("placement_round_failed", {{"error", std::string(result.status().message())}});
+      view_dirty_ = true;
+      FailAll(batch, result.status());
+      return;
+    }
+    if (!result->displaced_task_ids.empty()) {
+      // The view was stale; the database kept every invariant. Reload and retry.
+      log::Info("placements_displaced", {{"tasks", result->displaced_task_ids.size()},
+                                         {"hosts", result->stale_hosts.size()},
+                                         {"subnets", result->stale_subnets.size()}});
+      view_dirty_ = true;
+      waiting_exist_ = true;
+    }
+    if (HasWaiting(*result)) waiting_exist_ = true;
+    log::Debug("placement_round", {{"requests", batch.size()},
+                                   {"new_tasks", round.new_tasks.size()},
+                                   {"placed", round.placements.size()}});
+    AnswerCommitted(batch, plans, round, *result);
+    Expire(expired);
+  }
+
+  static bool HasWaiting(const storage::RoundResult& result) {
+    for (const storage::TaskRow& task : result.tasks) {
+      if (!task.placement.has_value()) return true;
+    }
+    return false;
+  }
+
+  // Places tasks waiting in the database, oldest first, before any new request.
+  void PlanWaiting(storage::Round* round, std::vector<storage::ExpiredTask>* expired) {
+    next_waiting_retry_ = absl::Now() + kWaitingRetry;
+    absl::StatusOr<std::vector<storage::TaskRow>> waiting =
+        storage::LoadWaitingTasks(*connection_, options_.max_round_tasks);
+    if (!waiting.ok()) {
+      log::Warning("waiting_tasks_unreadable",
+                   {{"error", std::string(waiting.status().message())}});
+      return;
+    }
+    waiting_exist_ = static_cast<int>(waiting->size()) >= options_.max_round_tasks;
+    absl::Time now = absl::Now();
+    for (const storage::TaskRow& task : *waiting) {
+      placement::TaskRequest request = ToPlacementRequest(task.spec);
+      placement::Decision decision = placer_->Place(request);
+      if (const auto* assignment = std::get_if<placement::Assignment>(&decision)) {
+        round->placements.push_back({task.spec.task_id, assignment->host_id, assignment->subnet_id,
+                                     assignment->availability_zone});
+        continue;
+      }
+      const auto& unplaced = std::get<placement::Unplaced>(decision);
+      if (now - task.created_at >= options_.placement_timeout) {
+        expired->push_back({task.spec.task_id,
+                            absl::StrCat("Capacity is unavailable: ", unplaced.detail, " (waited ",
+                                         absl::FormatDuration(options_.placement_timeout), ")")});
+      } else {
+        waiting_exist_ = true;
+      }
+    }
+  }
+
+  void PlanEntry(const RunRequest& request, storage::Round* round, EntryPlan* plan) {
+    plan->failures.resize(request.tasks.size());
+    std::vector<std::string> created;
+    for (size_t i = 0; i < request.tasks.size(); ++i) {
+      const storage::NewTask& task = request.tasks[i];
+      placement::TaskRequest placement_request = ToPlacementRequest(task);
+      placement::Decision decision = placer_->Place(placement_request);
+      if (const auto* assignment = std::get_if<placement::Assignment>(&decision)) {
+        round->placements.push_back({task.task_id, assignment->host_id, assignment->subnet_id,
+                                     assignment->availability_zone});
+      } else if (const auto& unplaced = std::get<placement::Unplaced>(decision); unplaced.never) {
+        plan->failures[i] = RunFailure{unplaced.reason, unplaced.detail};
+        continue;
+      }
+      round->new_tasks.push_back(task);
+      created.push_back(task.task_id);
+    }
+    if (!request.client_token.empty()) {
+      round->tokens.push_back(
+          {request.account_id, request.client_token, request.fingerprint, std::move(created)});
+    }
+  }
+
+  void AnswerCommitted(std::vector<Entry>& batch, const std::vector<EntryPlan>& plans,
+                       const storage::Round& round, const storage::RoundResult& result) {
+    absl::flat_hash_map<std::string, const storage::TaskRow*> rows;
+    for (const storage::TaskRow& row : result.tasks) rows[row.spec.task_id] = &row;
+    absl::flat_hash_set<std::string> lost;
+    for (size_t index : result.lost_tokens) {
+      lost.insert(round.tokens[index].account_id + "/" + round.tokens[index].client_token);
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const RunRequest& request = batch[i].request;
+      if (!request.client_token.empty() &&
+          lost.contains(request.account_id + "/" + request.client_token)) {
+        batch[i].done(Replay(request));
+        continue;
+      }
+      RunOutcome outcome;
+      for (size_t t = 0; t < request.tasks.size(); ++t) {
+        if (plans[i].failures[t].has_value()) {
+          outcome.failures.push_back(*plans[i].failures[t]);
+        } else if (auto it = rows.find(request.tasks[t].task_id); it != rows.end()) {
+          outcome.tasks.push_back(*it->second);
+        }
+      }
+      batch[i].done(std::move(outcome));
+    }
+  }
+
+  // A clientToken bound by an earlier call: the same request gets that call's tasks.
+  absl::StatusOr<RunOutcome> Replay(const RunRequest& request) {
+    absl::StatusOr<std::optional<storage::TokenBinding>> binding =
+        storage::GetRunTaskToken(*connection_, request.account_id, request.client_token);
+    if (!binding.ok()) return binding.status();
+    if (!binding->has_value()) return absl::AbortedError("clientToken: lost a race; retry");
+    return ReplayBinding(*connection_, request, **binding);
+  }
+
+  void Answer(std::vector<Entry>& batch, const std::vector<EntryPlan>& plans,
+              const storage::RoundResult& result) {
+    storage::Round empty;
+    AnswerCommitted(batch, plans, empty, result);
+  }
+
+  void Expire(const std::vector<storage::ExpiredTask>& expired) {
+    if (expired.empty()) return;
+    absl::StatusOr<std::vector<std::string>> stopped =
+        storage::ExpireWaitingTasks(*connection_, expired);
+    if (!stopped.ok()) {
+      log::Warning("expire_failed", {{"error", std::string(stopped.status().message())}});
+      return;
+    }
+    for (const storage::ExpiredTask& task : expired) {
+      log::Info("task_failed_to_start", {{"task", task.task_id}, {"reason", task.reason}});
+    }
+  }
+
+  static void FailAll(std::vector<Entry>& batch, const absl::Status& status) {
+    for (Entry& entry : batch) entry.done(status);
+  }
+
+  const Options options_;
+  std::unique_ptr<storage::Connection> connection_;
+  std::thread thread_;
+
+  absl::Mutex mu_;
+  std::deque<Entry> queue_ ABSL_GUARDED_BY(mu_);
+  int queued_tasks_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool capacity_changed_ ABSL_GUARDED_BY(mu_) = false;
+
+  std::optional<placement::Placer> placer_;
+  absl::Time view_loaded_at_;
+  bool view_dirty_ = true;
+  // Tasks may be waiting in the database (true at start: a previous run may have left
+  // some).
+  bool waiting_exist_ = true;
+  absl::Time next_waiting_retry_ = absl::InfinitePast();
+};
+
+absl::StatusOr<RunOutcome> ReplayBinding(storage::Connection& connection, const RunRequest& request,
+                                         const storage::TokenBinding& binding) {
+  if (binding.fingerprint != request.fingerprint) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("clientToken: \"", request.client_token,
+                     "\" was already used for a different RunTask request (tasks ",
+                     absl::StrJoin(binding.task_ids, ", "), ")"));
+  }
+  absl::StatusOr<std::vector<storage::TaskRow>> rows =
+      storage::GetTasksById(connection, request.account_id, binding.task_ids);
+  if (!rows.ok()) return rows.status();
+  absl::flat_hash_map<std::string, storage::TaskRow*> by_id;
+  for (storage::TaskRow& row : *rows) by_id[row.spec.task_id] = &row;
+  RunOutcome outcome;
+  for (const std::string& id : binding.task_ids) {
+    if (auto it = by_id.find(id); it != by_id.end())
+      outcome.tasks.push_back(std::move(*it->second));
+  }
+  return outcome;
+}
 
 Scheduler::Scheduler(std::unique_ptr<Loop> loop) : loop_(std::move(loop)) {}
 Scheduler::~Scheduler() { Shutdown(); }
 
-absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Start(Options /*options*/) {
-  return std::unique_ptr<Scheduler>(new Scheduler(std::make_unique<Loop>()));
+absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Start(Options options) {
+  absl::StatusOr<std::unique_ptr<storage::Connection>> connection =
+      storage::Connection::Open(options.conninfo);
+  if (!connection.ok()) return connection.status();
+  auto loop = std::make_unique<Loop>(std::move(options), *std::move(connection));
+  loop->Start();
+  return std::unique_ptr<Scheduler>(new Scheduler(std::move(loop)));
 }
 
-void Scheduler::Submit(RunRequest /*request*/,
-                       std::function<void(absl::StatusOr<RunOutcome>)> done) {
-  done(absl::UnimplementedError("RunTask is not implemented yet"));
+void Scheduler::Submit(RunRequest request, std::function<void(absl::StatusOr<RunOutcome>)> done) {
+  loop_->Submit(std::move(request), std::move(done));
 }
 
-void Scheduler::CapacityChanged() {}
-void Scheduler::Shutdown() {}
+void Scheduler::CapacityChanged() { loop_->CapacityChanged(); }
+
+void Scheduler::Shutdown() { loop_->Shutdown(); }
 
 }  // namespace gantry::scheduler

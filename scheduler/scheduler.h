@@ -65,6 +65,12 @@ struct RunOutcome {
   std::vector<RunFailure> failures;
 };
 
+// The answer to a RunTask call whose clientToken is already bound: the first call's
+// tasks when `request` has the same fingerprint, else ALREADY_EXISTS naming them.
+// Blocking (reads the tasks).
+absl::StatusOr<RunOutcome> ReplayBinding(storage::Connection& connection, const RunRequest& request,
+                                         const storage::TokenBinding& binding);
+
 class Scheduler {
  public:
   // Connects, loads the view and starts the loop thread.

@@ -26,6 +26,11 @@ const std::string kSelectOne =
     std::string("SELECT ") + kColumns + " FROM clusters WHERE account_id = $1 AND name = $2";
 const std::string kSelectMany = std::string("SELECT ") + kColumns +
                                 " FROM clusters WHERE account_id = $1 AND name = ANY($2::text[])";
+constexpr char kTaskCounts[] = R"sql(
+  SELECT cluster, count(*) FILTER (WHERE last_status = 'RUNNING'),
+         count(*) FILTER (WHERE last_status IN ('PROVISIONING', 'PENDING', 'ACTIVATING'))
+  FROM tasks WHERE account_id = $1 AND cluster = ANY($2::text[]) AND last_status <> 'STOPPED'
+  GROUP BY cluster)sql";
 constexpr char kListNames[] = R"sql(
   SELECT name FROM clusters
   WHERE account_id = $1 AND status = 'ACTIVE' AND name > $2
@@ -46,9 +51,8 @@ absl::StatusOr<ClusterRow> RowToCluster(std::string_view account_id, const pqxx:
 namespace internal {
 const std::vector<Statement>& ClusterStatements() {
   static const std::vector<Statement> kStatements = {
-      {"cluster_insert", kInsert.c_str()},
-      {"cluster_select_one", kSelectOne.c_str()},
-      {"cluster_select_many", kSelectMany.c_str()},
+      {"cluster_insert", kInsert.c_str()},          {"cluster_select_one", kSelectOne.c_str()},
+      {"cluster_select_many", kSelectMany.c_str()}, {"cluster_task_counts", kTaskCounts},
       {"cluster_list_names", kListNames},
   };
   return kStatements;
@@ -81,6 +85,14 @@ absl::StatusOr<std::vector<ClusterRow>> GetClusters(Connection& connection,
                                                 internal::ToTextArray(names))) {
           GANTRY_ASSIGN_OR_RETURN(ClusterRow cluster, RowToCluster(account_id, row));
           clusters.push_back(std::move(cluster));
+        }
+        for (const auto& row : tx.exec_prepared("cluster_task_counts", std::string(account_id),
+                                                internal::ToTextArray(names))) {
+          for (ClusterRow& cluster : clusters) {
+            if (cluster.name != row[0].as<std::string>()) continue;
+            cluster.running_tasks = row[1].as<int32_t>();
+            cluster.pending_tasks = row[2].as<int32_t>();
+          }
         }
         return clusters;
       });

@@ -130,6 +130,9 @@ struct ClusterRow {
   // default strategy, service-connect defaults (other members unset).
   gantry::v1::Cluster spec;
   absl::Time created_at;
+  // Filled by GetClusters: tasks RUNNING, and tasks not yet RUNNING nor stopped.
+  int32_t running_tasks = 0;
+  int32_t pending_tasks = 0;
 };
 
 // Creates an ACTIVE cluster, or returns the existing ACTIVE one of that name unchanged
@@ -137,7 +140,7 @@ struct ClusterRow {
 absl::StatusOr<ClusterRow> CreateCluster(Connection& connection, std::string_view account_id,
                                          std::string_view name, const gantry::v1::Cluster& spec);
 
-// The clusters among `names` that exist, in no particular order.
+// The clusters among `names` that exist, with their task counts, in no particular order.
 absl::StatusOr<std::vector<ClusterRow>> GetClusters(Connection& connection,
                                                     std::string_view account_id,
                                                     const std::vector<std::string>& names);
@@ -277,8 +280,7 @@ absl::StatusOr<SecurityGroupRow> CreateSecurityGroup(Connection& connection,
                                                      std::string_view description);
 // The groups among `group_ids` that exist (all of the account's when empty), by id.
 absl::StatusOr<std::vector<SecurityGroupRow>> GetSecurityGroups(
-    Connection& connection, std::string_view account_id,
-    const std::vector<std::string>& group_ids);
+    Connection& connection, std::string_view account_id, const std::vector<std::string>& group_ids);
 
 // ---- Hosts (hosts.cc) ---------------------------------------------------------
 
@@ -506,7 +508,7 @@ struct ExpiredTask {
 };
 // Waiting tasks that ran out of time: STOPPED with TaskFailedToStart and `reason`.
 // Tasks placed or stopped meanwhile are left alone. Returns the ids stopped.
-absl::StatusOr<std::vector<std::string>> ExpireWaitingTasks(
-    Connection& connection, const std::vector<ExpiredTask>& tasks);
+absl::StatusOr<std::vector<std::string>> ExpireWaitingTasks(Connection& connection,
+                                                            const std::vector<ExpiredTask>& tasks);
 
 }  // namespace gantry::storage

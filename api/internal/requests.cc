@@ -1,6 +1,7 @@
 #include "api/internal/requests.h"
 
 #include <set>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
@@ -120,13 +121,20 @@ v1::DescribeClustersResponse DescribeClustersResponse(
     if (!query.with_settings) cluster.clear_settings();
     if (!query.with_configurations) cluster.clear_configuration();
     if (query.with_statistics) {
-      for (const char* name :
-           {"runningEC2TasksCount", "RunningFargateTasksCount", "pendingEC2TasksCount",
-            "pendingFargateTasksCount", "activeEC2ServiceCount", "activeFargateServiceCount",
-            "drainingEC2ServiceCount", "drainingFargateServiceCount"}) {
+      // Every task is a Fargate task; services arrive later.
+      const std::pair<const char*, int32_t> statistics[] = {
+          {"runningEC2TasksCount", 0},
+          {"RunningFargateTasksCount", cluster.running_tasks_count()},
+          {"pendingEC2TasksCount", 0},
+          {"pendingFargateTasksCount", cluster.pending_tasks_count()},
+          {"activeEC2ServiceCount", 0},
+          {"activeFargateServiceCount", 0},
+          {"drainingEC2ServiceCount", 0},
+          {"drainingFargateServiceCount", 0}};
+      for (const auto& [name, value] : statistics) {
         auto* statistic = cluster.add_statistics();
         statistic->set_name(name);
-        statistic->set_value("0");
+        statistic->set_value(absl::StrCat(value));
       }
     }
     *response.add_clusters() = std::move(cluster);

@@ -161,10 +161,10 @@ v1::Cluster ToCluster(const Config& config, const storage::ClusterRow& row) {
   cluster.set_cluster_arn(ClusterArn(config, row.name));
   cluster.set_cluster_name(row.name);
   cluster.set_status(row.status);
-  // Hosts and tasks arrive with later issues; a Fargate-only cluster shows no instances.
+  // Hosts are the provider's fleet, not the cluster's: a Fargate cluster shows none.
   cluster.set_registered_container_instances_count(0);
-  cluster.set_running_tasks_count(0);
-  cluster.set_pending_tasks_count(0);
+  cluster.set_running_tasks_count(row.running_tasks);
+  cluster.set_pending_tasks_count(row.pending_tasks);
   cluster.set_active_services_count(0);
   return cluster;
 }

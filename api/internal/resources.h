@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gantry/v1/ecs_types.pb.h"
 
@@ -46,6 +47,15 @@ struct DecodedToken {
 };
 // INVALID_ARGUMENT "nextToken: ..." when the token is malformed or of another kind.
 absl::StatusOr<DecodedToken> DecodeToken(std::string_view kind, std::string_view token);
+
+// List queries fetch one row more than the page size; that row only says that another
+// page follows. Drops it and returns whether it was there.
+template <typename Row>
+bool TrimToPage(std::vector<Row>& rows, int page_size) {
+  if (static_cast<int>(rows.size()) <= page_size) return false;
+  rows.resize(page_size);
+  return true;
+}
 
 // Stored rows in ECS's shapes.
 v1::TaskDefinition ToTaskDefinition(const Config& config, const storage::TaskDefinitionRow& row);

@@ -82,6 +82,57 @@ TEST(Run, UsageError_ExitsTwoNamingTheProblem) {
   }
 }
 
+TEST(Run, NewCommands_UsageErrorsBeforeAnyRpc) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string want_err;
+    std::string want_hint;
+  };
+  const std::string net = "awsvpcConfiguration={subnets=[subnet-a]}";
+  const Case cases[] = {
+      {{"run-task", "--task-definition", "web", "--network-configuration",
+        "awsvpcConfiguration={subnets=[subnet-a}"},
+       "gantryctl: --network-configuration: unexpected \"}\"",
+       "Run 'gantryctl run-task --help'"},
+      {{"run-task", "--task-definition", "web", "--network-configuration", net, "--overrides",
+        "{\"cpu\": 256}"},
+       "gantryctl: --overrides: cpu",
+       "Run 'gantryctl run-task --help'"},
+      {{"run-task", "--task-definition", "web", "--network-configuration", net, "--count", "x"},
+       "--count: \"x\" is not an integer",
+       "Run 'gantryctl run-task --help'"},
+      {{"register-container-instance", "--availability-zone", "a", "--cpu", "1k", "--memory", "1"},
+       "--cpu: \"1k\" is not an integer",
+       "Run 'gantryctl register-container-instance --help'"},
+      {{"create-subnet", "--vpc-id", "vpc-1"},
+       "missing required flag --cidr-block for create-subnet",
+       "Run 'gantryctl create-subnet --help'"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.want_err);
+    Result r = RunWith(c.args);
+    EXPECT_EQ(r.exit_code, kExitUsage);
+    EXPECT_THAT(r.out, IsEmpty());
+    EXPECT_THAT(r.err, HasSubstr(c.want_err));
+    EXPECT_THAT(r.err, HasSubstr(c.want_hint));
+  }
+}
+
+TEST(Run, NewCommands_Help) {
+  Result r = RunWith({"help"});
+  for (const std::string command :
+       {"run-task", "stop-task", "describe-tasks", "list-tasks", "register-container-instance",
+        "list-container-instances", "describe-container-instances", "create-vpc", "describe-vpcs",
+        "create-subnet", "describe-subnets", "delete-subnet", "create-security-group",
+        "describe-security-groups"}) {
+    EXPECT_THAT(r.out, HasSubstr("\n  " + command + " ")) << command;
+  }
+  EXPECT_THAT(r.out, HasSubstr("gantry.v1.Network"));
+  Result run_task = RunWith({"run-task", "--help"});
+  EXPECT_EQ(run_task.exit_code, kExitOk);
+  EXPECT_THAT(run_task.out, HasSubstr("--network-configuration CONFIG  (required)"));
+}
+
 TEST(Run, CliInputJsonLocalParseError_ExitsOneNamingTheField) {
   Result r = RunWith({"register-task-definition", "--cli-input-json",
                       R"({"family": "web", "containerDefinitionz": []})"});

@@ -1,0 +1,73 @@
+// Command table entries of the EC2-like network commands (gantry.v1.Network).
+#include <vector>
+
+#include "cli/cli.h"
+#include "cli/internal/util.h"
+
+namespace gantry::cli::internal {
+namespace {
+
+void AddVpcCommands(std::vector<CommandSpec>* commands) {
+  commands->push_back({"create-vpc",
+                       "Create a VPC",
+                       {One("cidr-block", "CIDR", "The VPC's IPv4 range, /16 to /28",
+                            "--cidr-block 10.0.0.0/16", /*required=*/true)},
+                       "gantryctl create-vpc --cidr-block 10.0.0.0/16"});
+  commands->push_back(
+      {"describe-vpcs",
+       "Describe VPCs (default: all)",
+       {Many("vpc-ids", "VPC_ID", "Only these VPCs", "--vpc-ids vpc-0a1b2c3d vpc-4e5f6a7b")},
+       "gantryctl describe-vpcs --vpc-ids vpc-0a1b2c3d"});
+}
+
+void AddSubnetCommands(std::vector<CommandSpec>* commands) {
+  commands->push_back(
+      {"create-subnet",
+       "Create a subnet of a VPC in one availability zone",
+       {One("vpc-id", "VPC_ID", "The VPC", "--vpc-id vpc-0a1b2c3d", /*required=*/true),
+        One("cidr-block", "CIDR", "The subnet's range, inside the VPC's",
+            "--cidr-block 10.0.1.0/24", /*required=*/true),
+        One("availability-zone", "AZ", "The zone whose hosts serve the subnet",
+            "--availability-zone us-east-1a", /*required=*/true)},
+       "gantryctl create-subnet --vpc-id vpc-0a1b2c3d --cidr-block 10.0.1.0/24 "
+       "--availability-zone us-east-1a"});
+  commands->push_back({"describe-subnets",
+                       "Describe subnets (default: all)",
+                       {Many("subnet-ids", "SUBNET_ID", "Only these subnets",
+                             "--subnet-ids subnet-0a1b2c3d subnet-4e5f6a7b")},
+                       "gantryctl describe-subnets --subnet-ids subnet-0a1b2c3d"});
+  commands->push_back({"delete-subnet",
+                       "Delete a subnet that no task uses (prints nothing on success)",
+                       {One("subnet-id", "SUBNET_ID", "The subnet", "--subnet-id subnet-0a1b2c3d",
+                            /*required=*/true)},
+                       "gantryctl delete-subnet --subnet-id subnet-0a1b2c3d"});
+}
+
+void AddSecurityGroupCommands(std::vector<CommandSpec>* commands) {
+  commands->push_back(
+      {"create-security-group",
+       "Create a security group in a VPC",
+       {One("group-name", "NAME", "Name, unique in the VPC", "--group-name web",
+            /*required=*/true),
+        One("description", "TEXT", "What the group is for", "--description \"web servers\"",
+            /*required=*/true),
+        One("vpc-id", "VPC_ID", "The VPC", "--vpc-id vpc-0a1b2c3d", /*required=*/true)},
+       "gantryctl create-security-group --group-name web --description \"web servers\" "
+       "--vpc-id vpc-0a1b2c3d"});
+  commands->push_back(
+      {"describe-security-groups",
+       "Describe security groups (default: all)",
+       {Many("group-ids", "GROUP_ID", "Only these groups", "--group-ids sg-0a1b2c3d"),
+        Many("group-names", "NAME", "Only groups with these names", "--group-names web db")},
+       "gantryctl describe-security-groups --group-names web"});
+}
+
+}  // namespace
+
+void AddNetworkCommands(std::vector<CommandSpec>* commands) {
+  AddVpcCommands(commands);
+  AddSubnetCommands(commands);
+  AddSecurityGroupCommands(commands);
+}
+
+}  // namespace gantry::cli::internal

@@ -1,0 +1,112 @@
+// Command table entries of the task and container-instance commands (gantry.v1.Ecs
+// and gantry.v1.AgentControl).
+#include <vector>
+
+#include "cli/cli.h"
+#include "cli/internal/util.h"
+
+namespace gantry::cli::internal {
+namespace {
+
+constexpr FlagSpec kTagsFlag = Many("tags", "key=K,value=V", "Tags to attach to each task",
+                                    "--tags key=team,value=core key=env,value=dev");
+
+void AddRunTask(std::vector<CommandSpec>* commands) {
+  commands->push_back(
+      {"run-task",
+       "Start tasks from a task definition on Fargate-like capacity",
+       {kClusterFlag,
+        One("task-definition", "TASK_DEFINITION", "FAMILY, FAMILY:REVISION or the full ARN",
+            "--task-definition web:3", /*required=*/true),
+        One("count", "N", "How many tasks to start (1-10, default 1)", "--count 3"),
+        One("group", "GROUP", "Task group name (default family:FAMILY)", "--group batch"),
+        One("started-by", "TEXT", "Free text recorded on the tasks, up to 128 characters",
+            "--started-by nightly-job"),
+        One("client-token", "TOKEN", "Idempotency token: a retry with it returns the same tasks",
+            "--client-token 5f0c1a2e-run-1"),
+        One("launch-type", "TYPE", "FARGATE (the only launch type)", "--launch-type FARGATE"),
+        One("platform-version", "VERSION", "Fargate platform version (default LATEST)",
+            "--platform-version LATEST"),
+        One("overrides", "JSON", "TaskOverride as JSON: containerOverrides, cpu, memory, ...",
+            R"(--overrides '{"containerOverrides":[{"name":"app","command":["sleep","60"]}]}')"),
+        One("network-configuration", "CONFIG",
+            "The task ENI's subnets and security groups, as JSON or AWS CLI shorthand",
+            "--network-configuration "
+            "'awsvpcConfiguration={subnets=[subnet-a,subnet-b],securityGroups=[sg-x],"
+            "assignPublicIp=DISABLED}'",
+            /*required=*/true),
+        kTagsFlag},
+       "gantryctl run-task --task-definition web:3 --count 2 --network-configuration "
+       "'awsvpcConfiguration={subnets=[subnet-a],securityGroups=[sg-x]}'"});
+}
+
+void AddTaskQueries(std::vector<CommandSpec>* commands) {
+  commands->push_back(
+      {"stop-task",
+       "Stop a task (SIGTERM, then SIGKILL after the stop timeout)",
+       {kClusterFlag,
+        One("task", "TASK", "Task ID or ARN", "--task 0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
+            /*required=*/true),
+        One("reason", "TEXT", "Why, shown as the task's stoppedReason",
+            "--reason \"scaling down\"")},
+       "gantryctl stop-task --task 0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f --reason \"scaling down\""});
+  commands->push_back(
+      {"describe-tasks",
+       "Describe tasks by ID or ARN",
+       {kClusterFlag,
+        Many("tasks", "TASK", "Task IDs or ARNs (up to 100)", "--tasks 0c1d2e3f 9a8b7c6d",
+             /*required=*/true),
+        Many("include", "TAGS", "TAGS to return the tasks' tags too", "--include TAGS")},
+       "gantryctl describe-tasks --tasks 0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"});
+  commands->push_back(
+      {"list-tasks",
+       "List task ARNs (every page)",
+       {kClusterFlag, One("family", "FAMILY", "Only tasks of this family", "--family web"),
+        One("desired-status", "STATUS", "RUNNING (default), PENDING or STOPPED",
+            "--desired-status STOPPED"),
+        One("started-by", "TEXT", "Only tasks started with this --started-by",
+            "--started-by nightly-job"),
+        One("container-instance", "INSTANCE", "Only tasks on this container instance (ID or ARN)",
+            "--container-instance 4f5e6d7c8b9a0f1e2d3c4b5a69788796")},
+       "gantryctl list-tasks --family web --desired-status RUNNING"});
+}
+
+}  // namespace
+
+void AddTaskCommands(std::vector<CommandSpec>* commands) {
+  AddRunTask(commands);
+  AddTaskQueries(commands);
+}
+
+void AddContainerInstanceCommands(std::vector<CommandSpec>* commands) {
+  commands->push_back(
+      {"register-container-instance",
+       "Add a host's capacity, as gantry-agent does when it starts",
+       {One("availability-zone", "AZ", "The host's availability zone",
+            "--availability-zone us-east-1a", /*required=*/true),
+        One("cpu", "UNITS", "CPU units the host offers (1024 per vCPU)", "--cpu 4096",
+            /*required=*/true),
+        One("memory", "MIB", "Memory the host offers, in MiB", "--memory 16384", /*required=*/true),
+        One("ephemeral-storage", "GIB", "Task storage the host offers, in GiB (default 200)",
+            "--ephemeral-storage 500"),
+        One("enis", "N", "Task ENIs the host can hold at once (default 16)", "--enis 32"),
+        One("agent-version", "VERSION", "Agent version to report", "--agent-version 0.1.0"),
+        One("host-name", "NAME", "The host's name, for people", "--host-name rack1-node7")},
+       "gantryctl register-container-instance --availability-zone us-east-1a --cpu 4096 "
+       "--memory 16384"});
+  commands->push_back({"list-container-instances",
+                       "List container instance ARNs (every page)",
+                       {kClusterFlag, One("status", "STATUS", "ACTIVE, DRAINING, REGISTERING, ...",
+                                          "--status DRAINING")},
+                       "gantryctl list-container-instances --status ACTIVE"});
+  commands->push_back(
+      {"describe-container-instances",
+       "Describe container instances: zone, free/total capacity, tasks",
+       {kClusterFlag,
+        Many("container-instances", "INSTANCE", "Container instance IDs or ARNs (up to 100)",
+             "--container-instances 4f5e6d7c8b9a0f1e2d3c4b5a69788796", /*required=*/true)},
+       "gantryctl describe-container-instances --container-instances "
+       "4f5e6d7c8b9a0f1e2d3c4b5a69788796"});
+}
+
+}  // namespace gantry::cli::internal

@@ -1,0 +1,545 @@
+// NetworkOperations over a real PostgreSQL: request validation (refused on the calling
+// thread), EC2's response shapes and JSON names, NOT_FOUND for unknown ids, and the
+// subnet rules as callers see them.
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "api/api.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "storage/storage.h"
+#include "tests/support/pg_harness.h"
+#include "tests/support/status_matchers.h"
+
+namespace gantry::api {
+namespace {
+
+using ::gantry::testing::IsOk;
+using ::gantry::testing::PgHarness;
+using ::gantry::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using ::testing::StartsWith;
+
+constexpr absl::StatusCode kInvalid = absl::StatusCode::kInvalidArgument;
+constexpr absl::StatusCode kNotFound = absl::StatusCode::kNotFound;
+constexpr absl::Duration kReplyTimeout = absl::Seconds(30);
+constexpr char kRegion[] = "eu-west-1";
+constexpr char kAccount[] = "123456789012";
+constexpr char kMissingVpc[] = "vpc-0123456789abcdef0";
+constexpr char kMissingSubnet[] = "subnet-0123456789abcdef0";
+constexpr char kMissingGroup[] = "sg-0123456789abcdef0";
+
+// What an operation handed to its callback, and where.
+template <typename Response>
+struct Reply {
+  absl::StatusOr<Response> result = absl::DeadlineExceededError("no reply within the timeout");
+  bool on_calling_thread = false;
+  int calls = 0;
+};
+
+// Calls `method` and waits (bounded) for its callback. The state is shared with the
+// callback so a late reply after a timeout touches nothing that is gone.
+template <typename Request, typename Response>
+Reply<Response> CallAndWait(NetworkOperations& operations,
+                            void (NetworkOperations::*method)(const Request&, Done<Response>),
+                            const Request& request) {
+  struct State {
+    absl::Mutex mu;
+    absl::Notification done;
+    Reply<Response> reply;
+  };
+  auto state = std::make_shared<State>();
+  const std::thread::id caller = std::this_thread::get_id();
+  (operations.*method)(request, [state, caller](absl::StatusOr<Response> result) {
+    absl::MutexLock lock(&state->mu);
+    if (++state->reply.calls > 1) {
+      return;
+    }
+    state->reply.result = std::move(result);
+    state->reply.on_calling_thread = std::this_thread::get_id() == caller;
+    state->done.Notify();
+  });
+  state->done.WaitForNotificationWithTimeout(kReplyTimeout);
+  absl::MutexLock lock(&state->mu);
+  return state->reply;
+}
+
+class NetworkOperationsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    conninfo_ = PgHarness::Get().NewDatabase();
+    storage::Database::Options options;
+    options.conninfo = conninfo_;
+    options.workers = 2;
+    absl::StatusOr<std::unique_ptr<storage::Database>> database = storage::Database::Open(options);
+    ASSERT_THAT(database, IsOk());
+    database_ = *std::move(database);
+    operations_ = std::make_unique<NetworkOperations>(Config{kRegion, kAccount}, database_.get());
+  }
+
+  // Queued work refers to the operations object: drain it before that goes away.
+  void TearDown() override {
+    if (database_ != nullptr) {
+      database_->Shutdown();
+    }
+  }
+
+  // Runs one operation to completion; checks `done` ran exactly once.
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Call(void (NetworkOperations::*method)(const Request&, Done<Response>),
+                                const Request& request) {
+    Reply<Response> reply = CallAndWait(*operations_, method, request);
+    EXPECT_EQ(reply.calls, 1) << "done must be called exactly once";
+    last_on_calling_thread_ = reply.on_calling_thread;
+    return reply.result;
+  }
+
+  v1::Vpc Vpc(const std::string& cidr = "10.0.0.0/16") {
+    v1::CreateVpcRequest request;
+    request.set_cidr_block(cidr);
+    absl::StatusOr<v1::CreateVpcResponse> response = Call(&NetworkOperations::CreateVpc, request);
+    EXPECT_THAT(response, IsOk());
+    return response.ok() ? response->vpc() : v1::Vpc();
+  }
+
+  absl::StatusOr<v1::CreateSubnetResponse> CreateSubnet(const std::string& vpc_id,
+                                                        const std::string& cidr,
+                                                        const std::string& zone = "eu-west-1a") {
+    v1::CreateSubnetRequest request;
+    request.set_vpc_id(vpc_id);
+    request.set_cidr_block(cidr);
+    request.set_availability_zone(zone);
+    return Call(&NetworkOperations::CreateSubnet, request);
+  }
+
+  v1::Subnet Subnet(const std::string& vpc_id, const std::string& cidr) {
+    absl::StatusOr<v1::CreateSubnetResponse> response = CreateSubnet(vpc_id, cidr);
+    EXPECT_THAT(response, IsOk());
+    return response.ok() ? response->subnet() : v1::Subnet();
+  }
+
+  absl::StatusOr<v1::DescribeSubnetsResponse> DescribeSubnets(const std::vector<std::string>& ids) {
+    v1::DescribeSubnetsRequest request;
+    for (const std::string& id : ids) {
+      request.add_subnet_ids(id);
+    }
+    return Call(&NetworkOperations::DescribeSubnets, request);
+  }
+
+  absl::StatusOr<v1::CreateSecurityGroupResponse> CreateGroup(const std::string& vpc_id,
+                                                              const std::string& name) {
+    v1::CreateSecurityGroupRequest request;
+    request.set_vpc_id(vpc_id);
+    request.set_group_name(name);
+    request.set_description("group " + name);
+    return Call(&NetworkOperations::CreateSecurityGroup, request);
+  }
+
+  absl::StatusOr<v1::DescribeSecurityGroupsResponse> DescribeGroups(
+      const std::vector<std::string>& ids, const std::vector<std::string>& names = {}) {
+    v1::DescribeSecurityGroupsRequest request;
+    for (const std::string& id : ids) {
+      request.add_group_ids(id);
+    }
+    for (const std::string& name : names) {
+      request.add_group_names(name);
+    }
+    return Call(&NetworkOperations::DescribeSecurityGroups, request);
+  }
+
+  std::string conninfo_;
+  std::unique_ptr<storage::Database> database_;
+  std::unique_ptr<NetworkOperations> operations_;
+  bool last_on_calling_thread_ = false;
+};
+
+// ---- Validation --------------------------------------------------------------------
+
+TEST_F(NetworkOperationsTest, InvalidRequests_AreRefusedOnTheCallingThread) {
+  const std::string long_text(256, 'a');
+  auto create_vpc = [](const char* cidr, const char* tenancy) {
+    v1::CreateVpcRequest request;
+    if (cidr != nullptr) request.set_cidr_block(cidr);
+    if (tenancy != nullptr) request.set_instance_tenancy(tenancy);
+    return request;
+  };
+  auto create_subnet = [](const char* vpc, const char* cidr, const std::string& zone) {
+    v1::CreateSubnetRequest request;
+    if (vpc != nullptr) request.set_vpc_id(vpc);
+    if (cidr != nullptr) request.set_cidr_block(cidr);
+    if (!zone.empty()) request.set_availability_zone(zone);
+    return request;
+  };
+  auto create_group = [](const std::string& name, const std::string& description, const char* vpc) {
+    v1::CreateSecurityGroupRequest request;
+    if (!name.empty()) request.set_group_name(name);
+    if (!description.empty()) request.set_description(description);
+    if (vpc != nullptr) request.set_vpc_id(vpc);
+    return request;
+  };
+  using Invoke = std::function<absl::Status()>;
+  auto call = [this](auto method, auto request) -> Invoke {
+    return [this, method, request] { return Call(method, request).status(); };
+  };
+  v1::DescribeSubnetsRequest bad_subnet_ids;
+  bad_subnet_ids.add_subnet_ids(kMissingSubnet);
+  bad_subnet_ids.add_subnet_ids("sg-01234567");
+  v1::DescribeSubnetsRequest too_many_subnet_ids;
+  for (int i = 0; i < 1001; ++i) too_many_subnet_ids.add_subnet_ids(kMissingSubnet);
+  v1::DescribeVpcsRequest empty_vpc_id;
+  empty_vpc_id.add_vpc_ids("");
+  v1::DescribeVpcsRequest upper_vpc_id;
+  upper_vpc_id.add_vpc_ids("vpc-0123456789ABCDEF0");
+  v1::DescribeSecurityGroupsRequest bad_group_id;
+  bad_group_id.add_group_ids("subnet-01234567");
+  v1::DescribeSecurityGroupsRequest empty_group_name;
+  empty_group_name.add_group_names("web");
+  empty_group_name.add_group_names("");
+  v1::DeleteSubnetRequest no_subnet_id;
+  v1::DeleteSubnetRequest bad_subnet_id;
+  bad_subnet_id.set_subnet_id("subnet-xyz");
+
+  struct Case {
+    const char* name;
+    Invoke invoke;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"vpc without block", call(&NetworkOperations::CreateVpc, create_vpc(nullptr, nullptr)),
+       "CidrBlock: required"},
+      {"vpc /8", call(&NetworkOperations::CreateVpc, create_vpc("10.0.0.0/8", nullptr)),
+       "CidrBlock: \"10.0.0.0/8\" has prefix /8; use a prefix between /16 and /28"},
+      {"vpc /29", call(&NetworkOperations::CreateVpc, create_vpc("10.0.0.0/29", nullptr)),
+       "CidrBlock: \"10.0.0.0/29\" has prefix /29; use a prefix between /16 and /28"},
+      {"vpc bad octet", call(&NetworkOperations::CreateVpc, create_vpc("10.0.0.256/16", nullptr)),
+       "CidrBlock: \"10.0.0.256/16\" is not a CIDR block: address part 4 (\"256\") is above 255"},
+      {"vpc no prefix", call(&NetworkOperations::CreateVpc, create_vpc("10.0.0.0", nullptr)),
+       "CidrBlock: \"10.0.0.0\" is not a CIDR block: missing \"/prefix\""},
+      {"vpc dedicated", call(&NetworkOperations::CreateVpc, create_vpc("10.0.0.0/16", "dedicated")),
+       "InstanceTenancy: \"dedicated\" is not supported; use \"default\""},
+      {"subnet bad vpc id",
+       call(&NetworkOperations::CreateSubnet, create_subnet("vpc-zz", "10.0.0.0/24", "eu-west-1a")),
+       "VpcId: \"vpc-zz\" is not a VPC id (vpc- followed by 8 or 17 hex digits)"},
+      {"subnet 9 hex digits",
+       call(&NetworkOperations::CreateSubnet,
+            create_subnet("vpc-012345678", "10.0.0.0/24", "eu-west-1a")),
+       "VpcId: \"vpc-012345678\" is not a VPC id"},
+      {"subnet without zone",
+       call(&NetworkOperations::CreateSubnet, create_subnet(kMissingVpc, "10.0.0.0/24", "")),
+       "AvailabilityZone: required"},
+      {"subnet upper-case zone",
+       call(&NetworkOperations::CreateSubnet,
+            create_subnet(kMissingVpc, "10.0.0.0/24", "EU-WEST-1A")),
+       "AvailabilityZone: \"EU-WEST-1A\" is not an availability zone name; use up to 64 "
+       "lowercase letters, digits and '-'"},
+      {"subnet long zone",
+       call(&NetworkOperations::CreateSubnet,
+            create_subnet(kMissingVpc, "10.0.0.0/24", std::string(65, 'a'))),
+       "AvailabilityZone: \"aaaa"},
+      {"subnet /30",
+       call(&NetworkOperations::CreateSubnet,
+            create_subnet(kMissingVpc, "10.0.0.0/30", "eu-west-1a")),
+       "CidrBlock: \"10.0.0.0/30\" has prefix /30"},
+      {"subnet everything missing",
+       call(&NetworkOperations::CreateSubnet, create_subnet(nullptr, nullptr, "")),
+       "VpcId: required\nCidrBlock: required\nAvailabilityZone: required"},
+      {"describe subnets bad id", call(&NetworkOperations::DescribeSubnets, bad_subnet_ids),
+       "SubnetIds[1]: \"sg-01234567\" is not a subnet id (subnet- followed by 8 or 17 hex "
+       "digits)"},
+      {"describe subnets too many", call(&NetworkOperations::DescribeSubnets, too_many_subnet_ids),
+       "SubnetIds: 1001 ids given; give at most 1000"},
+      {"describe vpcs empty id", call(&NetworkOperations::DescribeVpcs, empty_vpc_id),
+       "VpcIds[0]: required"},
+      {"describe vpcs upper-case id", call(&NetworkOperations::DescribeVpcs, upper_vpc_id),
+       "VpcIds[0]: \"vpc-0123456789ABCDEF0\" is not a VPC id"},
+      {"describe groups bad id", call(&NetworkOperations::DescribeSecurityGroups, bad_group_id),
+       "GroupIds[0]: \"subnet-01234567\" is not a security group id (sg- followed by"},
+      {"describe groups empty name",
+       call(&NetworkOperations::DescribeSecurityGroups, empty_group_name),
+       "GroupNames[1]: must not be empty"},
+      {"delete without id", call(&NetworkOperations::DeleteSubnet, no_subnet_id),
+       "SubnetId: required"},
+      {"delete bad id", call(&NetworkOperations::DeleteSubnet, bad_subnet_id),
+       "SubnetId: \"subnet-xyz\" is not a subnet id"},
+      {"group without name",
+       call(&NetworkOperations::CreateSecurityGroup, create_group("", "d", kMissingVpc)),
+       "GroupName: required"},
+      {"group long name",
+       call(&NetworkOperations::CreateSecurityGroup, create_group(long_text, "d", kMissingVpc)),
+       "GroupName: 256 characters; use up to 255 characters"},
+      {"group sg- name",
+       call(&NetworkOperations::CreateSecurityGroup, create_group("sg-web", "d", kMissingVpc)),
+       "GroupName: \"sg-web\" may not start with \"sg-\""},
+      {"group SG- name",
+       call(&NetworkOperations::CreateSecurityGroup, create_group("SG-web", "d", kMissingVpc)),
+       "GroupName: \"SG-web\" may not start with \"sg-\""},
+      {"group name with newline",
+       call(&NetworkOperations::CreateSecurityGroup, create_group("web\nx", "d", kMissingVpc)),
+       "GroupName: \"web\nx\" has a character that is not allowed; use letters, digits, spaces "
+       "and ._-:/()#,@[]+=&;{}!$*"},
+      {"group without description",
+       call(&NetworkOperations::CreateSecurityGroup, create_group("web", "", kMissingVpc)),
+       "Description: required"},
+      {"group long description",
+       call(&NetworkOperations::CreateSecurityGroup, create_group("web", long_text, kMissingVpc)),
+       "Description: 256 characters; use up to 255 characters"},
+      {"group without vpc",
+       call(&NetworkOperations::CreateSecurityGroup, create_group("web", "d", nullptr)),
+       "VpcId: required"},
+      {"group everything wrong",
+       call(&NetworkOperations::CreateSecurityGroup, create_group("sg-x", "", "vpc-1")),
+       "GroupName: \"sg-x\" may not start with \"sg-\"\nDescription: required\nVpcId: \"vpc-1\" "
+       "is not a VPC id"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_THAT(c.invoke(), StatusIs(kInvalid, c.want));
+    EXPECT_TRUE(last_on_calling_thread_) << "refused before reaching the database";
+  }
+}
+
+// ---- VPCs --------------------------------------------------------------------------
+
+TEST_F(NetworkOperationsTest, CreateVpc_ReturnsEc2Shape_WithCanonicalBlock) {
+  v1::CreateVpcRequest request;
+  request.set_cidr_block("100.68.0.18/18");
+  request.set_instance_tenancy("default");
+  absl::StatusOr<v1::CreateVpcResponse> response = Call(&NetworkOperations::CreateVpc, request);
+  ASSERT_THAT(response, IsOk());
+  EXPECT_FALSE(last_on_calling_thread_) << "database work runs on a worker";
+  const v1::Vpc& vpc = response->vpc();
+  EXPECT_THAT(vpc.vpc_id(), MatchesRegex("vpc-[0-9a-f]{17}"));
+  EXPECT_EQ(vpc.state(), "available");
+  EXPECT_EQ(vpc.cidr_block(), "100.68.0.0/18");
+  EXPECT_EQ(vpc.owner_id(), kAccount);
+  EXPECT_EQ(vpc.instance_tenancy(), "default");
+  ASSERT_TRUE(vpc.has_is_default());
+  EXPECT_FALSE(vpc.is_default());
+
+  v1::DescribeVpcsRequest describe;
+  describe.add_vpc_ids(vpc.vpc_id());
+  absl::StatusOr<v1::DescribeVpcsResponse> described =
+      Call(&NetworkOperations::DescribeVpcs, describe);
+  ASSERT_THAT(described, IsOk());
+  ASSERT_EQ(described->vpcs_size(), 1);
+  EXPECT_EQ(described->vpcs(0).SerializeAsString(), vpc.SerializeAsString());
+
+  // Its default security group came with it.
+  absl::StatusOr<v1::DescribeSecurityGroupsResponse> groups = DescribeGroups({}, {"default"});
+  ASSERT_THAT(groups, IsOk());
+  ASSERT_EQ(groups->security_groups_size(), 1);
+  EXPECT_EQ(groups->security_groups(0).vpc_id(), vpc.vpc_id());
+  EXPECT_EQ(groups->security_groups(0).description(), "default VPC security group");
+}
+
+TEST_F(NetworkOperationsTest, DescribeVpcs_NoIdsAllById_MissingIdNotFound) {
+  std::vector<std::string> ids = {Vpc().vpc_id(), Vpc().vpc_id()};
+  std::sort(ids.begin(), ids.end());
+  absl::StatusOr<v1::DescribeVpcsResponse> all =
+      Call(&NetworkOperations::DescribeVpcs, v1::DescribeVpcsRequest());
+  ASSERT_THAT(all, IsOk());
+  ASSERT_EQ(all->vpcs_size(), 2);
+  EXPECT_EQ(all->vpcs(0).vpc_id(), ids[0]);
+  EXPECT_EQ(all->vpcs(1).vpc_id(), ids[1]);
+
+  v1::DescribeVpcsRequest request;
+  request.add_vpc_ids(ids[1]);
+  request.add_vpc_ids(kMissingVpc);
+  EXPECT_THAT(Call(&NetworkOperations::DescribeVpcs, request),
+              StatusIs(kNotFound, "VpcIds[1]: The vpc ID 'vpc-0123456789abcdef0' does not exist"));
+}
+
+// ---- Subnets -----------------------------------------------------------------------
+
+TEST_F(NetworkOperationsTest, CreateSubnet_ReturnsEc2Shape) {
+  v1::Vpc vpc = Vpc();
+  absl::StatusOr<v1::CreateSubnetResponse> response = CreateSubnet(vpc.vpc_id(), "10.0.1.9/24");
+  ASSERT_THAT(response, IsOk());
+  const v1::Subnet& subnet = response->subnet();
+  EXPECT_THAT(subnet.subnet_id(), MatchesRegex("subnet-[0-9a-f]{17}"));
+  EXPECT_EQ(subnet.vpc_id(), vpc.vpc_id());
+  EXPECT_EQ(subnet.cidr_block(), "10.0.1.0/24");
+  EXPECT_EQ(subnet.availability_zone(), "eu-west-1a");
+  EXPECT_EQ(subnet.available_ip_address_count(), 251);
+  EXPECT_EQ(subnet.state(), "available");
+  ASSERT_TRUE(subnet.has_default_for_az());
+  EXPECT_FALSE(subnet.default_for_az());
+  ASSERT_TRUE(subnet.has_map_public_ip_on_launch());
+  EXPECT_FALSE(subnet.map_public_ip_on_launch());
+  EXPECT_EQ(subnet.owner_id(), kAccount);
+  EXPECT_EQ(subnet.subnet_arn(), "arn:aws:ec2:eu-west-1:123456789012:subnet/" + subnet.subnet_id());
+
+  EXPECT_EQ(Subnet(vpc.vpc_id(), "10.0.2.0/28").available_ip_address_count(), 11);
+  EXPECT_EQ(Subnet(Vpc("10.1.0.0/16").vpc_id(), "10.1.0.0/16").available_ip_address_count(), 65531);
+}
+
+TEST_F(NetworkOperationsTest, CreateSubnet_StateRules_ReportedToTheCaller) {
+  v1::Vpc vpc = Vpc("10.0.0.0/20");
+  v1::Subnet existing = Subnet(vpc.vpc_id(), "10.0.0.0/24");
+  EXPECT_THAT(CreateSubnet(kMissingVpc, "10.0.0.0/24"),
+              StatusIs(kNotFound, "VpcId: vpc-0123456789abcdef0 does not exist"));
+  EXPECT_THAT(CreateSubnet(vpc.vpc_id(), "10.0.16.0/24"),
+              StatusIs(kInvalid, "CidrBlock: \"10.0.16.0/24\" is not within " + vpc.vpc_id() +
+                                     "'s CIDR block 10.0.0.0/20"));
+  EXPECT_THAT(CreateSubnet(vpc.vpc_id(), "10.0.0.128/25"),
+              StatusIs(kInvalid, "CidrBlock: \"10.0.0.128/25\" overlaps " + existing.subnet_id() +
+                                     " (10.0.0.0/24)"));
+  EXPECT_FALSE(last_on_calling_thread_);
+}
+
+TEST_F(NetworkOperationsTest, DescribeSubnets_AllOrByIds_CountsAddressesInUse) {
+  v1::Vpc vpc = Vpc();
+  std::vector<std::string> ids = {Subnet(vpc.vpc_id(), "10.0.0.0/24").subnet_id(),
+                                  Subnet(vpc.vpc_id(), "10.0.1.0/28").subnet_id()};
+  {
+    pqxx::connection admin(conninfo_);
+    pqxx::work tx(admin);
+    tx.exec_params0("UPDATE subnets SET addresses_in_use = 3 WHERE subnet_id = $1", ids[0]);
+    tx.commit();
+  }
+  absl::StatusOr<v1::DescribeSubnetsResponse> all = DescribeSubnets({});
+  ASSERT_THAT(all, IsOk());
+  ASSERT_EQ(all->subnets_size(), 2);
+  EXPECT_LT(all->subnets(0).subnet_id(), all->subnets(1).subnet_id());
+
+  absl::StatusOr<v1::DescribeSubnetsResponse> one = DescribeSubnets({ids[0]});
+  ASSERT_THAT(one, IsOk());
+  ASSERT_EQ(one->subnets_size(), 1);
+  EXPECT_EQ(one->subnets(0).available_ip_address_count(), 248);
+
+  EXPECT_THAT(
+      DescribeSubnets({ids[1], ids[0], kMissingSubnet}),
+      StatusIs(kNotFound, "SubnetIds[2]: The subnet ID 'subnet-0123456789abcdef0' does not exist"));
+}
+
+TEST_F(NetworkOperationsTest, DescribeSubnetsResponse_PrintsEc2JsonNames) {
+  v1::Subnet subnet = Subnet(Vpc().vpc_id(), "10.0.0.0/24");
+  absl::StatusOr<v1::DescribeSubnetsResponse> response = DescribeSubnets({subnet.subnet_id()});
+  ASSERT_THAT(response, IsOk());
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(*response, &json).ok());
+  EXPECT_THAT(json, StartsWith("{\"Subnets\":[{\"SubnetId\":\"" + subnet.subnet_id() + "\","));
+  for (const char* member :
+       {"\"VpcId\":\"vpc-", "\"CidrBlock\":\"10.0.0.0/24\"", "\"AvailabilityZone\":\"eu-west-1a\"",
+        "\"AvailableIpAddressCount\":251", "\"State\":\"available\"", "\"DefaultForAz\":false",
+        "\"MapPublicIpOnLaunch\":false", "\"OwnerId\":\"123456789012\"",
+        "\"SubnetArn\":\"arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-"}) {
+    EXPECT_THAT(json, HasSubstr(member));
+  }
+}
+
+TEST_F(NetworkOperationsTest, DeleteSubnet_InUseRefused_ThenDeleted) {
+  v1::Subnet subnet = Subnet(Vpc().vpc_id(), "10.0.0.0/24");
+  v1::DeleteSubnetRequest request;
+  request.set_subnet_id(subnet.subnet_id());
+  {
+    pqxx::connection admin(conninfo_);
+    pqxx::work tx(admin);
+    tx.exec_params0("UPDATE subnets SET addresses_in_use = 2 WHERE subnet_id = $1",
+                    subnet.subnet_id());
+    tx.commit();
+  }
+  EXPECT_THAT(Call(&NetworkOperations::DeleteSubnet, request),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       subnet.subnet_id() + " has 2 addresses in use; stop its tasks first"));
+  {
+    pqxx::connection admin(conninfo_);
+    pqxx::work tx(admin);
+    tx.exec_params0("UPDATE subnets SET addresses_in_use = 0 WHERE subnet_id = $1",
+                    subnet.subnet_id());
+    tx.commit();
+  }
+  EXPECT_THAT(Call(&NetworkOperations::DeleteSubnet, request), IsOk());
+  EXPECT_THAT(DescribeSubnets({subnet.subnet_id()}), StatusIs(kNotFound, "SubnetIds[0]"));
+  EXPECT_THAT(Call(&NetworkOperations::DeleteSubnet, request),
+              StatusIs(kNotFound, "SubnetId: " + subnet.subnet_id() + " does not exist"));
+}
+
+// ---- Security groups ---------------------------------------------------------------
+
+TEST_F(NetworkOperationsTest, CreateSecurityGroup_ReturnsIdAndArn_DescribedInEc2Shape) {
+  v1::Vpc vpc = Vpc();
+  absl::StatusOr<v1::CreateSecurityGroupResponse> created = CreateGroup(vpc.vpc_id(), "web");
+  ASSERT_THAT(created, IsOk());
+  EXPECT_THAT(created->group_id(), MatchesRegex("sg-[0-9a-f]{17}"));
+  EXPECT_EQ(created->security_group_arn(),
+            "arn:aws:ec2:eu-west-1:123456789012:security-group/" + created->group_id());
+
+  absl::StatusOr<v1::DescribeSecurityGroupsResponse> described =
+      DescribeGroups({created->group_id()});
+  ASSERT_THAT(described, IsOk());
+  ASSERT_EQ(described->security_groups_size(), 1);
+  const v1::SecurityGroup& group = described->security_groups(0);
+  EXPECT_EQ(group.group_id(), created->group_id());
+  EXPECT_EQ(group.group_name(), "web");
+  EXPECT_EQ(group.description(), "group web");
+  EXPECT_EQ(group.vpc_id(), vpc.vpc_id());
+  EXPECT_EQ(group.owner_id(), kAccount);
+  EXPECT_EQ(group.security_group_arn(), created->security_group_arn());
+
+  EXPECT_THAT(CreateGroup(vpc.vpc_id(), "WEB"),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       "GroupName: \"WEB\" already exists in " + vpc.vpc_id()));
+  EXPECT_THAT(CreateGroup(kMissingVpc, "web"),
+              StatusIs(kNotFound, "VpcId: vpc-0123456789abcdef0 does not exist"));
+}
+
+TEST_F(NetworkOperationsTest, DescribeSecurityGroups_IdsAndNames_FilterOrNotFound) {
+  v1::Vpc first = Vpc();
+  v1::Vpc second = Vpc();
+  absl::StatusOr<v1::CreateSecurityGroupResponse> web = CreateGroup(first.vpc_id(), "Web");
+  ASSERT_THAT(web, IsOk());
+
+  absl::StatusOr<v1::DescribeSecurityGroupsResponse> all = DescribeGroups({});
+  ASSERT_THAT(all, IsOk());
+  ASSERT_EQ(all->security_groups_size(), 3);  // two defaults and "Web"
+  EXPECT_LT(all->security_groups(0).group_id(), all->security_groups(1).group_id());
+  EXPECT_LT(all->security_groups(1).group_id(), all->security_groups(2).group_id());
+
+  absl::StatusOr<v1::DescribeSecurityGroupsResponse> defaults = DescribeGroups({}, {"default"});
+  ASSERT_THAT(defaults, IsOk());
+  std::vector<std::string> vpcs;
+  for (const v1::SecurityGroup& group : defaults->security_groups()) {
+    EXPECT_EQ(group.group_name(), "default");
+    vpcs.push_back(group.vpc_id());
+  }
+  std::sort(vpcs.begin(), vpcs.end());
+  std::vector<std::string> want = {first.vpc_id(), second.vpc_id()};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(vpcs, want);
+
+  absl::StatusOr<v1::DescribeSecurityGroupsResponse> by_name = DescribeGroups({}, {"web"});
+  ASSERT_THAT(by_name, IsOk());
+  ASSERT_EQ(by_name->security_groups_size(), 1);
+  EXPECT_EQ(by_name->security_groups(0).group_id(), web->group_id());
+
+  absl::StatusOr<v1::DescribeSecurityGroupsResponse> both =
+      DescribeGroups({web->group_id()}, {"default"});
+  EXPECT_THAT(both, StatusIs(kNotFound,
+                             "GroupNames[0]: The security group 'default' does not "
+                             "exist"));
+
+  EXPECT_THAT(DescribeGroups({web->group_id(), kMissingGroup}),
+              StatusIs(kNotFound,
+                       "GroupIds[1]: The security group 'sg-0123456789abcdef0' does "
+                       "not exist"));
+  EXPECT_THAT(DescribeGroups({}, {"db"}),
+              StatusIs(kNotFound, "GroupNames[0]: The security group 'db' does not exist"));
+}
+
+}  // namespace
+}  // namespace gantry::api

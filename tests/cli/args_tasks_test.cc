@@ -1,0 +1,332 @@
+// Argument parsing and request building of the task, container-instance and
+// network commands of gantryctl.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "cli/cli.h"
+#include "cli/internal/util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/status_matchers.h"
+
+namespace gantry::cli {
+namespace {
+
+using ::gantry::testing::IsOk;
+using ::gantry::testing::StatusIs;
+using ::testing::ElementsAre;
+
+constexpr char kNet[] = "awsvpcConfiguration={subnets=[subnet-a],securityGroups=[sg-x]}";
+
+// Parses `args`, failing the test when they do not parse.
+Invocation MustParse(const std::vector<std::string>& args) {
+  absl::StatusOr<Invocation> inv = ParseArgs(args, "");
+  EXPECT_THAT(inv, IsOk());
+  return inv.ok() ? *inv : Invocation{};
+}
+
+TEST(ParseArgs, NewCommands_RequiredFlagsAndArity) {
+  struct Case {
+    std::string name;
+    std::vector<std::string> args;
+    std::string want;
+  };
+  const Case cases[] = {
+      {"create-vpc without cidr", {"create-vpc"}, "missing required flag --cidr-block"},
+      {"create-subnet without zone",
+       {"create-subnet", "--vpc-id", "vpc-1", "--cidr-block", "10.0.1.0/24"},
+       "missing required flag --availability-zone for create-subnet"},
+      {"create-subnet without vpc",
+       {"create-subnet", "--cidr-block", "10.0.1.0/24", "--availability-zone", "a"},
+       "missing required flag --vpc-id"},
+      {"delete-subnet without id", {"delete-subnet"}, "missing required flag --subnet-id"},
+      {"delete-subnet two ids",
+       {"delete-subnet", "--subnet-id", "subnet-1", "subnet-2"},
+       "unexpected argument \"subnet-2\" for delete-subnet"},
+      {"create-security-group without description",
+       {"create-security-group", "--group-name", "web", "--vpc-id", "vpc-1"},
+       "missing required flag --description"},
+      {"describe-vpcs empty list", {"describe-vpcs", "--vpc-ids"}, "--vpc-ids needs at least one"},
+      {"describe-subnets unknown flag",
+       {"describe-subnets", "--subnet-id", "s"},
+       "unknown flag --subnet-id for describe-subnets"},
+      {"register without cpu",
+       {"register-container-instance", "--availability-zone", "a", "--memory", "1024"},
+       "missing required flag --cpu"},
+      {"describe-container-instances without ids",
+       {"describe-container-instances", "--cluster", "c"},
+       "missing required flag --container-instances"},
+      {"describe-container-instances empty ids",
+       {"describe-container-instances", "--container-instances"},
+       "--container-instances needs at least one value"},
+      {"run-task without definition",
+       {"run-task", "--network-configuration", kNet},
+       "missing required flag --task-definition for run-task"},
+      {"run-task without network",
+       {"run-task", "--task-definition", "web"},
+       "missing required flag --network-configuration"},
+      {"run-task count twice",
+       {"run-task", "--task-definition", "web", "--count", "1", "--count", "2"},
+       "--count given more than once"},
+      {"stop-task without task", {"stop-task", "--reason", "x"}, "missing required flag --task"},
+      {"stop-task two tasks",
+       {"stop-task", "--task", "a", "b"},
+       "unexpected argument \"b\" for stop-task"},
+      {"describe-tasks without tasks", {"describe-tasks"}, "missing required flag --tasks"},
+      {"list-tasks status without value",
+       {"list-tasks", "--desired-status"},
+       "--desired-status needs a value"},
+      {"list-tasks paging flag",
+       {"list-tasks", "--max-results", "5"},
+       "unknown flag --max-results"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_THAT(ParseArgs(c.args, ""), StatusIs(absl::StatusCode::kInvalidArgument, c.want));
+  }
+}
+
+TEST(Commands, EveryCommandHasAHandler) {
+  for (const CommandSpec& command : Commands()) {
+    EXPECT_TRUE(internal::HasHandler(command.name)) << command.name;
+  }
+}
+
+TEST(BuildRequests, Network_CopiesEveryFlag) {
+  absl::StatusOr<v1::CreateSubnetRequest> subnet =
+      BuildCreateSubnetRequest(MustParse({"create-subnet", "--vpc-id", "vpc-1", "--cidr-block",
+                                          "10.0.1.0/24", "--availability-zone", "us-east-1a"}));
+  ASSERT_THAT(subnet, IsOk());
+  EXPECT_EQ(subnet->vpc_id(), "vpc-1");
+  EXPECT_EQ(subnet->cidr_block(), "10.0.1.0/24");
+  EXPECT_EQ(subnet->availability_zone(), "us-east-1a");
+
+  absl::StatusOr<v1::CreateSecurityGroupRequest> group = BuildCreateSecurityGroupRequest(
+      MustParse({"create-security-group", "--group-name", "web", "--description", "web servers",
+                 "--vpc-id", "vpc-1"}));
+  ASSERT_THAT(group, IsOk());
+  EXPECT_EQ(group->group_name(), "web");
+  EXPECT_EQ(group->description(), "web servers");
+  EXPECT_EQ(group->vpc_id(), "vpc-1");
+
+  absl::StatusOr<v1::DescribeSecurityGroupsRequest> groups =
+      BuildDescribeSecurityGroupsRequest(MustParse(
+          {"describe-security-groups", "--group-ids", "sg-1", "sg-2", "--group-names", "db"}));
+  ASSERT_THAT(groups, IsOk());
+  EXPECT_THAT(groups->group_ids(), ElementsAre("sg-1", "sg-2"));
+  EXPECT_THAT(groups->group_names(), ElementsAre("db"));
+
+  absl::StatusOr<v1::DescribeVpcsRequest> all_vpcs =
+      BuildDescribeVpcsRequest(MustParse({"describe-vpcs"}));
+  ASSERT_THAT(all_vpcs, IsOk());
+  EXPECT_EQ(all_vpcs->vpc_ids_size(), 0);
+
+  absl::StatusOr<v1::DeleteSubnetRequest> del =
+      BuildDeleteSubnetRequest(MustParse({"delete-subnet", "--subnet-id", "subnet-9"}));
+  ASSERT_THAT(del, IsOk());
+  EXPECT_EQ(del->subnet_id(), "subnet-9");
+}
+
+TEST(BuildRequests, RunTask_CopiesEveryFlag) {
+  absl::StatusOr<v1::RunTaskRequest> request = BuildRunTaskRequest(
+      MustParse({"run-task",
+                 "--cluster",
+                 "prod",
+                 "--task-definition",
+                 "web:3",
+                 "--count",
+                 "4",
+                 "--group",
+                 "batch",
+                 "--started-by",
+                 "cron",
+                 "--client-token",
+                 "tok-1",
+                 "--launch-type",
+                 "FARGATE",
+                 "--platform-version",
+                 "1.4.0",
+                 "--overrides",
+                 R"({"cpu":"512","containerOverrides":[{"name":"app","command":["sleep","60"]}]})",
+                 "--network-configuration",
+                 kNet,
+                 "--tags",
+                 "key=team,value=core"}));
+  ASSERT_THAT(request, IsOk());
+  EXPECT_EQ(request->cluster(), "prod");
+  EXPECT_EQ(request->task_definition(), "web:3");
+  EXPECT_EQ(request->count(), 4);
+  EXPECT_EQ(request->group(), "batch");
+  EXPECT_EQ(request->started_by(), "cron");
+  EXPECT_EQ(request->client_token(), "tok-1");
+  EXPECT_EQ(request->launch_type(), "FARGATE");
+  EXPECT_EQ(request->platform_version(), "1.4.0");
+  EXPECT_EQ(request->overrides().cpu(), "512");
+  ASSERT_EQ(request->overrides().container_overrides_size(), 1);
+  EXPECT_THAT(request->overrides().container_overrides(0).command(), ElementsAre("sleep", "60"));
+  EXPECT_THAT(request->network_configuration().awsvpc_configuration().subnets(),
+              ElementsAre("subnet-a"));
+  ASSERT_EQ(request->tags_size(), 1);
+  EXPECT_EQ(request->tags(0).key(), "team");
+}
+
+TEST(BuildRequests, RunTask_OptionalFlagsAbsent_LeavesFieldsUnset) {
+  absl::StatusOr<v1::RunTaskRequest> request = BuildRunTaskRequest(
+      MustParse({"run-task", "--task-definition", "web", "--network-configuration", kNet}));
+  ASSERT_THAT(request, IsOk());
+  EXPECT_FALSE(request->has_cluster());
+  EXPECT_FALSE(request->has_count());
+  EXPECT_FALSE(request->has_group());
+  EXPECT_FALSE(request->has_client_token());
+  EXPECT_FALSE(request->has_launch_type());
+  EXPECT_FALSE(request->has_overrides());
+  EXPECT_EQ(request->tags_size(), 0);
+}
+
+TEST(BuildRequests, RunTask_BadValues_NameTheFlag) {
+  struct Case {
+    std::string name;
+    std::vector<std::string> extra;
+    std::string want;
+  };
+  const Case cases[] = {
+      {"count not integer", {"--count", "two"}, "--count: \"two\" is not an integer"},
+      {"count zero", {"--count", "0"}, "--count: 0 is out of range; use 1 to 2147483647"},
+      {"count negative", {"--count", "-3"}, "--count: -3 is out of range"},
+      {"count too big", {"--count", "99999999999"}, "--count: 99999999999 is out of range"},
+      {"overrides not json", {"--overrides", "{cpu=1}"}, "--overrides: invalid JSON"},
+      {"overrides unknown member",
+       {"--overrides", R"({"containerOverride":[]})"},
+       "--overrides: containerOverride: unknown field"},
+      {"overrides wrong type",
+       {"--overrides", R"({"containerOverrides":[{"name":"app","cpu":"lots"}]})"},
+       "--overrides: containerOverrides[0].cpu"},
+      {"overrides not object", {"--overrides", "[1]"}, "--overrides: expected a JSON object"},
+      {"bad tag", {"--tags", "team"}, "--tags: \"team\" is not a tag"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::vector<std::string> args = {"run-task", "--task-definition", "web",
+                                     "--network-configuration", kNet};
+    args.insert(args.end(), c.extra.begin(), c.extra.end());
+    EXPECT_THAT(BuildRunTaskRequest(MustParse(args)),
+                StatusIs(absl::StatusCode::kInvalidArgument, c.want));
+  }
+}
+
+TEST(BuildRequests, RunTask_OverridesErrors_PrefixEveryLine) {
+  absl::StatusOr<v1::RunTaskRequest> request = BuildRunTaskRequest(
+      MustParse({"run-task", "--task-definition", "web", "--network-configuration", kNet,
+                 "--overrides", R"({"cpux":"1","memoryx":"2"})"}));
+  ASSERT_FALSE(request.ok());
+  std::string message(request.status().message());
+  EXPECT_THAT(message, ::testing::HasSubstr("--overrides: cpux"));
+  EXPECT_THAT(message, ::testing::HasSubstr("\n--overrides: memoryx"));
+}
+
+TEST(BuildRequests, TaskQueries_CopyEveryFlag) {
+  absl::StatusOr<v1::StopTaskRequest> stop = BuildStopTaskRequest(
+      MustParse({"stop-task", "--cluster", "c", "--task", "abc", "--reason", "done"}));
+  ASSERT_THAT(stop, IsOk());
+  EXPECT_EQ(stop->cluster(), "c");
+  EXPECT_EQ(stop->task(), "abc");
+  EXPECT_EQ(stop->reason(), "done");
+
+  absl::StatusOr<v1::DescribeTasksRequest> describe = BuildDescribeTasksRequest(
+      MustParse({"describe-tasks", "--tasks", "a", "b", "--include", "TAGS"}));
+  ASSERT_THAT(describe, IsOk());
+  EXPECT_FALSE(describe->has_cluster());
+  EXPECT_THAT(describe->tasks(), ElementsAre("a", "b"));
+  EXPECT_THAT(describe->include(), ElementsAre("TAGS"));
+
+  absl::StatusOr<v1::ListTasksRequest> list = BuildListTasksRequest(
+      MustParse({"list-tasks", "--cluster", "c", "--family", "web", "--desired-status", "STOPPED",
+                 "--started-by", "cron", "--container-instance", "ci-1"}));
+  ASSERT_THAT(list, IsOk());
+  EXPECT_EQ(list->cluster(), "c");
+  EXPECT_EQ(list->family(), "web");
+  EXPECT_EQ(list->desired_status(), "STOPPED");
+  EXPECT_EQ(list->started_by(), "cron");
+  EXPECT_EQ(list->container_instance(), "ci-1");
+  EXPECT_FALSE(list->has_next_token());
+
+  absl::StatusOr<v1::ListTasksRequest> bare = BuildListTasksRequest(MustParse({"list-tasks"}));
+  ASSERT_THAT(bare, IsOk());
+  EXPECT_FALSE(bare->has_cluster());
+  EXPECT_FALSE(bare->has_desired_status());
+}
+
+TEST(BuildRequests, ContainerInstances_CopyEveryFlag) {
+  absl::StatusOr<v1::ListContainerInstancesRequest> list = BuildListContainerInstancesRequest(
+      MustParse({"list-container-instances", "--cluster", "c", "--status", "DRAINING"}));
+  ASSERT_THAT(list, IsOk());
+  EXPECT_EQ(list->cluster(), "c");
+  EXPECT_EQ(list->status(), "DRAINING");
+
+  absl::StatusOr<v1::DescribeContainerInstancesRequest> describe =
+      BuildDescribeContainerInstancesRequest(
+          MustParse({"describe-container-instances", "--container-instances", "i1", "i2"}));
+  ASSERT_THAT(describe, IsOk());
+  EXPECT_FALSE(describe->has_cluster());
+  EXPECT_THAT(describe->container_instances(), ElementsAre("i1", "i2"));
+}
+
+TEST(BuildRequests, RegisterHost_DefaultsAndOverrides) {
+  absl::StatusOr<v1::RegisterHostRequest> defaults =
+      BuildRegisterHostRequest(MustParse({"register-container-instance", "--availability-zone",
+                                          "us-east-1a", "--cpu", "4096", "--memory", "16384"}));
+  ASSERT_THAT(defaults, IsOk());
+  EXPECT_EQ(defaults->availability_zone(), "us-east-1a");
+  EXPECT_EQ(defaults->cpu_units(), 4096);
+  EXPECT_EQ(defaults->memory_mib(), 16384);
+  EXPECT_EQ(defaults->ephemeral_storage_gib(), 200);
+  EXPECT_EQ(defaults->eni_slots(), 16);
+  EXPECT_EQ(defaults->agent_version(), "");
+
+  absl::StatusOr<v1::RegisterHostRequest> all = BuildRegisterHostRequest(
+      MustParse({"register-container-instance", "--availability-zone", "b", "--cpu", "1024",
+                 "--memory", "2048", "--ephemeral-storage", "500", "--enis", "4", "--agent-version",
+                 "0.2.0", "--host-name", "node7"}));
+  ASSERT_THAT(all, IsOk());
+  EXPECT_EQ(all->ephemeral_storage_gib(), 500);
+  EXPECT_EQ(all->eni_slots(), 4);
+  EXPECT_EQ(all->agent_version(), "0.2.0");
+  EXPECT_EQ(all->host_name(), "node7");
+}
+
+TEST(BuildRequests, RegisterHost_BadIntegers_NameTheFlag) {
+  struct Case {
+    std::string flag;
+    std::string value;
+    std::string want;
+  };
+  const Case cases[] = {
+      {"cpu", "4 vCPU", "--cpu: \"4 vCPU\" is not an integer"},
+      {"memory", "0", "--memory: 0 is out of range"},
+      {"ephemeral-storage", "1.5", "--ephemeral-storage: \"1.5\" is not an integer"},
+      {"enis", "-1", "--enis: -1 is out of range"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.flag);
+    std::vector<std::string> args = {"register-container-instance",
+                                     "--availability-zone",
+                                     "a",
+                                     "--cpu",
+                                     "1024",
+                                     "--memory",
+                                     "2048"};
+    if (c.flag == "cpu" || c.flag == "memory") {
+      args[c.flag == "cpu" ? 4 : 6] = c.value;
+    } else {
+      args.push_back("--" + c.flag);
+      args.push_back(c.value);
+    }
+    EXPECT_THAT(BuildRegisterHostRequest(MustParse(args)),
+                StatusIs(absl::StatusCode::kInvalidArgument, c.want));
+  }
+}
+
+}  // namespace
+}  // namespace gantry::cli
