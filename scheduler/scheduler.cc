@@ -253,7 +253,12 @@ class Scheduler::Loop {
         continue;
       }
       const auto& unplaced = std::get<placement::Unplaced>(decision);
-      if (now - task.created_at >= options_.placement_timeout) {
+      // Waiting cannot help (its subnets were deleted, or every host is too small):
+      // fail it now rather than at the deadline.
+      if (unplaced.never) {
+        expired->push_back(
+            {task.spec.task_id, absl::StrCat(unplaced.reason, ": ", unplaced.detail)});
+      } else if (now - task.created_at >= options_.placement_timeout) {
         expired->push_back({task.spec.task_id,
                             absl::StrCat("Capacity is unavailable: ", unplaced.detail, " (waited ",
                                          absl::FormatDuration(options_.placement_timeout), ")")});

@@ -4,7 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "gantry/v1/agent.pb.h"
 #include "gantry/v1/ecs.pb.h"
+#include "gantry/v1/network.pb.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/substitute.h"
@@ -115,6 +117,45 @@ TEST_F(RestartE2E, Sigkill_NextGantrydComesUpWithTheData) {
   absl::StatusOr<int> exit_code = second->Terminate();
   ASSERT_TRUE(exit_code.ok()) << exit_code.status();
   EXPECT_EQ(*exit_code, 0) << second->LogTail();
+}
+
+// A clientToken binds durably: after a restart the same request returns the same
+// tasks, and waiting and placed tasks are still there.
+TEST_F(RestartE2E, CleanRestart_ClientTokenStillReturnsTheSameTasks) {
+  std::unique_ptr<Gantryd> first = StartGantryd();
+  ASSERT_NE(first, nullptr);
+  auto vpc = Json<v1::CreateVpcResponse>(*first, {"create-vpc", "--cidr-block", "10.0.0.0/16"});
+  auto subnet = Json<v1::CreateSubnetResponse>(
+      *first, {"create-subnet", "--vpc-id", vpc.vpc().vpc_id(), "--cidr-block", "10.0.1.0/24",
+               "--availability-zone", "az-a"});
+  Json<v1::RegisterHostResponse>(*first, {"register-container-instance", "--availability-zone",
+                                          "az-a", "--cpu", "512", "--memory", "1024"});
+  ASSERT_EQ(Register(*first, Definition("e2e-token-restart", 1)), 1);
+  const std::vector<std::string> run = {
+      "run-task",
+      "--task-definition",
+      "e2e-token-restart",
+      "--count",
+      "3",
+      "--client-token",
+      "restart-token",
+      "--network-configuration",
+      absl::StrCat("awsvpcConfiguration={subnets=[", subnet.subnet().subnet_id(), "]}")};
+  auto before = Json<v1::RunTaskResponse>(*first, run);
+  ASSERT_EQ(before.tasks_size(), 3);
+  ASSERT_TRUE(first->Terminate().ok());
+
+  std::unique_ptr<Gantryd> second = StartGantryd();
+  ASSERT_NE(second, nullptr);
+  auto after = Json<v1::RunTaskResponse>(*second, run);
+  ASSERT_EQ(after.tasks_size(), 3);
+  int placed = 0;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(after.tasks(i).task_arn(), before.tasks(i).task_arn());
+    placed += after.tasks(i).has_container_instance_arn();
+  }
+  EXPECT_EQ(placed, 2) << "the host holds two tasks of 256 CPU; the third still waits";
+  EXPECT_TRUE(second->Terminate().ok());
 }
 
 }  // namespace
