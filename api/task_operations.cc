@@ -43,7 +43,8 @@ const std::string kGroupsField = "networkConfiguration.awsvpcConfiguration.secur
 // The subnets all exist and share one VPC; returns that VPC.
 absl::StatusOr<std::string> ResolveSubnets(storage::Connection& connection,
                                            const std::string& account_id,
-                                           const std::vector<std::string>& subnet_ids) {
+                                           const std::vector<std::string>& subnet_ids,
+                                           const std::vector<int>& positions) {
   GANTRY_ASSIGN_OR_RETURN(std::vector<storage::SubnetRow> rows,
                           storage::GetSubnets(connection, account_id, subnet_ids));
   absl::flat_hash_map<std::string, const storage::SubnetRow*> found;
@@ -53,7 +54,7 @@ absl::StatusOr<std::string> ResolveSubnets(storage::Connection& connection,
     auto it = found.find(subnet_ids[i]);
     if (it == found.end()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(kSubnetsField, "[", i, "]: ", subnet_ids[i], " does not exist"));
+          absl::StrCat(kSubnetsField, "[", positions[i], "]: ", subnet_ids[i], " does not exist"));
     }
     if (vpc.empty()) {
       vpc = it->second->vpc_id;
@@ -70,7 +71,7 @@ absl::StatusOr<std::string> ResolveSubnets(storage::Connection& connection,
 // The requested groups (all in `vpc`), or the VPC's default group when none is given.
 absl::StatusOr<std::vector<std::string>> ResolveSecurityGroups(
     storage::Connection& connection, const std::string& account_id, const std::string& vpc,
-    const std::vector<std::string>& group_ids) {
+    const std::vector<std::string>& group_ids, const std::vector<int>& positions) {
   GANTRY_ASSIGN_OR_RETURN(std::vector<storage::SecurityGroupRow> rows,
                           storage::GetSecurityGroups(connection, account_id, group_ids));
   if (group_ids.empty()) {
@@ -86,12 +87,12 @@ absl::StatusOr<std::vector<std::string>> ResolveSecurityGroups(
     auto it = found.find(group_ids[i]);
     if (it == found.end()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(kGroupsField, "[", i, "]: ", group_ids[i], " does not exist"));
+          absl::StrCat(kGroupsField, "[", positions[i], "]: ", group_ids[i], " does not exist"));
     }
     if (it->second->vpc_id != vpc) {
-      return absl::InvalidArgumentError(absl::StrCat(kGroupsField, "[", i, "]: ", group_ids[i],
-                                                     " is in ", it->second->vpc_id,
-                                                     ", not in the subnets' VPC ", vpc));
+      return absl::InvalidArgumentError(
+          absl::StrCat(kGroupsField, "[", positions[i], "]: ", group_ids[i], " is in ",
+                       it->second->vpc_id, ", not in the subnets' VPC ", vpc));
     }
   }
   return group_ids;
@@ -129,11 +130,12 @@ absl::StatusOr<Resolution> ResolveRunTask(storage::Connection& connection, const
                                                    definition.revision, " is ", definition.status,
                                                    "; run an ACTIVE revision"));
   }
-  GANTRY_ASSIGN_OR_RETURN(std::string vpc,
-                          ResolveSubnets(connection, config.account_id, plan.subnets));
+  GANTRY_ASSIGN_OR_RETURN(std::string vpc, ResolveSubnets(connection, config.account_id,
+                                                          plan.subnets, plan.subnet_positions));
   GANTRY_ASSIGN_OR_RETURN(
       std::vector<std::string> groups,
-      ResolveSecurityGroups(connection, config.account_id, vpc, plan.security_groups));
+      ResolveSecurityGroups(connection, config.account_id, vpc, plan.security_groups,
+                            plan.security_group_positions));
   GANTRY_ASSIGN_OR_RETURN(
       request.tasks, internal::BuildTasks(config, config.account_id, plan, definition, groups));
   return resolution;

@@ -166,8 +166,9 @@ class Scheduler::Loop {
     return batch;
   }
 
-  absl::Status RefreshView() {
-    if (placer_.has_value() && !view_dirty_ &&
+  // Reloads the view when forced, dirty or old; sets `*fresh` when it did.
+  absl::Status RefreshView(bool force, bool* fresh) {
+    if (!force && placer_.has_value() && !view_dirty_ &&
         absl::Now() - view_loaded_at_ < options_.view_max_age) {
       return absl::OkStatus();
     }
@@ -176,6 +177,7 @@ class Scheduler::Loop {
     placer_.emplace(ToSnapshot(*capacity));
     view_loaded_at_ = absl::Now();
     view_dirty_ = false;
+    *fresh = true;
     return absl::OkStatus();
   }
 
@@ -183,23 +185,37 @@ class Scheduler::Loop {
     std::vector<std::optional<RunFailure>> failures;  // per task; set: not created
   };
 
+  // What one round decided against the view.
+  struct RoundPlan {
+    storage::Round round;
+    std::vector<EntryPlan> entries;
+    std::vector<storage::ExpiredTask> expired;
+    // Some task looked impossible (unknown subnet, no host big enough). A view older
+    // than this round may just not know the new subnet or host yet.
+    bool saw_never = false;
+  };
+
   void RunRound(std::vector<Entry> batch, bool retry_waiting) {
-    if (absl::Status status = RefreshView(); !status.ok()) {
+    std::vector<storage::TaskRow> waiting;
+    if (retry_waiting) waiting = LoadWaiting();
+    bool fresh = false;
+    if (absl::Status status = RefreshView(/*force=*/false, &fresh); !status.ok()) {
       FailAll(batch, status);
       return;
     }
-    storage::Round round;
-    round.region = options_.region;
-    std::vector<storage::ExpiredTask> expired;
-    // Placements are applied to the view as they are decided; when the commit fails or
-    // the database refuses some, the view is reloaded rather than patched.
-    if (retry_waiting) PlanWaiting(&round, &expired);
-
-    std::vector<EntryPlan> plans(batch.size());
-    for (size_t i = 0; i < batch.size(); ++i) PlanEntry(batch[i].request, &round, &plans[i]);
+    RoundPlan plan = PlanRound(batch, waiting);
+    if (plan.saw_never && !fresh) {
+      // Judge "never" only against a view loaded this round.
+      if (absl::Status status = RefreshView(/*force=*/true, &fresh); !status.ok()) {
+        FailAll(batch, status);
+        return;
+      }
+      plan = PlanRound(batch, waiting);
+    }
+    storage::Round& round = plan.round;
     if (round.new_tasks.empty() && round.placements.empty()) {
-      Answer(batch, plans, {});
-      Expire(expired);
+      Answer(batch, plan.entries, {});
+      Expire(plan.expired);
       return;
     }
     absl::StatusOr<storage::RoundResult> result = storage::CommitRound(*connection_, round);
@@ -221,8 +237,34 @@ class Scheduler::Loop {
     log::Debug("placement_round", {{"requests", batch.size()},
                                    {"new_tasks", round.new_tasks.size()},
                                    {"placed", round.placements.size()}});
-    AnswerCommitted(batch, plans, round, *result);
-    Expire(expired);
+    AnswerCommitted(batch, plan.entries, round, *result);
+    Expire(plan.expired);
+  }
+
+  // Places against the current view (and changes it): waiting tasks first, oldest
+  // first, then the new requests in arrival order.
+  RoundPlan PlanRound(const std::vector<Entry>& batch,
+                      const std::vector<storage::TaskRow>& waiting) {
+    RoundPlan plan;
+    plan.round.region = options_.region;
+    PlanWaiting(waiting, &plan);
+    plan.entries.resize(batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) PlanEntry(batch[i].request, &plan, &plan.entries[i]);
+    return plan;
+  }
+
+  std::vector<storage::TaskRow> LoadWaiting() {
+    next_waiting_retry_ = absl::Now() + kWaitingRetry;
+    absl::StatusOr<std::vector<storage::TaskRow>> waiting =
+        storage::LoadWaitingTasks(*connection_, options_.max_round_tasks);
+    if (!waiting.ok()) {
+      log::Warning("waiting_tasks_unreadable",
+                   {{"error", std::string(waiting.status().message())}});
+      return {};
+    }
+    // A full page may hide more behind it.
+    waiting_exist_ = static_cast<int>(waiting->size()) >= options_.max_round_tasks;
+    return *std::move(waiting);
   }
 
   static bool HasWaiting(const storage::RoundResult& result) {
@@ -232,43 +274,36 @@ class Scheduler::Loop {
     return false;
   }
 
-  // Places tasks waiting in the database, oldest first, before any new request.
-  void PlanWaiting(storage::Round* round, std::vector<storage::ExpiredTask>* expired) {
-    next_waiting_retry_ = absl::Now() + kWaitingRetry;
-    absl::StatusOr<std::vector<storage::TaskRow>> waiting =
-        storage::LoadWaitingTasks(*connection_, options_.max_round_tasks);
-    if (!waiting.ok()) {
-      log::Warning("waiting_tasks_unreadable",
-                   {{"error", std::string(waiting.status().message())}});
-      return;
-    }
-    waiting_exist_ = static_cast<int>(waiting->size()) >= options_.max_round_tasks;
+  void PlanWaiting(const std::vector<storage::TaskRow>& waiting, RoundPlan* plan) {
     absl::Time now = absl::Now();
-    for (const storage::TaskRow& task : *waiting) {
+    for (const storage::TaskRow& task : waiting) {
       placement::TaskRequest request = ToPlacementRequest(task.spec);
       placement::Decision decision = placer_->Place(request);
       if (const auto* assignment = std::get_if<placement::Assignment>(&decision)) {
-        round->placements.push_back({task.spec.task_id, assignment->host_id, assignment->subnet_id,
-                                     assignment->availability_zone});
+        plan->round.placements.push_back({task.spec.task_id, assignment->host_id,
+                                          assignment->subnet_id, assignment->availability_zone});
         continue;
       }
       const auto& unplaced = std::get<placement::Unplaced>(decision);
       // Waiting cannot help (its subnets were deleted, or every host is too small):
       // fail it now rather than at the deadline.
       if (unplaced.never) {
-        expired->push_back(
+        plan->saw_never = true;
+        plan->expired.push_back(
             {task.spec.task_id, absl::StrCat(unplaced.reason, ": ", unplaced.detail)});
       } else if (now - task.created_at >= options_.placement_timeout) {
-        expired->push_back({task.spec.task_id,
-                            absl::StrCat("Capacity is unavailable: ", unplaced.detail, " (waited ",
-                                         absl::FormatDuration(options_.placement_timeout), ")")});
+        plan->expired.push_back(
+            {task.spec.task_id,
+             absl::StrCat("Capacity is unavailable: ", unplaced.detail, " (waited ",
+                          absl::FormatDuration(options_.placement_timeout), ")")});
       } else {
         waiting_exist_ = true;
       }
     }
   }
 
-  void PlanEntry(const RunRequest& request, storage::Round* round, EntryPlan* plan) {
+  void PlanEntry(const RunRequest& request, RoundPlan* round_plan, EntryPlan* plan) {
+    storage::Round* round = &round_plan->round;
     plan->failures.resize(request.tasks.size());
     std::vector<std::string> created;
     for (size_t i = 0; i < request.tasks.size(); ++i) {
@@ -279,6 +314,7 @@ class Scheduler::Loop {
         round->placements.push_back({task.task_id, assignment->host_id, assignment->subnet_id,
                                      assignment->availability_zone});
       } else if (const auto& unplaced = std::get<placement::Unplaced>(decision); unplaced.never) {
+        round_plan->saw_never = true;
         plan->failures[i] = RunFailure{unplaced.reason, unplaced.detail};
         continue;
       }

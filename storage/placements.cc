@@ -150,7 +150,7 @@ const std::string kSelectRound =
 constexpr char kExpire[] = R"sql(
   UPDATE tasks t SET last_status = 'STOPPED', desired_status = 'STOPPED',
     stop_code = 'TaskFailedToStart', stopped_reason = d.reason, stopping_at = now(),
-    stopped_at = now(), version = t.version + 1
+    stopped_at = now(), tags = '[]', version = t.version + 1
   FROM unnest($1::text[], $2::text[]) AS d(task_id, reason)
   WHERE t.task_id = d.task_id AND t.host_id IS NULL AND t.last_status = 'PROVISIONING'
   RETURNING t.task_id)sql";

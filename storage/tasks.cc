@@ -37,10 +37,12 @@ constexpr char kList[] = R"sql(
   ORDER BY t.task_id LIMIT $8)sql";
 
 // A task no agent has received stops at once; the release below returns what it held.
+// A stopped task's tags are deleted, as ECS does.
 constexpr char kStopNow[] = R"sql(
   UPDATE tasks SET last_status = 'STOPPED', desired_status = 'STOPPED',
     stopping_at = coalesce(stopping_at, now()), execution_stopped_at = now(), stopped_at = now(),
-    stop_code = $2, stopped_reason = $3, holds_resources = false, version = version + 1
+    stop_code = $2, stopped_reason = $3, holds_resources = false, tags = '[]',
+    version = version + 1
   WHERE task_id = $1)sql";
 // A task on an agent: the agent stops it and reports (the agent protocol).
 constexpr char kRequestStop[] = R"sql(

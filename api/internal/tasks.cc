@@ -25,6 +25,7 @@ constexpr int kMaxSubnets = 16;
 constexpr int kMaxSecurityGroups = 5;
 constexpr size_t kMaxOverridesChars = 8192;
 constexpr int kDefaultEphemeralGib = 20;
+constexpr int kMaxStrategyItems = 20;
 
 std::string Quote(std::string_view value) { return absl::StrCat("\"", std::string(value), "\""); }
 
@@ -95,7 +96,10 @@ absl::Status ParseNetwork(const v1::RunTaskRequest& request, RunTaskPlan* plan) 
       return Invalid(absl::StrCat(prefix, ".subnets[", i, "]"),
                      absl::StrCat(Quote(id), " is not a subnet id (subnet- and 17 hex digits)"));
     }
-    if (seen.insert(id).second) plan->subnets.push_back(id);
+    if (seen.insert(id).second) {
+      plan->subnets.push_back(id);
+      plan->subnet_positions.push_back(i);
+    }
   }
   if (vpc.security_groups_size() > kMaxSecurityGroups) {
     return Invalid(
@@ -110,7 +114,10 @@ absl::Status ParseNetwork(const v1::RunTaskRequest& request, RunTaskPlan* plan) 
           absl::StrCat(prefix, ".securityGroups[", i, "]"),
           absl::StrCat(Quote(id), " is not a security group id (sg- and 17 hex digits)"));
     }
-    if (seen.insert(id).second) plan->security_groups.push_back(id);
+    if (seen.insert(id).second) {
+      plan->security_groups.push_back(id);
+      plan->security_group_positions.push_back(i);
+    }
   }
   if (vpc.has_assign_public_ip()) {
     if (vpc.assign_public_ip() != "ENABLED" && vpc.assign_public_ip() != "DISABLED") {
@@ -132,11 +139,25 @@ absl::Status ParseLaunchOptions(const v1::RunTaskRequest& request) {
     if (request.has_launch_type()) {
       return Invalid("capacityProviderStrategy", "cannot be combined with launchType");
     }
+    if (request.capacity_provider_strategy_size() > kMaxStrategyItems) {
+      return Invalid("capacityProviderStrategy",
+                     absl::StrCat(request.capacity_provider_strategy_size(),
+                                  " items given; at most ", kMaxStrategyItems));
+    }
     for (int i = 0; i < request.capacity_provider_strategy_size(); ++i) {
-      const std::string& provider = request.capacity_provider_strategy(i).capacity_provider();
-      if (provider != "FARGATE") {
-        return Invalid(absl::StrCat("capacityProviderStrategy[", i, "].capacityProvider"),
-                       absl::StrCat(Quote(provider), " is not available; use FARGATE"));
+      const v1::CapacityProviderStrategyItem& item = request.capacity_provider_strategy(i);
+      std::string field = absl::StrCat("capacityProviderStrategy[", i, "]");
+      if (item.capacity_provider() != "FARGATE") {
+        return Invalid(field + ".capacityProvider", absl::StrCat(Quote(item.capacity_provider()),
+                                                                 " is not available; use FARGATE"));
+      }
+      if (item.has_weight() && (item.weight() < 0 || item.weight() > 1000)) {
+        return Invalid(field + ".weight",
+                       absl::StrCat(item.weight(), " is out of range; use 0 to 1000"));
+      }
+      if (item.has_base() && (item.base() < 0 || item.base() > 100000)) {
+        return Invalid(field + ".base",
+                       absl::StrCat(item.base(), " is out of range; use 0 to 100000"));
       }
     }
   }
@@ -376,7 +397,12 @@ absl::StatusOr<std::vector<storage::NewTask>> BuildTasks(
   }
   std::vector<v1::Tag> tags = plan.tags;
   if (plan.propagate_definition_tags) {
-    tags.insert(tags.end(), definition.tags.begin(), definition.tags.end());
+    // Keys are unique on a resource; the caller's own tag wins over the definition's.
+    for (const v1::Tag& tag : definition.tags) {
+      bool given = std::any_of(plan.tags.begin(), plan.tags.end(),
+                               [&](const v1::Tag& own) { return own.key() == tag.key(); });
+      if (!given) tags.push_back(tag);
+    }
   }
   if (plan.ecs_managed_tags) {
     v1::Tag& tag = tags.emplace_back();
@@ -437,9 +463,15 @@ void AddAttachment(const storage::TaskRow& row, v1::Task* task) {
   detail("privateIPv4Address", placement.private_ipv4);
 }
 
-std::string ContainerStatus(const std::string& task_status) {
-  if (task_status == "STOPPED") return "STOPPED";
-  if (task_status == "RUNNING") return "RUNNING";
+// Containers are PENDING, RUNNING or STOPPED and never go back: once the task has
+// started they run until it deprovisions.
+std::string ContainerStatus(const storage::TaskRow& row) {
+  const std::string& status = row.last_status;
+  if (status == "STOPPED" || status == "DEPROVISIONING") return "STOPPED";
+  if (status == "RUNNING") return "RUNNING";
+  if ((status == "DEACTIVATING" || status == "STOPPING") && row.started_at.has_value()) {
+    return "RUNNING";
+  }
   return "PENDING";
 }
 
@@ -483,7 +515,7 @@ v1::Task ToTask(const Config& config, const storage::TaskRow& row, bool with_tag
   for (const v1::Container& stored : spec.containers) {
     v1::Container* container = task.add_containers();
     *container = stored;
-    container->set_last_status(ContainerStatus(row.last_status));
+    container->set_last_status(ContainerStatus(row));
     if (row.placement.has_value()) {
       v1::NetworkInterface* eni = container->add_network_interfaces();
       eni->set_attachment_id(row.placement->attachment_id);

@@ -37,6 +37,9 @@ struct RunTaskPlan {
   std::string client_token;
   std::vector<std::string> subnets;          // deduplicated, in request order
   std::vector<std::string> security_groups;  // empty: the VPC's default group
+  // Where each of the above stood in the request, for error messages.
+  std::vector<int> subnet_positions;
+  std::vector<int> security_group_positions;
   bool assign_public_ip = false;
   v1::TaskOverride overrides;
   std::vector<v1::Tag> tags;
