@@ -58,7 +58,8 @@ void EcsOperations::DescribeClusters(const v1::DescribeClustersRequest& request,
       [this, query = *std::move(query)](
           storage::Connection& connection) -> absl::StatusOr<v1::DescribeClustersResponse> {
         GANTRY_ASSIGN_OR_RETURN(std::vector<storage::ClusterRow> rows,
-                                storage::GetClusters(connection, config_.account_id, query.names));
+                                storage::GetClusters(connection, config_.account_id, query.names,
+                                                     /*with_task_counts=*/true));
         return internal::DescribeClustersResponse(config_, query, rows);
       },
       std::move(done));

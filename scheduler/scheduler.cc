@@ -122,16 +122,15 @@ class Scheduler::Loop {
       {
         absl::MutexLock lock(&mu_);
         auto ready = [this] { return stopping_ || !queue_.empty() || capacity_changed_; };
-        absl::Duration wait =
-            waiting_exist_ ? std::max(absl::ZeroDuration(), next_waiting_retry_ - absl::Now())
-                           : absl::Seconds(5);
+        absl::Duration wait = std::max(absl::ZeroDuration(), next_waiting_retry_ - absl::Now());
         mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
         if (stopping_) return;
         capacity_changed = std::exchange(capacity_changed_, false);
         batch = TakeBatchLocked();
       }
-      bool retry_waiting =
-          waiting_exist_ && (capacity_changed || absl::Now() >= next_waiting_retry_);
+      // Waiting tasks are looked at on a timer whatever this process believes: another
+      // gantryd may have queued them, or a failed round may have left them.
+      bool retry_waiting = capacity_changed || absl::Now() >= next_waiting_retry_;
       if (capacity_changed) view_dirty_ = true;
       if (batch.empty() && !retry_waiting) continue;
       RunRound(std::move(batch), retry_waiting);
@@ -220,9 +219,16 @@ class Scheduler::Loop {
     }
     absl::StatusOr<storage::RoundResult> result = storage::CommitRound(*connection_, round);
     if (!result.ok()) {
-      log::Warning("placement_round_failed", {{"error", std::string(result.status().message())}});
+      log::Warning("placement_round_failed",
+                   {{"error", std::string(result.status().message())}, {"requests", batch.size()}});
       view_dirty_ = true;
-      FailAll(batch, result.status());
+      // One bad request must not fail the others: retry each on its own, unless the
+      // database itself is unavailable.
+      if (batch.size() > 1 && result.status().code() != absl::StatusCode::kUnavailable) {
+        CommitSeparately(batch, plan);
+      } else {
+        FailAll(batch, result.status());
+      }
       return;
     }
     if (!result->displaced_task_ids.empty()) {
@@ -231,14 +237,49 @@ class Scheduler::Loop {
                                          {"hosts", result->stale_hosts.size()},
                                          {"subnets", result->stale_subnets.size()}});
       view_dirty_ = true;
-      waiting_exist_ = true;
     }
-    if (HasWaiting(*result)) waiting_exist_ = true;
     log::Debug("placement_round", {{"requests", batch.size()},
                                    {"new_tasks", round.new_tasks.size()},
                                    {"placed", round.placements.size()}});
     AnswerCommitted(batch, plan.entries, round, *result);
     Expire(plan.expired);
+  }
+
+  // Commits each request of a failed round in its own transaction (waiting tasks wait
+  // for the next round) and answers it.
+  void CommitSeparately(std::vector<Entry>& batch, const RoundPlan& plan) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const RunRequest& request = batch[i].request;
+      absl::flat_hash_set<std::string> ids;
+      for (const storage::NewTask& task : request.tasks) ids.insert(task.task_id);
+      storage::Round single;
+      single.region = options_.region;
+      for (const storage::NewTask& task : plan.round.new_tasks) {
+        if (ids.contains(task.task_id)) single.new_tasks.push_back(task);
+      }
+      for (const storage::RoundPlacement& placement : plan.round.placements) {
+        if (ids.contains(placement.task_id)) single.placements.push_back(placement);
+      }
+      for (const storage::TokenClaim& token : plan.round.tokens) {
+        if (token.account_id == request.account_id && token.client_token == request.client_token) {
+          single.tokens.push_back(token);
+        }
+      }
+      std::vector<Entry> one;
+      one.push_back(std::move(batch[i]));
+      std::vector<EntryPlan> one_plan = {plan.entries[i]};
+      if (single.new_tasks.empty()) {
+        Answer(one, one_plan, {});
+        continue;
+      }
+      absl::StatusOr<storage::RoundResult> result = storage::CommitRound(*connection_, single);
+      if (!result.ok()) {
+        log::Warning("run_task_failed", {{"error", std::string(result.status().message())}});
+        one[0].done(result.status());
+        continue;
+      }
+      AnswerCommitted(one, one_plan, single, *result);
+    }
   }
 
   // Places against the current view (and changes it): waiting tasks first, oldest
@@ -262,16 +303,7 @@ class Scheduler::Loop {
                    {{"error", std::string(waiting.status().message())}});
       return {};
     }
-    // A full page may hide more behind it.
-    waiting_exist_ = static_cast<int>(waiting->size()) >= options_.max_round_tasks;
     return *std::move(waiting);
-  }
-
-  static bool HasWaiting(const storage::RoundResult& result) {
-    for (const storage::TaskRow& task : result.tasks) {
-      if (!task.placement.has_value()) return true;
-    }
-    return false;
   }
 
   void PlanWaiting(const std::vector<storage::TaskRow>& waiting, RoundPlan* plan) {
@@ -285,9 +317,10 @@ class Scheduler::Loop {
         continue;
       }
       const auto& unplaced = std::get<placement::Unplaced>(decision);
-      // Waiting cannot help (its subnets were deleted, or every host is too small):
-      // fail it now rather than at the deadline.
-      if (unplaced.never) {
+      // Its subnets were deleted: waiting cannot help, fail it now. (A task bigger
+      // than every host keeps waiting until its deadline: big hosts may be draining
+      // for a moment.)
+      if (unplaced.never && unplaced.reason == "MISSING") {
         plan->saw_never = true;
         plan->expired.push_back(
             {task.spec.task_id, absl::StrCat(unplaced.reason, ": ", unplaced.detail)});
@@ -296,8 +329,6 @@ class Scheduler::Loop {
             {task.spec.task_id,
              absl::StrCat("Capacity is unavailable: ", unplaced.detail, " (waited ",
                           absl::FormatDuration(options_.placement_timeout), ")")});
-      } else {
-        waiting_exist_ = true;
       }
     }
   }
@@ -399,9 +430,6 @@ class Scheduler::Loop {
   std::optional<placement::Placer> placer_;
   absl::Time view_loaded_at_;
   bool view_dirty_ = true;
-  // Tasks may be waiting in the database (true at start: a previous run may have left
-  // some).
-  bool waiting_exist_ = true;
   absl::Time next_waiting_retry_ = absl::InfinitePast();
 };
 

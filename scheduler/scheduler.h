@@ -10,10 +10,12 @@
 // an address twice. Only after the commit are callers answered.
 //
 // Threading: Submit() and CapacityChanged() may be called from any thread and never
-// block; `done` is called exactly once, on the loop thread (or on the caller's thread
-// when the queue refuses). Errors: UNAVAILABLE when the queue is full or the
-// scheduler stopped; ALREADY_EXISTS when a clientToken was used for another request;
-// database errors as storage reports them.
+// block; `done` is called exactly once: on the loop thread, on the caller's thread when
+// the queue refuses, or on the thread calling Shutdown() for requests still queued.
+// The loop is a plain thread rather than an Asio strand: it owns one blocking database
+// connection and does nothing else, so there is nothing to multiplex. Errors: UNAVAILABLE when the
+// queue is full or the scheduler stopped; ALREADY_EXISTS when a clientToken was used for another
+// request; database errors as storage reports them.
 #pragma once
 
 #include <cstdint>

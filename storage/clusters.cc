@@ -76,7 +76,8 @@ absl::StatusOr<ClusterRow> CreateCluster(Connection& connection, std::string_vie
 
 absl::StatusOr<std::vector<ClusterRow>> GetClusters(Connection& connection,
                                                     std::string_view account_id,
-                                                    const std::vector<std::string>& names) {
+                                                    const std::vector<std::string>& names,
+                                                    bool with_task_counts) {
   return internal::InTransaction(
       connection, "describe clusters",
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<ClusterRow>> {
@@ -86,6 +87,7 @@ absl::StatusOr<std::vector<ClusterRow>> GetClusters(Connection& connection,
           GANTRY_ASSIGN_OR_RETURN(ClusterRow cluster, RowToCluster(account_id, row));
           clusters.push_back(std::move(cluster));
         }
+        if (!with_task_counts || clusters.empty()) return clusters;
         for (const auto& row : tx.exec_prepared("cluster_task_counts", std::string(account_id),
                                                 internal::ToTextArray(names))) {
           for (ClusterRow& cluster : clusters) {

@@ -58,6 +58,13 @@ constexpr char kClaimWaiting[] = R"sql(
     AND desired_status = 'RUNNING'
   FOR UPDATE SKIP LOCKED)sql";
 
+// Host rows are locked in id order before they are updated, so two rounds touching
+// the same hosts queue up instead of deadlocking (an UPDATE ... FROM locks in join
+// order).
+constexpr char kLockHosts[] = R"sql(
+  SELECT host_id FROM hosts WHERE host_id = ANY($1::int8[]) ORDER BY host_id
+  FOR NO KEY UPDATE)sql";
+
 // Reserves capacity only where it still fits: the view may be stale, this is not.
 constexpr char kReserveHosts[] = R"sql(
   UPDATE hosts h SET cpu_used = h.cpu_used + d.cpu, memory_used = h.memory_used + d.mem,
@@ -330,6 +337,7 @@ const std::vector<Statement>& PlacementStatements() {
       {"placement_waiting", kWaiting.c_str()},
       {"placement_bind_tokens", kBindTokens},
       {"placement_claim_waiting", kClaimWaiting},
+      {"placement_lock_hosts", kLockHosts},
       {"placement_reserve_hosts", kReserveHosts},
       {"placement_unreserve_hosts", kUnreserveHosts},
       {"placement_lock_subnet", kLockSubnet},
@@ -443,6 +451,7 @@ absl::StatusOr<RoundResult> CommitRound(Connection& connection, const Round& rou
         HostDeltas deltas = SumByHost(live);
         absl::flat_hash_set<int64_t> reserved;
         if (!deltas.ids.empty()) {
+          tx.exec_prepared("placement_lock_hosts", ToIntArray(deltas.ids));
           for (const pqxx::row& row : ApplyHostDeltas(tx, "placement_reserve_hosts", deltas)) {
             reserved.insert(row[0].as<int64_t>());
           }

@@ -140,10 +140,12 @@ struct ClusterRow {
 absl::StatusOr<ClusterRow> CreateCluster(Connection& connection, std::string_view account_id,
                                          std::string_view name, const gantry::v1::Cluster& spec);
 
-// The clusters among `names` that exist, with their task counts, in no particular order.
+// The clusters among `names` that exist, in no particular order; with their task
+// counts when `with_task_counts` (an extra query over the clusters' live tasks).
 absl::StatusOr<std::vector<ClusterRow>> GetClusters(Connection& connection,
                                                     std::string_view account_id,
-                                                    const std::vector<std::string>& names);
+                                                    const std::vector<std::string>& names,
+                                                    bool with_task_counts = false);
 
 // Cluster names in ascending order, strictly after `after`, at most `limit`.
 absl::StatusOr<std::vector<std::string>> ListClusterNames(Connection& connection,

@@ -23,9 +23,12 @@ const std::string kSelectInCluster = std::string("SELECT ") + kTaskSelect +
                                      "AND t.task_id = ANY($3::text[])";
 const std::string kSelectById = std::string("SELECT ") + kTaskSelect +
                                 "WHERE t.account_id = $1 AND t.task_id = ANY($2::text[])";
-const std::string kLockOne = std::string("SELECT ") + kTaskSelect +
-                             "WHERE t.account_id = $1 AND t.cluster = $2 AND t.task_id = $3 "
-                             "FOR UPDATE OF t";
+// Locks first, reads after: a locking read that waited for a concurrent placement
+// would see the task's new host_id next to the old (empty) join with hosts.
+constexpr char kLockOne[] = R"sql(
+  SELECT 1 FROM tasks WHERE account_id = $1 AND cluster = $2 AND task_id = $3 FOR UPDATE)sql";
+const std::string kSelectOne = std::string("SELECT ") + kTaskSelect +
+                               "WHERE t.account_id = $1 AND t.cluster = $2 AND t.task_id = $3";
 
 // One statement for every filter combination: an absent filter is a NULL parameter.
 constexpr char kList[] = R"sql(
@@ -84,7 +87,8 @@ const std::vector<Statement>& TaskStatements() {
   static const std::vector<Statement> kStatements = {
       {"task_select_in_cluster", kSelectInCluster.c_str()},
       {"task_select_by_id", kSelectById.c_str()},
-      {"task_lock_one", kLockOne.c_str()},
+      {"task_lock_one", kLockOne},
+      {"task_select_one", kSelectOne.c_str()},
       {"task_list", kList},
       {"task_stop_now", kStopNow},
       {"task_request_stop", kRequestStop},
@@ -153,6 +157,10 @@ absl::StatusOr<StopResult> StopTask(Connection& connection, std::string_view acc
       connection, "stop task", [&](pqxx::work& tx) -> absl::StatusOr<StopResult> {
         pqxx::result locked = tx.exec_prepared("task_lock_one", std::string(account_id),
                                                std::string(cluster), std::string(task_id));
+        if (!locked.empty()) {
+          locked = tx.exec_prepared("task_select_one", std::string(account_id),
+                                    std::string(cluster), std::string(task_id));
+        }
         if (locked.empty()) {
           return absl::NotFoundError(absl::StrCat("task: task ", std::string(task_id),
                                                   " does not exist in cluster ",
@@ -176,7 +184,7 @@ absl::StatusOr<StopResult> StopTask(Connection& connection, std::string_view acc
                             std::string(reason));
           result.released = before.holds_resources;
         }
-        pqxx::result after = tx.exec_prepared("task_lock_one", std::string(account_id),
+        pqxx::result after = tx.exec_prepared("task_select_one", std::string(account_id),
                                               std::string(cluster), std::string(task_id));
         GANTRY_ASSIGN_OR_RETURN(result.task, internal::RowToTask(after[0]));
         return result;

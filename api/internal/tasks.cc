@@ -183,6 +183,11 @@ absl::Status ParseOverrides(const v1::RunTaskRequest& request, RunTaskPlan* plan
     return Invalid("overrides",
                    absl::StrCat(json.size(), " characters; at most ", kMaxOverridesChars));
   }
+  // PostgreSQL's jsonb cannot hold a NUL character; refuse it here rather than fail
+  // the placement round that would store it.
+  if (json.find("\\u0000") != std::string::npos) {
+    return Invalid("overrides", "contains a NUL character (\\u0000), which is not allowed");
+  }
   plan->overrides = request.overrides();
   std::set<std::string> names;
   for (int i = 0; i < plan->overrides.container_overrides_size(); ++i) {
