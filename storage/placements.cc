@@ -326,6 +326,127 @@ void PlaceWaitingTasks(pqxx::work& tx, const std::string& region,
                     ToTextArray(attachments), ToIntArray(offsets), DnsSuffix(region));
 }
 
+// The round's placements that still count, with what each task needs; new tasks'
+// sizes come from the round, waiting tasks' from the claim below.
+std::vector<Pending> CollectPending(const Round& round,
+                                    const absl::flat_hash_set<std::string>& skipped) {
+  absl::flat_hash_map<std::string, const NewTask*> new_tasks;
+  for (const NewTask& task : round.new_tasks) new_tasks[task.task_id] = &task;
+  std::vector<Pending> pending;
+  pending.reserve(round.placements.size());
+  for (const RoundPlacement& placement : round.placements) {
+    if (skipped.contains(placement.task_id)) continue;
+    Pending p;
+    p.placement = &placement;
+    if (auto it = new_tasks.find(placement.task_id); it != new_tasks.end()) {
+      p.is_new = true;
+      p.need = {it->second->cpu_units, it->second->memory_mib, it->second->ephemeral_storage_gib};
+    }
+    pending.push_back(std::move(p));
+  }
+  return pending;
+}
+
+// Claims the waiting tasks being placed (their size is what the database says); those
+// taken or stopped by someone else are displaced. Returns every placement still live.
+std::vector<Pending*> ClaimWaiting(pqxx::work& tx, std::vector<Pending>& pending,
+                                   RoundResult* result) {
+  std::vector<std::string> waiting_ids;
+  for (const Pending& p : pending) {
+    if (!p.is_new) waiting_ids.push_back(p.placement->task_id);
+  }
+  absl::flat_hash_map<std::string, Need> claimed;
+  if (!waiting_ids.empty()) {
+    for (const pqxx::row& row :
+         tx.exec_prepared("placement_claim_waiting", ToTextArray(waiting_ids))) {
+      claimed[row[0].as<std::string>()] = {row[1].as<int32_t>(), row[2].as<int32_t>(),
+                                           row[3].as<int32_t>()};
+    }
+  }
+  std::vector<Pending*> live;
+  for (Pending& p : pending) {
+    if (!p.is_new) {
+      auto it = claimed.find(p.placement->task_id);
+      if (it == claimed.end()) {
+        result->displaced_task_ids.push_back(p.placement->task_id);
+        continue;
+      }
+      p.need = it->second;
+    }
+    live.push_back(&p);
+  }
+  return live;
+}
+
+// Reserves host capacity: all of a host's tasks in the round fit together, or none of
+// them is placed there. Returns the placements whose host took them.
+std::vector<Pending*> ReserveHosts(pqxx::work& tx, const std::vector<Pending*>& live,
+                                   RoundResult* result) {
+  HostDeltas deltas = SumByHost(live);
+  absl::flat_hash_set<int64_t> reserved;
+  if (!deltas.ids.empty()) {
+    tx.exec_prepared("placement_lock_hosts", ToIntArray(deltas.ids));
+    for (const pqxx::row& row : ApplyHostDeltas(tx, "placement_reserve_hosts", deltas)) {
+      reserved.insert(row[0].as<int64_t>());
+    }
+  }
+  for (int64_t id : deltas.ids) {
+    if (!reserved.contains(id)) result->stale_hosts.push_back(id);
+  }
+  std::vector<Pending*> hosted;
+  for (Pending* p : live) {
+    if (reserved.contains(p->placement->host_id)) {
+      hosted.push_back(p);
+    } else {
+      result->displaced_task_ids.push_back(p->placement->task_id);
+    }
+  }
+  return hosted;
+}
+
+// Gives the hosted placements their addresses; those left without one give their host
+// share back. Returns the placements that are complete.
+std::vector<Pending*> AddressTasks(pqxx::work& tx, const std::vector<Pending*>& hosted,
+                                   RoundResult* result) {
+  AllocateAddresses(tx, hosted, &result->stale_subnets);
+  std::vector<Pending*> placed, unaddressed;
+  for (Pending* p : hosted) (p->offset.has_value() ? placed : unaddressed).push_back(p);
+  if (!unaddressed.empty()) {
+    ApplyHostDeltas(tx, "placement_unreserve_hosts", SumByHost(unaddressed));
+    for (Pending* p : unaddressed) result->displaced_task_ids.push_back(p->placement->task_id);
+  }
+  return placed;
+}
+
+// Inserts the round's new tasks (placed or waiting), places the waiting ones, inserts
+// the ENIs. Returns the ids of the waiting tasks placed.
+std::vector<std::string> WriteTasks(pqxx::work& tx, const Round& round,
+                                    const absl::flat_hash_set<std::string>& skipped,
+                                    const std::vector<Pending*>& placed) {
+  absl::flat_hash_map<std::string, Pending*> placed_new;
+  std::vector<Pending*> placed_waiting;
+  std::vector<std::string> placed_waiting_ids, eni_task_ids;
+  std::vector<int64_t> eni_offsets;
+  for (Pending* p : placed) {
+    p->eni_id = ids::NewEc2Id("eni");
+    p->attachment_id = ids::NewUuid();
+    if (p->is_new) {
+      placed_new[p->placement->task_id] = p;
+    } else {
+      placed_waiting.push_back(p);
+      placed_waiting_ids.push_back(p->placement->task_id);
+    }
+    eni_task_ids.push_back(p->placement->task_id);
+    eni_offsets.push_back(*p->offset);
+  }
+  InsertNewTasks(tx, round, skipped, placed_new);
+  PlaceWaitingTasks(tx, round.region, placed_waiting);
+  if (!eni_task_ids.empty()) {
+    tx.exec_prepared0("placement_insert_enis", ToTextArray(eni_task_ids), ToIntArray(eni_offsets));
+  }
+  return placed_waiting_ids;
+}
+
 }  // namespace
 
 namespace internal {
@@ -404,103 +525,16 @@ absl::StatusOr<RoundResult> CommitRound(Connection& connection, const Round& rou
         for (size_t index : result.lost_tokens) {
           for (const std::string& id : round.tokens[index].task_ids) skipped.insert(id);
         }
+        std::vector<Pending> pending = CollectPending(round, skipped);
+        std::vector<Pending*> live = ClaimWaiting(tx, pending, &result);
+        std::vector<Pending*> hosted = ReserveHosts(tx, live, &result);
+        std::vector<Pending*> placed = AddressTasks(tx, hosted, &result);
+        std::vector<std::string> placed_waiting = WriteTasks(tx, round, skipped, placed);
 
-        absl::flat_hash_map<std::string, const NewTask*> new_tasks;
+        std::vector<std::string> touched = placed_waiting;
         for (const NewTask& task : round.new_tasks) {
-          if (!skipped.contains(task.task_id)) new_tasks[task.task_id] = &task;
+          if (!skipped.contains(task.task_id)) touched.push_back(task.task_id);
         }
-        std::vector<Pending> pending;
-        pending.reserve(round.placements.size());
-        std::vector<std::string> waiting_ids;
-        for (const RoundPlacement& placement : round.placements) {
-          if (skipped.contains(placement.task_id)) continue;
-          Pending p;
-          p.placement = &placement;
-          if (auto it = new_tasks.find(placement.task_id); it != new_tasks.end()) {
-            p.is_new = true;
-            p.need = {it->second->cpu_units, it->second->memory_mib,
-                      it->second->ephemeral_storage_gib};
-          } else {
-            waiting_ids.push_back(placement.task_id);
-          }
-          pending.push_back(std::move(p));
-        }
-        // Waiting tasks: their size is what the database says.
-        absl::flat_hash_map<std::string, Need> claimed;
-        if (!waiting_ids.empty()) {
-          for (const pqxx::row& row :
-               tx.exec_prepared("placement_claim_waiting", ToTextArray(waiting_ids))) {
-            claimed[row[0].as<std::string>()] = {row[1].as<int32_t>(), row[2].as<int32_t>(),
-                                                 row[3].as<int32_t>()};
-          }
-        }
-        std::vector<Pending*> live;
-        for (Pending& p : pending) {
-          if (!p.is_new) {
-            auto it = claimed.find(p.placement->task_id);
-            if (it == claimed.end()) {
-              result.displaced_task_ids.push_back(p.placement->task_id);
-              continue;
-            }
-            p.need = it->second;
-          }
-          live.push_back(&p);
-        }
-
-        // Hosts: all of a host's tasks fit together, or none of them is placed there.
-        HostDeltas deltas = SumByHost(live);
-        absl::flat_hash_set<int64_t> reserved;
-        if (!deltas.ids.empty()) {
-          tx.exec_prepared("placement_lock_hosts", ToIntArray(deltas.ids));
-          for (const pqxx::row& row : ApplyHostDeltas(tx, "placement_reserve_hosts", deltas)) {
-            reserved.insert(row[0].as<int64_t>());
-          }
-        }
-        for (int64_t id : deltas.ids) {
-          if (!reserved.contains(id)) result.stale_hosts.push_back(id);
-        }
-        std::vector<Pending*> hosted;
-        for (Pending* p : live) {
-          if (reserved.contains(p->placement->host_id)) {
-            hosted.push_back(p);
-          } else {
-            result.displaced_task_ids.push_back(p->placement->task_id);
-          }
-        }
-
-        AllocateAddresses(tx, hosted, &result.stale_subnets);
-        std::vector<Pending*> placed, unaddressed;
-        for (Pending* p : hosted) (p->offset.has_value() ? placed : unaddressed).push_back(p);
-        if (!unaddressed.empty()) {
-          ApplyHostDeltas(tx, "placement_unreserve_hosts", SumByHost(unaddressed));
-          for (Pending* p : unaddressed) result.displaced_task_ids.push_back(p->placement->task_id);
-        }
-
-        absl::flat_hash_map<std::string, Pending*> placed_new;
-        std::vector<Pending*> placed_waiting;
-        std::vector<std::string> eni_task_ids;
-        std::vector<int64_t> eni_offsets;
-        for (Pending* p : placed) {
-          p->eni_id = ids::NewEc2Id("eni");
-          p->attachment_id = ids::NewUuid();
-          if (p->is_new) {
-            placed_new[p->placement->task_id] = p;
-          } else {
-            placed_waiting.push_back(p);
-          }
-          eni_task_ids.push_back(p->placement->task_id);
-          eni_offsets.push_back(*p->offset);
-        }
-        InsertNewTasks(tx, round, skipped, placed_new);
-        PlaceWaitingTasks(tx, round.region, placed_waiting);
-        if (!eni_task_ids.empty()) {
-          tx.exec_prepared0("placement_insert_enis", ToTextArray(eni_task_ids),
-                            ToIntArray(eni_offsets));
-        }
-
-        std::vector<std::string> touched;
-        for (const auto& [id, task] : new_tasks) touched.push_back(id);
-        for (const Pending* p : placed_waiting) touched.push_back(p->placement->task_id);
         if (!touched.empty()) {
           for (const pqxx::row& row :
                tx.exec_prepared("placement_select_round", ToTextArray(touched))) {
