@@ -458,8 +458,9 @@ Scheduler::Scheduler(std::unique_ptr<Loop> loop) : loop_(std::move(loop)) {}
 Scheduler::~Scheduler() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Start(Options options) {
-  absl::StatusOr<std::unique_ptr<storage::Connection>> connection =
-      storage::Connection::Open(options.conninfo);
+  absl::StatusOr<std::unique_ptr<storage::Connection>> connection = storage::Connection::Open(
+      options.conninfo,
+      {.statement_timeout = options.statement_timeout, .lock_timeout = options.lock_timeout});
   if (!connection.ok()) return connection.status();
   auto loop = std::make_unique<Loop>(std::move(options), *std::move(connection));
   loop->Start();

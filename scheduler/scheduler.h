@@ -42,6 +42,10 @@ struct Options {
   // The view is reloaded from the database at least this often while there is work,
   // so capacity freed by another gantryd is seen.
   absl::Duration view_max_age = absl::Seconds(2);
+  // Bounds on the loop's database work, so a stuck lock or statement cannot stall
+  // every RunTask: the round fails (callers may retry) and the loop goes on.
+  absl::Duration statement_timeout = absl::Seconds(30);
+  absl::Duration lock_timeout = absl::Seconds(10);
 };
 
 // One RunTask call, validated and resolved.

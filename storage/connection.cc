@@ -10,7 +10,8 @@
 
 namespace gantry::storage {
 
-Connection::Connection(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+Connection::Connection(std::string conninfo, ConnectionLimits limits)
+    : conninfo_(std::move(conninfo)), limits_(limits) {}
 
 Connection::~Connection() = default;
 
@@ -18,8 +19,9 @@ void Connection::Deleter::operator()(pqxx::connection_base* conn) const {
   delete static_cast<pqxx::connection*>(conn);
 }
 
-absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(std::string conninfo) {
-  auto connection = std::unique_ptr<Connection>(new Connection(std::move(conninfo)));
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(std::string conninfo,
+                                                             ConnectionLimits limits) {
+  auto connection = std::unique_ptr<Connection>(new Connection(std::move(conninfo), limits));
   absl::StatusOr<pqxx::connection_base*> conn = connection->Get();
   if (!conn.ok()) return conn.status();
   return connection;
@@ -32,6 +34,19 @@ absl::StatusOr<pqxx::connection_base*> Connection::Get() {
     auto conn = std::make_unique<pqxx::connection>(conninfo_);
     for (const internal::Statement& statement : internal::AllStatements()) {
       conn->prepare(statement.name, statement.sql);
+    }
+    // Only limits that were asked for: zero leaves what the connection string set.
+    if (limits_.statement_timeout > absl::ZeroDuration() ||
+        limits_.lock_timeout > absl::ZeroDuration()) {
+      pqxx::nontransaction session(*conn, "session limits");
+      if (limits_.statement_timeout > absl::ZeroDuration()) {
+        session.exec(absl::StrCat("SET statement_timeout = ",
+                                  absl::ToInt64Milliseconds(limits_.statement_timeout)));
+      }
+      if (limits_.lock_timeout > absl::ZeroDuration()) {
+        session.exec(
+            absl::StrCat("SET lock_timeout = ", absl::ToInt64Milliseconds(limits_.lock_timeout)));
+      }
     }
     conn_.reset(conn.release());
     return conn_.get();

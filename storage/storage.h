@@ -43,10 +43,20 @@ class connection_base;
 
 namespace gantry::storage {
 
+// Bounds on every statement of a Connection's session (zero: as the connection string
+// or the server sets it),
+// applied again after each reconnect. A statement over `statement_timeout` is
+// DEADLINE_EXCEEDED; a lock wait over `lock_timeout` is UNAVAILABLE.
+struct ConnectionLimits {
+  absl::Duration statement_timeout = absl::ZeroDuration();
+  absl::Duration lock_timeout = absl::ZeroDuration();
+};
+
 class Connection {
  public:
   // Connects and prepares every statement. UNAVAILABLE when the server is unreachable.
-  static absl::StatusOr<std::unique_ptr<Connection>> Open(std::string conninfo);
+  static absl::StatusOr<std::unique_ptr<Connection>> Open(std::string conninfo,
+                                                          ConnectionLimits limits = {});
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -62,8 +72,9 @@ class Connection {
   struct Deleter {
     void operator()(pqxx::connection_base* conn) const;
   };
-  explicit Connection(std::string conninfo);
+  Connection(std::string conninfo, ConnectionLimits limits);
   std::string conninfo_;
+  ConnectionLimits limits_;
   std::unique_ptr<pqxx::connection_base, Deleter> conn_;
 };
 

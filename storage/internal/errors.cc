@@ -34,6 +34,10 @@ absl::Status FromException(const std::exception& error, const std::string& opera
       return absl::FailedPreconditionError(
           absl::StrCat(operation, ": refers to something that does not exist"));
     }
+    if (state == "55P03") {
+      return absl::UnavailableError(
+          absl::StrCat(operation, ": timed out waiting for a lock; retry later"));
+    }
     if (state == "57014") {
       return absl::DeadlineExceededError(absl::StrCat(operation, ": database statement timed out"));
     }

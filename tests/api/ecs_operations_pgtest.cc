@@ -1,212 +1,33 @@
-// EcsOperations over a real PostgreSQL: each operation is driven through its callback, as
-// the gRPC service drives it, against a fresh database per test.
+// EcsOperations' task definition operations over a real PostgreSQL (Register, Describe,
+// Deregister, ListTaskDefinitions, ListTaskDefinitionFamilies), and a full database queue:
+// each operation is driven through its callback, as the gRPC service drives it, against a
+// fresh database per test.
 #include <algorithm>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "absl/time/time.h"
 #include "api/api.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/storage.h"
-#include "taskdef/taskdef.h"
+#include "tests/api/ecs_operations_test_support.h"
 #include "tests/support/pg_harness.h"
 #include "tests/support/status_matchers.h"
 
-namespace gantry::api {
+namespace gantry::api::ecs_operations_test {
 namespace {
 
-using ::gantry::testing::IsOk;
-using ::gantry::testing::PgHarness;
 using ::gantry::testing::StatusIs;
 using ::testing::Contains;
-using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::IsEmpty;
-
-constexpr absl::StatusCode kInvalid = absl::StatusCode::kInvalidArgument;
-constexpr absl::StatusCode kNotFound = absl::StatusCode::kNotFound;
-constexpr absl::Duration kReplyTimeout = absl::Seconds(30);
-constexpr char kArnPrefix[] = "arn:aws:ecs:us-east-1:000000000000:";
-
-std::string TaskDefinitionArn(const std::string& family, int revision) {
-  return kArnPrefix + std::string("task-definition/") + family + ":" + std::to_string(revision);
-}
-
-std::string ClusterArn(const std::string& name) {
-  return kArnPrefix + std::string("cluster/") + name;
-}
-
-std::string ReadExample(const std::string& name) {
-  std::ifstream in(std::string(GANTRY_SOURCE_DIR) + "/examples/" + name);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// examples/web-service.json as a request, optionally under another family.
-v1::RegisterTaskDefinitionRequest WebService(const std::string& family = "web-service") {
-  absl::StatusOr<v1::RegisterTaskDefinitionRequest> request =
-      taskdef::ParseRegisterRequestJson(ReadExample("web-service.json"));
-  EXPECT_THAT(request, IsOk());
-  if (!request.ok()) return {};
-  request->set_family(family);
-  return *std::move(request);
-}
-
-// What an operation handed to its callback, and where.
-template <typename Response>
-struct Reply {
-  absl::StatusOr<Response> result = absl::DeadlineExceededError("no reply within the timeout");
-  bool on_calling_thread = false;
-  int calls = 0;
-};
-
-// Calls `method` and waits (bounded) for its callback. The state is shared with the
-// callback so a late reply after a timeout touches nothing that is gone.
-template <typename Request, typename Response>
-Reply<Response> CallAndWait(EcsOperations& operations,
-                            void (EcsOperations::*method)(const Request&, Done<Response>),
-                            const Request& request) {
-  struct State {
-    absl::Mutex mu;
-    absl::Notification done;
-    Reply<Response> reply;
-  };
-  auto state = std::make_shared<State>();
-  const std::thread::id caller = std::this_thread::get_id();
-  (operations.*method)(request, [state, caller](absl::StatusOr<Response> result) {
-    absl::MutexLock lock(&state->mu);
-    if (++state->reply.calls > 1) {
-      return;
-    }
-    state->reply.result = std::move(result);
-    state->reply.on_calling_thread = std::this_thread::get_id() == caller;
-    state->done.Notify();
-  });
-  state->done.WaitForNotificationWithTimeout(kReplyTimeout);
-  absl::MutexLock lock(&state->mu);
-  return state->reply;
-}
-
-class EcsOperationsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    conninfo_ = PgHarness::Get().NewDatabase();
-    storage::Database::Options options;
-    options.conninfo = conninfo_;
-    options.workers = 2;
-    absl::StatusOr<std::unique_ptr<storage::Database>> database = storage::Database::Open(options);
-    ASSERT_THAT(database, IsOk());
-    database_ = *std::move(database);
-    operations_ = std::make_unique<EcsOperations>(Config{}, database_.get(), nullptr);
-  }
-
-  // Queued work refers to the operations object: drain it before that goes away.
-  void TearDown() override {
-    if (database_ != nullptr) {
-      database_->Shutdown();
-    }
-  }
-
-  // Runs one operation to completion; checks `done` ran exactly once.
-  template <typename Request, typename Response>
-  absl::StatusOr<Response> Call(void (EcsOperations::*method)(const Request&, Done<Response>),
-                                const Request& request) {
-    Reply<Response> reply = CallAndWait(*operations_, method, request);
-    EXPECT_EQ(reply.calls, 1) << "done must be called exactly once";
-    last_on_calling_thread_ = reply.on_calling_thread;
-    return reply.result;
-  }
-
-  v1::TaskDefinition Register(const std::string& family) {
-    absl::StatusOr<v1::RegisterTaskDefinitionResponse> response =
-        Call(&EcsOperations::RegisterTaskDefinition, WebService(family));
-    EXPECT_THAT(response, IsOk());
-    return response.ok() ? response->task_definition() : v1::TaskDefinition();
-  }
-
-  absl::StatusOr<v1::DescribeTaskDefinitionResponse> Describe(
-      const std::string& ref, const std::vector<std::string>& include = {}) {
-    v1::DescribeTaskDefinitionRequest request;
-    request.set_task_definition(ref);
-    for (const std::string& item : include) {
-      request.add_include(item);
-    }
-    return Call(&EcsOperations::DescribeTaskDefinition, request);
-  }
-
-  absl::StatusOr<v1::DeregisterTaskDefinitionResponse> Deregister(const std::string& ref) {
-    v1::DeregisterTaskDefinitionRequest request;
-    request.set_task_definition(ref);
-    return Call(&EcsOperations::DeregisterTaskDefinition, request);
-  }
-
-  absl::StatusOr<v1::CreateClusterResponse> CreateCluster(const std::string& name) {
-    v1::CreateClusterRequest request;
-    request.set_cluster_name(name);
-    return Call(&EcsOperations::CreateCluster, request);
-  }
-
-  // Follows nextToken from `first` until a page has none; every page's items, in order.
-  // Stops after 50 pages so that a token that never ends fails instead of hanging.
-  std::vector<std::string> AllTaskDefinitionArns(v1::ListTaskDefinitionsRequest request,
-                                                 int* pages) {
-    std::vector<std::string> arns;
-    for (*pages = 0; *pages < 50;) {
-      absl::StatusOr<v1::ListTaskDefinitionsResponse> page =
-          Call(&EcsOperations::ListTaskDefinitions, request);
-      EXPECT_THAT(page, IsOk());
-      if (!page.ok()) {
-        break;
-      }
-      ++*pages;
-      arns.insert(arns.end(), page->task_definition_arns().begin(),
-                  page->task_definition_arns().end());
-      if (!page->has_next_token()) {
-        break;
-      }
-      EXPECT_FALSE(page->next_token().empty());
-      request.set_next_token(page->next_token());
-    }
-    return arns;
-  }
-
-  std::vector<std::string> AllFamilies(v1::ListTaskDefinitionFamiliesRequest request, int* pages) {
-    std::vector<std::string> families;
-    for (*pages = 0; *pages < 50;) {
-      absl::StatusOr<v1::ListTaskDefinitionFamiliesResponse> page =
-          Call(&EcsOperations::ListTaskDefinitionFamilies, request);
-      EXPECT_THAT(page, IsOk());
-      if (!page.ok()) {
-        break;
-      }
-      ++*pages;
-      families.insert(families.end(), page->families().begin(), page->families().end());
-      if (!page->has_next_token()) {
-        break;
-      }
-      request.set_next_token(page->next_token());
-    }
-    return families;
-  }
-
-  std::string conninfo_;
-  std::unique_ptr<storage::Database> database_;
-  std::unique_ptr<EcsOperations> operations_;
-  bool last_on_calling_thread_ = false;
-};
 
 // ---- RegisterTaskDefinition ------------------------------------------------------
 
@@ -612,206 +433,6 @@ TEST_F(EcsOperationsTest, ListTaskDefinitionFamilies_RefusesBadRequests) {
               StatusIs(kInvalid, "nextToken: "));
 }
 
-// ---- Clusters --------------------------------------------------------------------
-
-TEST_F(EcsOperationsTest, CreateCluster_IsIdempotent) {
-  v1::CreateClusterRequest request;
-  request.set_cluster_name("prod");
-  v1::Tag* tag = request.add_tags();
-  tag->set_key("team");
-  tag->set_value("ops");
-  v1::ClusterSetting* setting = request.add_settings();
-  setting->set_name("containerInsights");
-  setting->set_value("enabled");
-  absl::StatusOr<v1::CreateClusterResponse> first = Call(&EcsOperations::CreateCluster, request);
-  ASSERT_THAT(first, IsOk());
-  EXPECT_FALSE(last_on_calling_thread_);
-  EXPECT_EQ(first->cluster().cluster_arn(), ClusterArn("prod"));
-  EXPECT_EQ(first->cluster().cluster_name(), "prod");
-  EXPECT_EQ(first->cluster().status(), "ACTIVE");
-  EXPECT_EQ(first->cluster().running_tasks_count(), 0);
-
-  // The same name again returns the existing cluster unchanged.
-  request.mutable_tags(0)->set_value("other");
-  request.mutable_settings(0)->set_value("disabled");
-  absl::StatusOr<v1::CreateClusterResponse> second = Call(&EcsOperations::CreateCluster, request);
-  ASSERT_THAT(second, IsOk());
-  EXPECT_EQ(second->cluster().cluster_arn(), ClusterArn("prod"));
-  EXPECT_EQ(second->cluster().status(), "ACTIVE");
-  ASSERT_EQ(second->cluster().settings_size(), 1);
-  EXPECT_EQ(second->cluster().settings(0).value(), "enabled");
-  ASSERT_EQ(second->cluster().tags_size(), 1);
-  EXPECT_EQ(second->cluster().tags(0).value(), "ops");
-
-  v1::ListClustersRequest list;
-  absl::StatusOr<v1::ListClustersResponse> listed = Call(&EcsOperations::ListClusters, list);
-  ASSERT_THAT(listed, IsOk());
-  EXPECT_THAT(listed->cluster_arns(), ElementsAre(ClusterArn("prod")));
-}
-
-TEST_F(EcsOperationsTest, CreateCluster_NoName_CreatesDefault) {
-  absl::StatusOr<v1::CreateClusterResponse> created =
-      Call(&EcsOperations::CreateCluster, v1::CreateClusterRequest());
-  ASSERT_THAT(created, IsOk());
-  EXPECT_EQ(created->cluster().cluster_name(), "default");
-  EXPECT_EQ(created->cluster().cluster_arn(), ClusterArn("default"));
-  ASSERT_EQ(created->cluster().settings_size(), 1);
-  EXPECT_EQ(created->cluster().settings(0).name(), "containerInsights");
-  EXPECT_EQ(created->cluster().settings(0).value(), "disabled");
-}
-
-TEST_F(EcsOperationsTest, CreateCluster_Invalid_RefusedBeforeDatabase) {
-  struct Case {
-    std::string name;
-    std::function<void(v1::CreateClusterRequest&)> edit;
-    std::string message;
-  };
-  const std::vector<Case> cases = {
-      {"bad name", [](v1::CreateClusterRequest& r) { r.set_cluster_name("my cluster"); },
-       "clusterName: \"my cluster\" is not a valid cluster name"},
-      {"bad setting",
-       [](v1::CreateClusterRequest& r) {
-         r.set_cluster_name("prod");
-         r.add_settings()->set_name("insights");
-         r.mutable_settings(0)->set_value("enabled");
-       },
-       "settings[0].name: \"insights\" is not allowed"},
-      {"aws: tag",
-       [](v1::CreateClusterRequest& r) {
-         r.set_cluster_name("prod");
-         r.add_tags()->set_key("aws:team");
-         r.mutable_tags(0)->set_value("x");
-       },
-       "tags[0].key: \"aws:team\" uses the reserved prefix"},
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    v1::CreateClusterRequest request;
-    c.edit(request);
-    EXPECT_THAT(Call(&EcsOperations::CreateCluster, request), StatusIs(kInvalid, c.message));
-    EXPECT_TRUE(last_on_calling_thread_);
-  }
-  absl::StatusOr<v1::ListClustersResponse> listed =
-      Call(&EcsOperations::ListClusters, v1::ListClustersRequest());
-  ASSERT_THAT(listed, IsOk());
-  EXPECT_THAT(listed->cluster_arns(), IsEmpty());
-}
-
-TEST_F(EcsOperationsTest, DescribeClusters_ReportsMissing) {
-  v1::CreateClusterRequest create;
-  create.set_cluster_name("prod");
-  v1::Tag* tag = create.add_tags();
-  tag->set_key("team");
-  tag->set_value("ops");
-  ASSERT_THAT(Call(&EcsOperations::CreateCluster, create), IsOk());
-  ASSERT_THAT(CreateCluster("dev"), IsOk());
-
-  v1::DescribeClustersRequest request;
-  request.add_clusters("missing");
-  request.add_clusters(ClusterArn("prod"));
-  request.add_clusters("dev");
-  request.add_clusters("prod");  // asked twice as two refs: the ARN and the name
-  request.add_clusters("dev");   // a duplicate ref
-  request.add_include("TAGS");
-  absl::StatusOr<v1::DescribeClustersResponse> got =
-      Call(&EcsOperations::DescribeClusters, request);
-  ASSERT_THAT(got, IsOk());
-  ASSERT_EQ(got->clusters_size(), 3);
-  EXPECT_EQ(got->clusters(0).cluster_name(), "prod");
-  EXPECT_EQ(got->clusters(1).cluster_name(), "dev");
-  EXPECT_EQ(got->clusters(2).cluster_name(), "prod");
-  ASSERT_EQ(got->clusters(0).tags_size(), 1);
-  EXPECT_EQ(got->clusters(0).tags(0).value(), "ops");
-  ASSERT_EQ(got->failures_size(), 1);
-  EXPECT_EQ(got->failures(0).arn(), ClusterArn("missing"));
-  EXPECT_EQ(got->failures(0).reason(), "MISSING");
-
-  // Without include, no tags; with STATISTICS, the eight counters.
-  request.clear_include();
-  request.add_include("STATISTICS");
-  got = Call(&EcsOperations::DescribeClusters, request);
-  ASSERT_THAT(got, IsOk());
-  ASSERT_EQ(got->clusters_size(), 3);
-  EXPECT_THAT(got->clusters(0).tags(), IsEmpty());
-  EXPECT_EQ(got->clusters(0).statistics_size(), 8);
-
-  v1::DescribeClustersRequest bad;
-  bad.add_clusters("bad name");
-  EXPECT_THAT(Call(&EcsOperations::DescribeClusters, bad),
-              StatusIs(kInvalid, "clusters[0]: \"bad name\""));
-  EXPECT_TRUE(last_on_calling_thread_);
-}
-
-TEST_F(EcsOperationsTest, DescribeClusters_NoNamesAndNoDefault_ReportsDefaultMissing) {
-  absl::StatusOr<v1::DescribeClustersResponse> got =
-      Call(&EcsOperations::DescribeClusters, v1::DescribeClustersRequest());
-  ASSERT_THAT(got, IsOk());
-  EXPECT_THAT(got->clusters(), IsEmpty());
-  ASSERT_EQ(got->failures_size(), 1);
-  EXPECT_EQ(got->failures(0).arn(), ClusterArn("default"));
-  EXPECT_EQ(got->failures(0).reason(), "MISSING");
-}
-
-TEST_F(EcsOperationsTest, ListClusters_WalksPages) {
-  for (const char* name : {"echo", "alpha", "delta", "charlie", "bravo"}) {
-    ASSERT_THAT(CreateCluster(name), IsOk());
-  }
-  v1::ListClustersRequest request;
-  request.set_max_results(2);
-  std::vector<std::vector<std::string>> pages;
-  for (int i = 0; i < 10; ++i) {
-    absl::StatusOr<v1::ListClustersResponse> page = Call(&EcsOperations::ListClusters, request);
-    ASSERT_THAT(page, IsOk());
-    pages.emplace_back(page->cluster_arns().begin(), page->cluster_arns().end());
-    if (!page->has_next_token()) {
-      break;
-    }
-    request.set_next_token(page->next_token());
-  }
-  EXPECT_THAT(pages, ElementsAre(ElementsAre(ClusterArn("alpha"), ClusterArn("bravo")),
-                                 ElementsAre(ClusterArn("charlie"), ClusterArn("delta")),
-                                 ElementsAre(ClusterArn("echo"))));
-
-  request.clear_next_token();
-  request.set_max_results(0);
-  EXPECT_THAT(Call(&EcsOperations::ListClusters, request),
-              StatusIs(kInvalid, "maxResults: 0 is out of range"));
-  request.set_max_results(101);
-  EXPECT_THAT(Call(&EcsOperations::ListClusters, request),
-              StatusIs(kInvalid, "maxResults: 101 is out of range"));
-  request.clear_max_results();
-  request.set_next_token("%%%");
-  EXPECT_THAT(Call(&EcsOperations::ListClusters, request), StatusIs(kInvalid, "nextToken: "));
-}
-
-TEST_F(EcsOperationsTest, EnsureDefaultCluster_DescribeWithoutNamesReturnsDefault) {
-  absl::StatusOr<std::unique_ptr<storage::Connection>> connection =
-      storage::Connection::Open(conninfo_);
-  ASSERT_THAT(connection, IsOk());
-  const Config config;
-  ASSERT_THAT(EnsureDefaultCluster(**connection, config), IsOk());
-  ASSERT_THAT(EnsureDefaultCluster(**connection, config), IsOk()) << "idempotent";
-
-  v1::DescribeClustersRequest request;
-  request.add_include("SETTINGS");
-  absl::StatusOr<v1::DescribeClustersResponse> got =
-      Call(&EcsOperations::DescribeClusters, request);
-  ASSERT_THAT(got, IsOk());
-  EXPECT_THAT(got->failures(), IsEmpty());
-  ASSERT_EQ(got->clusters_size(), 1);
-  EXPECT_EQ(got->clusters(0).cluster_name(), "default");
-  EXPECT_EQ(got->clusters(0).cluster_arn(), ClusterArn("default"));
-  EXPECT_EQ(got->clusters(0).status(), "ACTIVE");
-  ASSERT_EQ(got->clusters(0).settings_size(), 1);
-  EXPECT_EQ(got->clusters(0).settings(0).name(), "containerInsights");
-  EXPECT_EQ(got->clusters(0).settings(0).value(), "disabled");
-
-  absl::StatusOr<v1::ListClustersResponse> listed =
-      Call(&EcsOperations::ListClusters, v1::ListClustersRequest());
-  ASSERT_THAT(listed, IsOk());
-  EXPECT_THAT(listed->cluster_arns(), ElementsAre(ClusterArn("default")));
-}
-
 // ---- A full database queue -------------------------------------------------------
 
 class EcsOperationsQueueTest : public ::testing::Test {
@@ -878,4 +499,4 @@ TEST_F(EcsOperationsQueueTest, FullQueue_FailsWithUnavailableThroughCallback) {
 }
 
 }  // namespace
-}  // namespace gantry::api
+}  // namespace gantry::api::ecs_operations_test
