@@ -197,6 +197,8 @@ class Scheduler::Loop {
   void RunRound(std::vector<Entry> batch, bool retry_waiting) {
     std::vector<storage::TaskRow> waiting;
     if (retry_waiting) waiting = LoadWaiting();
+    // Idle: nothing to place, no reason to reload the view.
+    if (batch.empty() && waiting.empty()) return;
     bool fresh = false;
     if (absl::Status status = RefreshView(/*force=*/false, &fresh); !status.ok()) {
       FailAll(batch, status);
