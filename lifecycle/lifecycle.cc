@@ -7,7 +7,7 @@
 #include <string_view>
 #include <utility>
 
-#include <absl/time/time.h>
+#include "absl/time/time.h"
 
 namespace gantry::lifecycle {
 namespace {
