@@ -11,8 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include <absl/time/time.h>
 #include <gtest/gtest.h>
+
+#include "absl/time/time.h"
 
 namespace gantry::lifecycle {
 
