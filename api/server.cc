@@ -124,8 +124,7 @@ absl::Status ValidateConfig(const Config& config) {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const std::string& address,
                                                       const Services& services) {
-  GANTRY_CHECK(services.ecs != nullptr && services.network != nullptr &&
-               services.agent != nullptr);
+  GANTRY_CHECK(services.ecs != nullptr && services.network != nullptr && services.agent != nullptr);
   auto server = std::unique_ptr<Server>(new Server());
   server->ecs_service_ = std::make_unique<EcsGrpcService>(services.ecs);
   server->network_service_ = std::make_unique<NetworkGrpcService>(services.network);

@@ -120,8 +120,8 @@ int main(int argc, char** argv) {
   gantry::api::NetworkOperations network(config, database->get());
   gantry::api::AgentOperations agent(config, database->get(),
                                      [scheduler_ptr] { scheduler_ptr->CapacityChanged(); });
-  auto server = gantry::api::Server::Start(
-      absl::GetFlag(FLAGS_listen), {.ecs = &ecs, .network = &network, .agent = &agent});
+  auto server = gantry::api::Server::Start(absl::GetFlag(FLAGS_listen),
+                                           {.ecs = &ecs, .network = &network, .agent = &agent});
   if (!server.ok()) return Fail("listen_failed", server.status());
 
   gantry::log::Info("gantryd_ready", {{"grpc", (*server)->address()}});

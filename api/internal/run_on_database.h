@@ -19,8 +19,8 @@ void RunOnDatabase(storage::Database* database,
                    std::function<void(absl::StatusOr<Response>)> done) {
   // `done` is shared between the queued closure and the refusal path below: Submit
   // drops the closure without calling it when it refuses.
-  auto shared_done = std::make_shared<std::function<void(absl::StatusOr<Response>)>>(
-      std::move(done));
+  auto shared_done =
+      std::make_shared<std::function<void(absl::StatusOr<Response>)>>(std::move(done));
   absl::Status queued =
       database->Submit([work = std::move(work), shared_done](storage::Connection& connection) {
         (*shared_done)(work(connection));

@@ -4,9 +4,8 @@ namespace gantry::storage::internal {
 
 std::vector<Statement> AllStatements() {
   std::vector<Statement> all;
-  for (const auto* group : {&ClusterStatements(), &TaskDefinitionStatements(),
-                            &NetworkStatements(), &HostStatements(), &TaskStatements(),
-                            &PlacementStatements()}) {
+  for (const auto* group : {&ClusterStatements(), &TaskDefinitionStatements(), &NetworkStatements(),
+                            &HostStatements(), &TaskStatements(), &PlacementStatements()}) {
     all.insert(all.end(), group->begin(), group->end());
   }
   return all;
