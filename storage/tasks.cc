@@ -78,8 +78,6 @@ absl::StatusOr<std::vector<TaskRow>> RowsToTasks(const pqxx::result& result) {
   return tasks;
 }
 
-std::optional<std::string> Nullable(const std::optional<std::string>& value) { return value; }
-
 }  // namespace
 
 namespace internal {
@@ -142,8 +140,7 @@ absl::StatusOr<std::vector<std::string>> ListTaskIds(Connection& connection,
         std::vector<std::string> ids;
         for (const pqxx::row& row : tx.exec_prepared(
                  "task_list", std::string(account_id), query.cluster, query.desired_status,
-                 query.after, Nullable(query.family), Nullable(query.started_by),
-                 Nullable(query.instance_id), query.limit)) {
+                 query.after, query.family, query.started_by, query.instance_id, query.limit)) {
           ids.push_back(row[0].as<std::string>());
         }
         return ids;

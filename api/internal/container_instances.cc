@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "api/internal/resources.h"
 #include "google/protobuf/repeated_field.h"
 #include "taskdef/taskdef.h"
 
@@ -15,8 +16,6 @@ namespace gantry::api::internal {
 namespace {
 
 constexpr char kResourcePrefix[] = "container-instance/";
-
-std::string Quote(std::string_view value) { return absl::StrCat("\"", std::string(value), "\""); }
 
 absl::Status Malformed(std::string_view field, std::string_view ref) {
   return absl::InvalidArgumentError(
@@ -94,7 +93,7 @@ v1::ContainerInstance ToContainerInstance(const Config& config, const storage::H
   instance.set_agent_connected(row.status != "INACTIVE");
   instance.set_running_tasks_count(row.running_tasks);
   instance.set_pending_tasks_count(row.pending_tasks);
-  instance.set_registered_at(static_cast<double>(absl::ToUnixMicros(row.registered_at)) / 1e6);
+  instance.set_registered_at(EpochSeconds(row.registered_at));
   AddResources(instance.mutable_registered_resources(), row.total);
   storage::HostResources remaining = {
       row.total.cpu_units - row.used.cpu_units, row.total.memory_mib - row.used.memory_mib,

@@ -16,8 +16,6 @@ namespace {
 
 constexpr int kMaxDescribeClusters = 100;
 
-std::string Quote(const std::string& value) { return absl::StrCat("\"", value, "\""); }
-
 absl::Status OneOf(const std::string& field, const std::string& value,
                    const std::vector<std::string>& allowed) {
   for (const std::string& candidate : allowed) {

@@ -13,10 +13,6 @@
 namespace gantry::api::internal {
 namespace {
 
-std::string Quote(std::string_view value) { return absl::StrCat("\"", std::string(value), "\""); }
-
-double EpochSeconds(absl::Time time) { return absl::ToUnixMicros(time) / 1e6; }
-
 // "arn:aws:ecs:REGION:ACCOUNT:RESOURCE" -> RESOURCE, when region and account match.
 absl::StatusOr<std::string> ResourceOfArn(const Config& config, std::string_view field,
                                           std::string_view arn) {
@@ -34,6 +30,10 @@ absl::StatusOr<std::string> ResourceOfArn(const Config& config, std::string_view
 }
 
 }  // namespace
+
+std::string Quote(std::string_view value) { return absl::StrCat("\"", std::string(value), "\""); }
+
+double EpochSeconds(absl::Time time) { return absl::ToUnixMicros(time) / 1e6; }
 
 std::string ClusterArn(const Config& config, std::string_view name) {
   return absl::StrCat("arn:aws:ecs:", config.region, ":", config.account_id, ":cluster/",

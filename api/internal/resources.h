@@ -11,10 +11,16 @@
 #include "gantry/v1/ecs_types.pb.h"
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "api/api.h"
 #include "storage/storage.h"
 
 namespace gantry::api::internal {
+
+// `value` in double quotes, as error messages show user-given values.
+std::string Quote(std::string_view value);
+// Epoch seconds with a fraction, as ECS prints timestamps.
+double EpochSeconds(absl::Time time);
 
 std::string ClusterArn(const Config& config, std::string_view name);
 std::string TaskDefinitionArn(const Config& config, std::string_view family, int32_t revision);

@@ -27,13 +27,9 @@ constexpr size_t kMaxOverridesChars = 8192;
 constexpr int kDefaultEphemeralGib = 20;
 constexpr int kMaxStrategyItems = 20;
 
-std::string Quote(std::string_view value) { return absl::StrCat("\"", std::string(value), "\""); }
-
 absl::Status Invalid(std::string_view field, std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(std::string(field), ": ", std::string(what)));
 }
-
-double EpochSeconds(absl::Time time) { return absl::ToUnixMicros(time) / 1e6; }
 
 bool IsTaskId(std::string_view id) {
   return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
@@ -388,11 +384,8 @@ absl::StatusOr<std::vector<storage::NewTask>> BuildTasks(
     const Config& config, const std::string& account_id, const RunTaskPlan& plan,
     const storage::TaskDefinitionRow& definition, const std::vector<std::string>& security_groups) {
   const v1::TaskDefinition& body = definition.body;
-  std::vector<std::string> compatibilities = taskdef::Compatibilities(body);
-  if (std::find(compatibilities.begin(), compatibilities.end(), "FARGATE") ==
-      compatibilities.end()) {
-    return Invalid("taskDefinition", "the task definition does not support launch type FARGATE");
-  }
+  // Every stored definition passed Fargate's rules (taskdef::Validate), so every one
+  // can run on FARGATE; no compatibility check is needed here.
   GANTRY_RETURN_IF_ERROR(CheckContainerOverrides(plan, body));
   GANTRY_ASSIGN_OR_RETURN(TaskSize size, EffectiveSize(plan, body));
   if (plan.enable_execute_command && !body.has_task_role_arn() &&

@@ -20,12 +20,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/storage.h"
+#include "tests/api/call_and_wait.h"
 #include "tests/support/pg_harness.h"
 #include "tests/support/status_matchers.h"
 
 namespace gantry::api {
 namespace {
 
+using ::gantry::api::test::CallOnce;
 using ::gantry::testing::IsOk;
 using ::gantry::testing::PgHarness;
 using ::gantry::testing::StatusIs;
@@ -36,7 +38,6 @@ using ::testing::IsEmpty;
 
 constexpr absl::StatusCode kInvalid = absl::StatusCode::kInvalidArgument;
 constexpr absl::StatusCode kNotFound = absl::StatusCode::kNotFound;
-constexpr absl::Duration kReplyTimeout = absl::Seconds(30);
 constexpr char kArnPrefix[] = "arn:aws:ecs:us-east-1:000000000000:";
 
 std::string InstanceArn(const std::string& id) {
@@ -55,33 +56,6 @@ v1::RegisterHostRequest ValidHost() {
   return request;
 }
 
-// Calls `method` on `operations` and waits (bounded) for its callback; checks that the
-// callback ran exactly once. The state is shared with the callback so that a late
-// reply after a timeout touches nothing that is gone.
-template <typename Operations, typename Request, typename Response>
-absl::StatusOr<Response> CallAndWait(Operations& operations,
-                                     void (Operations::*method)(const Request&, Done<Response>),
-                                     const Request& request) {
-  struct State {
-    absl::Mutex mu;
-    absl::Notification done;
-    absl::StatusOr<Response> result = absl::DeadlineExceededError("no reply within the timeout");
-    int calls = 0;
-  };
-  auto state = std::make_shared<State>();
-  (operations.*method)(request, [state](absl::StatusOr<Response> result) {
-    absl::MutexLock lock(&state->mu);
-    if (++state->calls == 1) {
-      state->result = std::move(result);
-      state->done.Notify();
-    }
-  });
-  state->done.WaitForNotificationWithTimeout(kReplyTimeout);
-  absl::MutexLock lock(&state->mu);
-  EXPECT_EQ(state->calls, 1) << "done must be called exactly once";
-  return state->result;
-}
-
 class ContainerInstancesTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -97,7 +71,7 @@ class ContainerInstancesTest : public ::testing::Test {
                                                [this] { capacity_changed_.fetch_add(1); });
     v1::CreateClusterRequest create;
     create.set_cluster_name("default");
-    ASSERT_THAT(CallAndWait(*ecs_, &EcsOperations::CreateCluster, create), IsOk());
+    ASSERT_THAT(CallOnce(*ecs_, &EcsOperations::CreateCluster, create), IsOk());
   }
 
   // Queued work refers to the operations objects: drain it before they go away.
@@ -108,7 +82,7 @@ class ContainerInstancesTest : public ::testing::Test {
   }
 
   absl::StatusOr<v1::RegisterHostResponse> RegisterHost(const v1::RegisterHostRequest& request) {
-    return CallAndWait(*agent_, &AgentOperations::RegisterHost, request);
+    return CallOnce(*agent_, &AgentOperations::RegisterHost, request);
   }
 
   // Registers a valid host; its instance id.
@@ -120,7 +94,7 @@ class ContainerInstancesTest : public ::testing::Test {
 
   absl::StatusOr<v1::ListContainerInstancesResponse> List(
       const v1::ListContainerInstancesRequest& request) {
-    return CallAndWait(*ecs_, &EcsOperations::ListContainerInstances, request);
+    return CallOnce(*ecs_, &EcsOperations::ListContainerInstances, request);
   }
 
   absl::StatusOr<v1::DescribeContainerInstancesResponse> Describe(
@@ -132,7 +106,7 @@ class ContainerInstancesTest : public ::testing::Test {
     if (cluster != nullptr) {
       request.set_cluster(*cluster);
     }
-    return CallAndWait(*ecs_, &EcsOperations::DescribeContainerInstances, request);
+    return CallOnce(*ecs_, &EcsOperations::DescribeContainerInstances, request);
   }
 
   void Exec(const std::string& sql) {
@@ -257,7 +231,7 @@ TEST_F(ContainerInstancesTest, RegisterHost_SeveralProblems_AllReportedInFieldOr
 
 TEST_F(ContainerInstancesTest, RegisterHost_NoCallback_StillRegisters) {
   AgentOperations agent(Config{}, database_.get(), nullptr);
-  EXPECT_THAT(CallAndWait(agent, &AgentOperations::RegisterHost, ValidHost()), IsOk());
+  EXPECT_THAT(CallOnce(agent, &AgentOperations::RegisterHost, ValidHost()), IsOk());
   database_->Shutdown();  // drain before `agent` goes away
 }
 
@@ -364,7 +338,7 @@ TEST_F(ContainerInstancesTest, List_BadRequests_Refused) {
 TEST_F(ContainerInstancesTest, List_InactiveCluster_IsNotFound) {
   v1::CreateClusterRequest create;
   create.set_cluster_name("gone");
-  ASSERT_THAT(CallAndWait(*ecs_, &EcsOperations::CreateCluster, create), IsOk());
+  ASSERT_THAT(CallOnce(*ecs_, &EcsOperations::CreateCluster, create), IsOk());
   Exec("UPDATE clusters SET status = 'INACTIVE' WHERE name = 'gone'");
   v1::ListContainerInstancesRequest request;
   request.set_cluster("gone");
@@ -375,12 +349,12 @@ TEST_F(ContainerInstancesTest, List_TokenOfAnotherOperation_Refused) {
   for (int i = 0; i < 2; ++i) {
     v1::CreateClusterRequest create;
     create.set_cluster_name("c" + std::to_string(i));
-    ASSERT_THAT(CallAndWait(*ecs_, &EcsOperations::CreateCluster, create), IsOk());
+    ASSERT_THAT(CallOnce(*ecs_, &EcsOperations::CreateCluster, create), IsOk());
   }
   v1::ListClustersRequest clusters;
   clusters.set_max_results(1);
   absl::StatusOr<v1::ListClustersResponse> page =
-      CallAndWait(*ecs_, &EcsOperations::ListClusters, clusters);
+      CallOnce(*ecs_, &EcsOperations::ListClusters, clusters);
   ASSERT_THAT(page, IsOk());
   ASSERT_TRUE(page->has_next_token());
   v1::ListContainerInstancesRequest request;
@@ -464,16 +438,16 @@ TEST_F(ContainerInstancesTest, Describe_BadRequests_Refused) {
   include.add_container_instances(id);
   include.add_include("TAGS");
   include.add_include("CONTAINER_INSTANCE_HEALTH");
-  EXPECT_THAT(CallAndWait(*ecs_, &EcsOperations::DescribeContainerInstances, include), IsOk());
+  EXPECT_THAT(CallOnce(*ecs_, &EcsOperations::DescribeContainerInstances, include), IsOk());
   include.add_include("STATISTICS");
-  EXPECT_THAT(CallAndWait(*ecs_, &EcsOperations::DescribeContainerInstances, include),
+  EXPECT_THAT(CallOnce(*ecs_, &EcsOperations::DescribeContainerInstances, include),
               StatusIs(kInvalid, "include[2]: \"STATISTICS\" is not valid"));
 }
 
 TEST_F(ContainerInstancesTest, Describe_OtherCluster_SeesTheSharedFleet) {
   v1::CreateClusterRequest create;
   create.set_cluster_name("prod");
-  ASSERT_THAT(CallAndWait(*ecs_, &EcsOperations::CreateCluster, create), IsOk());
+  ASSERT_THAT(CallOnce(*ecs_, &EcsOperations::CreateCluster, create), IsOk());
   std::string id = AddHost();
   const std::string prod = "prod";
   absl::StatusOr<v1::DescribeContainerInstancesResponse> response = Describe({id}, &prod);

@@ -20,17 +20,20 @@
 #include "gtest/gtest.h"
 #include "storage/storage.h"
 #include "taskdef/taskdef.h"
+#include "tests/api/call_and_wait.h"
 #include "tests/support/pg_harness.h"
 #include "tests/support/status_matchers.h"
 
 namespace gantry::api::ecs_operations_test {
 
+using ::gantry::api::test::CallAndWait;
+using ::gantry::api::test::kReplyTimeout;
+using ::gantry::api::test::Reply;
 using ::gantry::testing::IsOk;
 using ::gantry::testing::PgHarness;
 
 inline constexpr absl::StatusCode kInvalid = absl::StatusCode::kInvalidArgument;
 inline constexpr absl::StatusCode kNotFound = absl::StatusCode::kNotFound;
-inline constexpr absl::Duration kReplyTimeout = absl::Seconds(30);
 inline constexpr char kArnPrefix[] = "arn:aws:ecs:us-east-1:000000000000:";
 
 inline std::string TaskDefinitionArn(const std::string& family, int revision) {
@@ -56,41 +59,6 @@ inline v1::RegisterTaskDefinitionRequest WebService(const std::string& family = 
   if (!request.ok()) return {};
   request->set_family(family);
   return *std::move(request);
-}
-
-// What an operation handed to its callback, and where.
-template <typename Response>
-struct Reply {
-  absl::StatusOr<Response> result = absl::DeadlineExceededError("no reply within the timeout");
-  bool on_calling_thread = false;
-  int calls = 0;
-};
-
-// Calls `method` and waits (bounded) for its callback. The state is shared with the
-// callback so a late reply after a timeout touches nothing that is gone.
-template <typename Request, typename Response>
-Reply<Response> CallAndWait(EcsOperations& operations,
-                            void (EcsOperations::*method)(const Request&, Done<Response>),
-                            const Request& request) {
-  struct State {
-    absl::Mutex mu;
-    absl::Notification done;
-    Reply<Response> reply;
-  };
-  auto state = std::make_shared<State>();
-  const std::thread::id caller = std::this_thread::get_id();
-  (operations.*method)(request, [state, caller](absl::StatusOr<Response> result) {
-    absl::MutexLock lock(&state->mu);
-    if (++state->reply.calls > 1) {
-      return;
-    }
-    state->reply.result = std::move(result);
-    state->reply.on_calling_thread = std::this_thread::get_id() == caller;
-    state->done.Notify();
-  });
-  state->done.WaitForNotificationWithTimeout(kReplyTimeout);
-  absl::MutexLock lock(&state->mu);
-  return state->reply;
 }
 
 class EcsOperationsTest : public ::testing::Test {

@@ -21,12 +21,15 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "storage/storage.h"
+#include "tests/api/call_and_wait.h"
 #include "tests/support/pg_harness.h"
 #include "tests/support/status_matchers.h"
 
 namespace gantry::api {
 namespace {
 
+using ::gantry::api::test::CallAndWait;
+using ::gantry::api::test::Reply;
 using ::gantry::testing::IsOk;
 using ::gantry::testing::PgHarness;
 using ::gantry::testing::StatusIs;
@@ -36,47 +39,11 @@ using ::testing::StartsWith;
 
 constexpr absl::StatusCode kInvalid = absl::StatusCode::kInvalidArgument;
 constexpr absl::StatusCode kNotFound = absl::StatusCode::kNotFound;
-constexpr absl::Duration kReplyTimeout = absl::Seconds(30);
 constexpr char kRegion[] = "eu-west-1";
 constexpr char kAccount[] = "123456789012";
 constexpr char kMissingVpc[] = "vpc-0123456789abcdef0";
 constexpr char kMissingSubnet[] = "subnet-0123456789abcdef0";
 constexpr char kMissingGroup[] = "sg-0123456789abcdef0";
-
-// What an operation handed to its callback, and where.
-template <typename Response>
-struct Reply {
-  absl::StatusOr<Response> result = absl::DeadlineExceededError("no reply within the timeout");
-  bool on_calling_thread = false;
-  int calls = 0;
-};
-
-// Calls `method` and waits (bounded) for its callback. The state is shared with the
-// callback so a late reply after a timeout touches nothing that is gone.
-template <typename Request, typename Response>
-Reply<Response> CallAndWait(NetworkOperations& operations,
-                            void (NetworkOperations::*method)(const Request&, Done<Response>),
-                            const Request& request) {
-  struct State {
-    absl::Mutex mu;
-    absl::Notification done;
-    Reply<Response> reply;
-  };
-  auto state = std::make_shared<State>();
-  const std::thread::id caller = std::this_thread::get_id();
-  (operations.*method)(request, [state, caller](absl::StatusOr<Response> result) {
-    absl::MutexLock lock(&state->mu);
-    if (++state->reply.calls > 1) {
-      return;
-    }
-    state->reply.result = std::move(result);
-    state->reply.on_calling_thread = std::this_thread::get_id() == caller;
-    state->done.Notify();
-  });
-  state->done.WaitForNotificationWithTimeout(kReplyTimeout);
-  absl::MutexLock lock(&state->mu);
-  return state->reply;
-}
 
 class NetworkOperationsTest : public ::testing::Test {
  protected:

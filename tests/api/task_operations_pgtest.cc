@@ -156,7 +156,7 @@ TEST_F(TaskOperationsTest, RunTask_InactiveDefinition_Refused) {
   AddHost("us-east-1a");
   v1::DeregisterTaskDefinitionRequest deregister;
   deregister.set_task_definition("web:1");
-  ASSERT_THAT(CallAndWait(*ecs_, &EcsOperations::DeregisterTaskDefinition, deregister), IsOk());
+  ASSERT_THAT(CallOnce(*ecs_, &EcsOperations::DeregisterTaskDefinition, deregister), IsOk());
   v1::RunTaskRequest request = RunRequest();
   request.set_task_definition("web:1");
   EXPECT_THAT(RunTask(request),
@@ -319,7 +319,7 @@ TEST_F(TaskOperationsTest, RunTask_NeverFits_ReportedInFailuresAndNotCreated) {
 
 TEST_F(TaskOperationsTest, RunTask_NoScheduler_Unavailable) {
   EcsOperations without(Config{}, database_.get(), nullptr);
-  EXPECT_THAT(CallAndWait(without, &EcsOperations::RunTask, RunRequest()),
+  EXPECT_THAT(CallOnce(without, &EcsOperations::RunTask, RunRequest()),
               StatusIs(absl::StatusCode::kUnavailable, "no scheduler"));
 }
 

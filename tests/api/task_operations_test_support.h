@@ -23,12 +23,14 @@
 #include "scheduler/scheduler.h"
 #include "storage/storage.h"
 #include "taskdef/taskdef.h"
+#include "tests/api/call_and_wait.h"
 #include "tests/support/invariants.h"
 #include "tests/support/pg_harness.h"
 #include "tests/support/status_matchers.h"
 
 namespace gantry::api::task_operations_test {
 
+using ::gantry::api::test::CallOnce;
 using ::gantry::testing::IsOk;
 using ::gantry::testing::PgHarness;
 using ::gantry::testing::SchedulerInvariantViolations;
@@ -36,7 +38,6 @@ using ::testing::IsEmpty;
 
 inline constexpr absl::StatusCode kInvalid = absl::StatusCode::kInvalidArgument;
 inline constexpr absl::StatusCode kNotFound = absl::StatusCode::kNotFound;
-inline constexpr absl::Duration kReplyTimeout = absl::Seconds(30);
 inline constexpr absl::Duration kPlacementDeadline = absl::Seconds(20);
 inline constexpr char kArnPrefix[] = "arn:aws:ecs:us-east-1:000000000000:";
 inline constexpr char kUnknownTaskId[] = "00000000000000000000000000000000";
@@ -70,33 +71,6 @@ inline constexpr char kDefinitionJson[] = R"json({
      "essential": false, "memoryReservation": 64}
   ]
 })json";
-
-// Calls `method` on `operations` and waits (bounded) for its callback; checks that the
-// callback ran exactly once. The state is shared with the callback so that a late
-// reply after a timeout touches nothing that is gone.
-template <typename Operations, typename Request, typename Response>
-absl::StatusOr<Response> CallAndWait(Operations& operations,
-                                     void (Operations::*method)(const Request&, Done<Response>),
-                                     const Request& request) {
-  struct State {
-    absl::Mutex mu;
-    absl::Notification done;
-    absl::StatusOr<Response> result = absl::DeadlineExceededError("no reply within the timeout");
-    int calls = 0;
-  };
-  auto state = std::make_shared<State>();
-  (operations.*method)(request, [state](absl::StatusOr<Response> result) {
-    absl::MutexLock lock(&state->mu);
-    if (++state->calls == 1) {
-      state->result = std::move(result);
-      state->done.Notify();
-    }
-  });
-  state->done.WaitForNotificationWithTimeout(kReplyTimeout);
-  absl::MutexLock lock(&state->mu);
-  EXPECT_EQ(state->calls, 1) << "done must be called exactly once";
-  return state->result;
-}
 
 inline std::vector<std::string> ArnsOf(const google::protobuf::RepeatedPtrField<v1::Task>& tasks) {
   std::vector<std::string> arns;
@@ -182,7 +156,7 @@ class TaskOperationsTest : public ::testing::Test {
     absl::StatusOr<v1::RegisterTaskDefinitionRequest> request =
         taskdef::ParseRegisterRequestJson(json);
     ASSERT_THAT(request, IsOk());
-    ASSERT_THAT(CallAndWait(*ecs_, &EcsOperations::RegisterTaskDefinition, *request), IsOk());
+    ASSERT_THAT(CallOnce(*ecs_, &EcsOperations::RegisterTaskDefinition, *request), IsOk());
   }
 
   // Registers a host through the agent API (which signals the scheduler); its id.
@@ -196,7 +170,7 @@ class TaskOperationsTest : public ::testing::Test {
     request.set_agent_version("gantry-agent 0.1.0");
     request.set_host_name("worker");
     absl::StatusOr<v1::RegisterHostResponse> response =
-        CallAndWait(*agent_, &AgentOperations::RegisterHost, request);
+        CallOnce(*agent_, &AgentOperations::RegisterHost, request);
     EXPECT_THAT(response, IsOk());
     return response.ok() ? response->host_id() : "";
   }
@@ -211,7 +185,7 @@ class TaskOperationsTest : public ::testing::Test {
   }
 
   absl::StatusOr<v1::RunTaskResponse> RunTask(const v1::RunTaskRequest& request) {
-    return CallAndWait(*ecs_, &EcsOperations::RunTask, request);
+    return CallOnce(*ecs_, &EcsOperations::RunTask, request);
   }
 
   // Runs `request`, expecting every task to be created; their ARNs.
@@ -229,7 +203,7 @@ class TaskOperationsTest : public ::testing::Test {
     v1::StopTaskRequest request;
     request.set_task(task);
     if (reason.has_value()) request.set_reason(*reason);
-    return CallAndWait(*ecs_, &EcsOperations::StopTask, request);
+    return CallOnce(*ecs_, &EcsOperations::StopTask, request);
   }
 
   absl::StatusOr<v1::DescribeTasksResponse> Describe(const std::vector<std::string>& tasks,
@@ -237,7 +211,7 @@ class TaskOperationsTest : public ::testing::Test {
     v1::DescribeTasksRequest request;
     for (const std::string& task : tasks) request.add_tasks(task);
     if (with_tags) request.add_include("TAGS");
-    return CallAndWait(*ecs_, &EcsOperations::DescribeTasks, request);
+    return CallOnce(*ecs_, &EcsOperations::DescribeTasks, request);
   }
 
   // The one task `arn` as DescribeTasks shows it.
@@ -265,7 +239,7 @@ class TaskOperationsTest : public ::testing::Test {
   }
 
   absl::StatusOr<v1::ListTasksResponse> List(const v1::ListTasksRequest& request) {
-    return CallAndWait(*ecs_, &EcsOperations::ListTasks, request);
+    return CallOnce(*ecs_, &EcsOperations::ListTasks, request);
   }
 
   // Every ARN ListTasks returns for `request`, following nextToken (at most 20 pages).

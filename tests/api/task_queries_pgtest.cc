@@ -55,7 +55,7 @@ TEST_F(TaskOperationsTest, DescribeTasks_RequestOrderMissingAndTags) {
 TEST_F(TaskOperationsTest, DescribeTasks_OtherCluster_TasksOfThatClusterOnly) {
   v1::CreateClusterRequest create;
   create.set_cluster_name("prod");
-  ASSERT_THAT(CallAndWait(*ecs_, &EcsOperations::CreateCluster, create), IsOk());
+  ASSERT_THAT(CallOnce(*ecs_, &EcsOperations::CreateCluster, create), IsOk());
   v1::RunTaskRequest request = RunRequest();
   request.set_cluster("prod");
   absl::StatusOr<v1::RunTaskResponse> run = RunTask(request);
@@ -69,7 +69,7 @@ TEST_F(TaskOperationsTest, DescribeTasks_OtherCluster_TasksOfThatClusterOnly) {
   in_prod.set_cluster("prod");
   in_prod.add_tasks(IdOf(arn));
   absl::StatusOr<v1::DescribeTasksResponse> found =
-      CallAndWait(*ecs_, &EcsOperations::DescribeTasks, in_prod);
+      CallOnce(*ecs_, &EcsOperations::DescribeTasks, in_prod);
   ASSERT_THAT(found, IsOk());
   EXPECT_THAT(ArnsOf(found->tasks()), ElementsAre(arn));
 
@@ -92,12 +92,12 @@ TEST_F(TaskOperationsTest, DescribeTasks_InvalidRequests_Refused) {
   v1::DescribeTasksRequest bad_include;
   bad_include.add_tasks(kUnknownTaskId);
   bad_include.add_include("TAGZ");
-  EXPECT_THAT(CallAndWait(*ecs_, &EcsOperations::DescribeTasks, bad_include),
+  EXPECT_THAT(CallOnce(*ecs_, &EcsOperations::DescribeTasks, bad_include),
               StatusIs(kInvalid, "include"));
   v1::DescribeTasksRequest unknown_cluster;
   unknown_cluster.set_cluster("nope");
   unknown_cluster.add_tasks(kUnknownTaskId);
-  EXPECT_THAT(CallAndWait(*ecs_, &EcsOperations::DescribeTasks, unknown_cluster),
+  EXPECT_THAT(CallOnce(*ecs_, &EcsOperations::DescribeTasks, unknown_cluster),
               StatusIs(kNotFound, "cluster: cluster \"nope\" does not exist"));
 }
 
@@ -309,12 +309,12 @@ TEST_F(TaskOperationsTest, StopTask_InvalidOrUnknown_Refused) {
   v1::StopTaskRequest mismatch;
   mismatch.set_task(arns[0]);
   mismatch.set_cluster("prod");
-  EXPECT_THAT(CallAndWait(*ecs_, &EcsOperations::StopTask, mismatch),
+  EXPECT_THAT(CallOnce(*ecs_, &EcsOperations::StopTask, mismatch),
               StatusIs(kNotFound, "does not exist in cluster prod"));
   v1::StopTaskRequest unknown_cluster;
   unknown_cluster.set_task(IdOf(arns[0]));
   unknown_cluster.set_cluster("nope");
-  EXPECT_THAT(CallAndWait(*ecs_, &EcsOperations::StopTask, unknown_cluster),
+  EXPECT_THAT(CallOnce(*ecs_, &EcsOperations::StopTask, unknown_cluster),
               StatusIs(kNotFound, "cluster: cluster \"nope\" does not exist"));
   EXPECT_EQ(DescribeOne(arns[0]).last_status(), "PROVISIONING");
 }
