@@ -316,6 +316,10 @@ struct HostRow {
   absl::Time registered_at;
   absl::Time last_seen_at;
   int64_t version = 1;
+  // False once the host was declared lost (missed heartbeats); set again when its agent
+  // reconnects.
+  bool agent_connected = true;
+  std::optional<absl::Time> lost_at;
   int32_t running_tasks = 0;  // tasks holding resources with lastStatus RUNNING
   int32_t pending_tasks = 0;  // tasks holding resources in any other status
 };
@@ -332,6 +336,12 @@ absl::StatusOr<HostRow> RegisterHost(Connection& connection, const NewHost& host
 // The hosts among `instance_ids` that exist, with their task counts.
 absl::StatusOr<std::vector<HostRow>> GetHosts(Connection& connection,
                                               const std::vector<std::string>& instance_ids);
+// ACTIVE <-> DRAINING for the hosts among `instance_ids` that exist (others are left
+// out of the result); a host already in `status` is returned unchanged. Returns them
+// as GetHosts does. INVALID_ARGUMENT for another status.
+absl::StatusOr<std::vector<HostRow>> UpdateHostStatus(Connection& connection,
+                                                      const std::vector<std::string>& instance_ids,
+                                                      std::string_view status);
 // Instance ids in ascending order strictly after `after`, at most `limit`, optionally
 // only those with `status`.
 absl::StatusOr<std::vector<std::string>> ListHostIds(Connection& connection,
@@ -423,8 +433,8 @@ struct StopResult {
 };
 // StopTask. A task whose launch no agent has received yet (waiting for capacity, or
 // placed but not delivered) stops at once: STOPPED, resources and address released,
-// all in one transaction. Otherwise desiredStatus becomes STOPPED for the agent to
-// act on. Stopping a stopped task returns it unchanged. NOT_FOUND when the cluster has
+// its pending LAUNCH command deleted, all in one transaction. Otherwise desiredStatus
+// becomes STOPPED and a STOP command is queued for the host's agent (with NOTIFY). Stopping a stopped task returns it unchanged. NOT_FOUND when the cluster has
 // no such task.
 absl::StatusOr<StopResult> StopTask(Connection& connection, std::string_view account_id,
                                     std::string_view cluster, std::string_view task_id,
@@ -523,5 +533,165 @@ struct ExpiredTask {
 // Tasks placed or stopped meanwhile are left alone. Returns the ids stopped.
 absl::StatusOr<std::vector<std::string>> ExpireWaitingTasks(Connection& connection,
                                                             const std::vector<ExpiredTask>& tasks);
+
+// ---- The agent protocol (agents.cc) ----------------------------------------------
+//
+// Commands are rows of host_commands, numbered per host under the host's row lock (so
+// sequence order is commit order). CommitRound adds a LAUNCH command for every task it
+// places; StopTask adds a STOP command for a task an agent already received. Every
+// transaction that adds commands also sends NOTIFY on kCommandsChannel with the hosts'
+// instance ids (comma-separated, several notifications when many), delivered at commit.
+
+inline constexpr char kCommandsChannel[] = "gantry_commands";
+
+// A container's state as its agent reports it.
+struct ContainerReport {
+  std::string name;
+  std::string status;  // PENDING, RUNNING, STOPPED
+  std::optional<int32_t> exit_code;
+  std::string reason;
+  std::string runtime_id;
+  std::string image_digest;
+  std::string health_status;
+  std::vector<gantry::v1::NetworkBinding> network_bindings;
+};
+
+// A task's state as its agent reports it (lifecycle::Report plus the containers).
+struct TaskReport {
+  std::string task_id;
+  std::string status;  // a lifecycle TaskStatus name
+  absl::Time at;
+  std::optional<std::string> reason;
+  std::optional<absl::Time> pull_started_at;
+  std::optional<absl::Time> pull_stopped_at;
+  std::vector<ContainerReport> containers;
+};
+
+enum class ReportOutcome {
+  kApplied,    // the task moved forward or its containers changed
+  kDuplicate,  // nothing new
+  kStale,      // older than what is stored
+  kUnknown,    // no such task on this host (or not a task status): the agent should stop it
+};
+
+struct ReportResult {
+  std::string task_id;
+  ReportOutcome outcome = ReportOutcome::kStale;
+  std::string desired_status;  // RUNNING or STOPPED; STOPPED for kUnknown
+};
+
+struct ReportsApplied {
+  std::vector<ReportResult> results;  // one per report, in order
+  // Some task reached STOPPED and gave its host share and address back.
+  bool released = false;
+};
+
+// Applies reports from the agent of host `instance_id`, oldest first, in one
+// transaction: each through lifecycle::ApplyReport under the task's row lock. A report
+// naming a container that is essential in the task definition as STOPPED while the
+// task is desired RUNNING first records a stop (EssentialContainerExited, "Essential
+// container in task exited"). Reaching STOPPED releases the task's host share and
+// address (never earlier) and deletes its pending commands. Reported container
+// states, exit codes, reasons and runtime ids are stored on the task.
+// NOT_FOUND for an unknown host.
+absl::StatusOr<ReportsApplied> ApplyTaskReports(Connection& connection,
+                                                std::string_view instance_id,
+                                                const std::vector<TaskReport>& reports);
+
+struct ReconnectResult {
+  HostRow host;
+  // Reported tasks the agent must stop: desired STOPPED, already STOPPED, or unknown.
+  std::vector<std::string> stop_task_ids;
+  // Tasks that were on the host, whose launch the agent had acknowledged, and that it
+  // no longer holds: now STOPPED (TaskFailedToStart if they never ran, else
+  // InfrastructureHealth) with a reason naming the host.
+  std::vector<std::string> lost_task_ids;
+  bool released = false;  // capacity came back
+};
+
+// An agent reconnecting with the tasks it holds, in one transaction: marks the host
+// connected and seen (a lost host comes back ACTIVE, empty), applies `reports` as
+// ApplyTaskReports would, stops the tasks it lost. Tasks whose launch command is still
+// pending are left alone: the agent gets that command again. NOT_FOUND for an unknown
+// host.
+absl::StatusOr<ReconnectResult> ReconnectHost(Connection& connection,
+                                              std::string_view instance_id,
+                                              const std::vector<TaskReport>& reports);
+
+// What a LAUNCH command carries beyond the task row.
+struct LaunchDetails {
+  gantry::v1::TaskDefinition definition;  // the task's revision, normalised
+  std::string vpc_id;
+  std::string vpc_cidr_block;
+  std::string subnet_cidr_block;
+  std::vector<std::string> security_group_ids;
+};
+
+struct PendingCommand {
+  int64_t sequence = 0;
+  std::string kind;  // LAUNCH or STOP
+  TaskRow task;
+  std::optional<LaunchDetails> launch;  // set for LAUNCH
+};
+
+struct PolledCommands {
+  std::string host_status;  // ACTIVE, DRAINING, INACTIVE
+  bool agent_connected = true;
+  std::vector<PendingCommand> commands;
+};
+
+// The host's pending commands with sequence > `acked_sequence`, oldest first, at most
+// `limit`, after deleting those <= `acked_sequence` (the acknowledgement) and marking
+// the host seen, in one transaction. LAUNCH tasks are marked delivered (delivered_at)
+// as they are handed out, so a later StopTask goes through the agent; a launch whose
+// task stopped meanwhile is dropped instead of handed out. NOT_FOUND for an unknown
+// host.
+absl::StatusOr<PolledCommands> TakeCommands(Connection& connection, std::string_view instance_id,
+                                            int64_t acked_sequence, int limit);
+
+// Deletes the host's commands with sequence <= `acked_sequence`. NOT_FOUND for an
+// unknown host.
+absl::Status AckCommands(Connection& connection, std::string_view instance_id,
+                         int64_t acked_sequence);
+
+// Heartbeats: last_seen_at = now() for these hosts (unknown ids are ignored), in one
+// statement.
+absl::Status RecordHeartbeats(Connection& connection, const std::vector<std::string>& instance_ids);
+
+struct LostHost {
+  std::string instance_id;
+  std::vector<std::string> stopped_task_ids;
+};
+
+// Declares lost every connected host not seen for `timeout` (at most `limit` per call,
+// oldest first; rows locked by another gantryd are skipped): agent_connected = false,
+// lost_at = now(), pending commands deleted, and every task on it that is not STOPPED
+// goes to STOPPED with stopCode InfrastructureHealth (TaskFailedToStart if it never
+// ran) and stoppedReason "Host <instance id> was lost: no heartbeat for <timeout>",
+// releasing its host share and address. One transaction per call.
+absl::StatusOr<std::vector<LostHost>> MarkLostHosts(Connection& connection, absl::Duration timeout,
+                                                    int limit);
+
+// Listens for kCommandsChannel notifications on a connection and thread of its own.
+// Calls `on_hosts` with the instance ids of each notification, and `on_reset` after
+// every (re)connection: notifications sent while it was not listening are lost, so the
+// caller must then assume any host may have pending commands. Reconnects with backoff.
+// Callbacks run on the listener's thread and must not block for long.
+class CommandListener {
+ public:
+  static absl::StatusOr<std::unique_ptr<CommandListener>> Start(
+      std::string conninfo, std::function<void(const std::vector<std::string>&)> on_hosts,
+      std::function<void()> on_reset);
+  ~CommandListener();  // Stop()
+  CommandListener(const CommandListener&) = delete;
+  CommandListener& operator=(const CommandListener&) = delete;
+  // Stops listening and joins the thread. Idempotent.
+  void Stop();
+
+ private:
+  class Impl;
+  explicit CommandListener(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace gantry::storage
