@@ -1,18 +1,24 @@
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/api.h"
+#include "api/internal/agents.h"
 #include "api/internal/container_instances.h"
 #include "api/internal/run_on_database.h"
+#include "api/poll_hub.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 
 namespace gantry::api {
 namespace {
+
+using internal::RunOnDatabase;
 
 constexpr size_t kMaxZoneLength = 64;
 constexpr size_t kMaxTextLength = 255;
@@ -61,16 +67,65 @@ absl::Status ValidateRegisterHost(const v1::RegisterHostRequest& request) {
   CheckRange(problems, "eniSlots", request.eni_slots(), 1, 4096);
   CheckLength(problems, "agentVersion", request.agent_version());
   CheckLength(problems, "hostName", request.host_name());
+  if (!request.host_id().empty()) {
+    if (absl::Status id = internal::CheckHostId("hostId", request.host_id()); !id.ok()) {
+      problems.push_back(std::string(id.message()));
+    }
+  } else if (!request.tasks().empty()) {
+    problems.push_back(
+        "tasks: only a reconnecting agent (hostId set) reports tasks; a new host holds none");
+  }
   if (problems.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrJoin(problems, "\n"));
 }
 
+// Storage's NOT_FOUND for a host names no request member; agents get the remedy.
+absl::Status ExplainUnknownHost(const absl::Status& status, const std::string& host_id) {
+  if (status.code() != absl::StatusCode::kNotFound) return status;
+  return absl::NotFoundError(absl::StrCat("hostId: host ", host_id,
+                                          " is not registered; register it anew (RegisterHost "
+                                          "without hostId)"));
+}
+
+storage::NewHost ToNewHost(const v1::RegisterHostRequest& request) {
+  storage::NewHost host;
+  host.availability_zone = request.availability_zone();
+  // ValidateRegisterHost's ranges all fit in 32 bits.
+  host.total.cpu_units = static_cast<int32_t>(request.cpu_units());
+  host.total.memory_mib = static_cast<int32_t>(request.memory_mib());
+  host.total.ephemeral_storage_gib = static_cast<int32_t>(request.ephemeral_storage_gib());
+  host.total.enis = static_cast<int32_t>(request.eni_slots());
+  host.agent_version = request.agent_version();
+  host.host_name = request.host_name();
+  return host;
+}
+
+// The ARNs of reconnect's task ids: with the stored task's cluster, else the cluster
+// the agent's ARN named, else in the form without a cluster.
+std::vector<std::string> TaskArns(const Config& config, const std::vector<std::string>& ids,
+                                  absl::flat_hash_map<std::string, std::string> clusters,
+                                  const internal::ParsedReports& reported) {
+  for (const internal::TaskRef& named : reported.refs) {
+    if (named.cluster.has_value()) clusters.try_emplace(named.task_id, *named.cluster);
+  }
+  std::vector<std::string> arns;
+  for (const std::string& id : ids) {
+    internal::TaskRef ref{std::nullopt, id};
+    if (auto it = clusters.find(id); it != clusters.end()) ref.cluster = it->second;
+    arns.push_back(internal::ReportedTaskArn(config, ref));
+  }
+  return arns;
+}
+
 }  // namespace
 
-AgentOperations::AgentOperations(Config config, storage::Database* database,
+AgentOperations::AgentOperations(Config config, storage::Database* database, PollHub* hub,
+                                 absl::Duration host_timeout,
                                  std::function<void()> capacity_changed)
     : config_(std::move(config)),
       database_(database),
+      hub_(hub),
+      host_timeout_(host_timeout),
       capacity_changed_(std::move(capacity_changed)) {}
 
 void AgentOperations::RegisterHost(const v1::RegisterHostRequest& request,
@@ -79,18 +134,10 @@ void AgentOperations::RegisterHost(const v1::RegisterHostRequest& request,
     log::Debug("host_refused", {{"zone", request.availability_zone()}});
     return done(valid);
   }
-  storage::NewHost host;
-  host.availability_zone = request.availability_zone();
-  // The ranges checked above all fit in 32 bits.
-  host.total.cpu_units = static_cast<int32_t>(request.cpu_units());
-  host.total.memory_mib = static_cast<int32_t>(request.memory_mib());
-  host.total.ephemeral_storage_gib = static_cast<int32_t>(request.ephemeral_storage_gib());
-  host.total.enis = static_cast<int32_t>(request.eni_slots());
-  host.agent_version = request.agent_version();
-  host.host_name = request.host_name();
-  internal::RunOnDatabase<v1::RegisterHostResponse>(
+  if (!request.host_id().empty()) return Reconnect(request, std::move(done));
+  RunOnDatabase<v1::RegisterHostResponse>(
       database_,
-      [this, host = std::move(host)](
+      [this, host = ToNewHost(request)](
           storage::Connection& connection) -> absl::StatusOr<v1::RegisterHostResponse> {
         GANTRY_ASSIGN_OR_RETURN(storage::HostRow row, storage::RegisterHost(connection, host));
         log::Info("host_registered", {{"host", row.instance_id},
@@ -107,6 +154,119 @@ void AgentOperations::RegisterHost(const v1::RegisterHostRequest& request,
         response.set_host_id(row.instance_id);
         response.set_container_instance_arn(
             internal::ContainerInstanceArn(config_, row.instance_id));
+        response.set_host_timeout_ms(absl::ToInt64Milliseconds(host_timeout_));
+        return response;
+      },
+      std::move(done));
+}
+
+void AgentOperations::Reconnect(const v1::RegisterHostRequest& request,
+                                Done<v1::RegisterHostResponse> done) {
+  absl::StatusOr<internal::ParsedReports> reported =
+      internal::ParseTaskReports(config_, request.tasks(), internal::kMaxReconnectReports);
+  if (!reported.ok()) return done(reported.status());
+  RunOnDatabase<v1::RegisterHostResponse>(
+      database_,
+      [this, host_id = request.host_id(), reported = *std::move(reported)](
+          storage::Connection& connection) -> absl::StatusOr<v1::RegisterHostResponse> {
+        absl::StatusOr<storage::ReconnectResult> result =
+            storage::ReconnectHost(connection, host_id, reported.reports);
+        // storage::ReconnectHost logs the reconnection.
+        if (!result.ok()) return ExplainUnknownHost(result.status(), host_id);
+        // The next poll must read: the reconnect may have changed what is pending.
+        hub_->Wake({host_id});
+        // Always: a host that was lost takes tasks again, besides what was released.
+        if (capacity_changed_) capacity_changed_();
+        // The clusters of the tasks named below, for their ARNs. The reconnect has
+        // committed: if this read fails, the ARNs fall back to the form without one.
+        std::vector<std::string> ids = result->stop_task_ids;
+        ids.insert(ids.end(), result->lost_task_ids.begin(), result->lost_task_ids.end());
+        absl::flat_hash_map<std::string, std::string> clusters;
+        absl::StatusOr<std::vector<storage::TaskRow>> rows =
+            storage::GetTasksById(connection, config_.account_id, ids);
+        if (rows.ok()) {
+          for (const storage::TaskRow& row : *rows) clusters[row.spec.task_id] = row.spec.cluster;
+        } else {
+          log::Warning("reconnect_task_lookup_failed",
+                       {{"host", host_id}, {"error", std::string(rows.status().message())}});
+        }
+        v1::RegisterHostResponse response;
+        response.set_host_id(host_id);
+        response.set_container_instance_arn(internal::ContainerInstanceArn(config_, host_id));
+        for (std::string& arn : TaskArns(config_, result->stop_task_ids, clusters, reported)) {
+          response.add_stop_task_arns(std::move(arn));
+        }
+        for (std::string& arn : TaskArns(config_, result->lost_task_ids, clusters, reported)) {
+          response.add_lost_task_arns(std::move(arn));
+        }
+        response.set_host_timeout_ms(absl::ToInt64Milliseconds(host_timeout_));
+        return response;
+      },
+      std::move(done));
+}
+
+void AgentOperations::PollCommands(const v1::PollCommandsRequest& request,
+                                   Done<v1::PollCommandsResponse> done) {
+  absl::StatusOr<internal::PollPlan> plan = internal::ParsePoll(request, host_timeout_);
+  if (!plan.ok()) return done(plan.status());
+  // Called by the hub (on its thread) whenever it decides to read; never blocks.
+  PollHub::Fetch fetch = [this, plan = *plan](PollHub::Reply reply) {
+    RunOnDatabase<v1::PollCommandsResponse>(
+        database_,
+        [this, plan](storage::Connection& connection) -> absl::StatusOr<v1::PollCommandsResponse> {
+          absl::StatusOr<storage::PolledCommands> polled =
+              storage::TakeCommands(connection, plan.host_id, plan.acked_sequence, plan.limit);
+          if (!polled.ok()) return ExplainUnknownHost(polled.status(), plan.host_id);
+          return internal::ToPollResponse(config_, plan.host_id, *polled);
+        },
+        std::move(reply));
+  };
+  hub_->Poll({.host_id = plan->host_id, .acked_sequence = plan->acked_sequence, .wait = plan->wait},
+             std::move(fetch), std::move(done));
+}
+
+void AgentOperations::Ack(const v1::AckRequest& request, Done<v1::AckResponse> done) {
+  if (absl::Status valid = internal::ValidateAck(request); !valid.ok()) return done(valid);
+  RunOnDatabase<v1::AckResponse>(
+      database_,
+      [host_id = request.host_id(), acked = request.acked_sequence()](
+          storage::Connection& connection) -> absl::StatusOr<v1::AckResponse> {
+        if (absl::Status acked_now = storage::AckCommands(connection, host_id, acked);
+            !acked_now.ok()) {
+          return ExplainUnknownHost(acked_now, host_id);
+        }
+        return v1::AckResponse();
+      },
+      std::move(done));
+}
+
+void AgentOperations::ReportTaskState(const v1::ReportTaskStateRequest& request,
+                                      Done<v1::ReportTaskStateResponse> done) {
+  if (absl::Status id = internal::CheckHostId("hostId", request.host_id()); !id.ok()) {
+    return done(id);
+  }
+  absl::StatusOr<internal::ParsedReports> reported =
+      internal::ParseTaskReports(config_, request.tasks(), internal::kMaxReportsPerCall);
+  if (!reported.ok()) return done(reported.status());
+  std::vector<std::string> arns;
+  for (const v1::TaskStateReport& task : request.tasks()) arns.push_back(task.task_arn());
+  RunOnDatabase<v1::ReportTaskStateResponse>(
+      database_,
+      [this, host_id = request.host_id(), reports = std::move(reported->reports),
+       arns = std::move(arns)](
+          storage::Connection& connection) -> absl::StatusOr<v1::ReportTaskStateResponse> {
+        absl::StatusOr<storage::ReportsApplied> applied =
+            storage::ApplyTaskReports(connection, host_id, reports);
+        if (!applied.ok()) return ExplainUnknownHost(applied.status(), host_id);
+        if (applied->released && capacity_changed_) capacity_changed_();
+        v1::ReportTaskStateResponse response;
+        for (size_t i = 0; i < applied->results.size(); ++i) {
+          const storage::ReportResult& result = applied->results[i];
+          v1::TaskReportResult* out = response.add_results();
+          out->set_task_arn(i < arns.size() ? arns[i] : result.task_id);
+          out->set_outcome(internal::OutcomeName(result.outcome));
+          out->set_desired_status(result.desired_status);
+        }
         return response;
       },
       std::move(done));

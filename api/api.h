@@ -2,11 +2,13 @@
 // by every front end: gRPC now, AWS's JSON 1.1 protocol later) and the gRPC server
 // that serves them with health checking and reflection.
 //
-// Threading: EcsOperations methods never block. Each validates its request on the
+// Threading: the operations' methods never block. Each validates its request on the
 // calling thread (pure and fast), then runs the database work on a storage::Database
 // worker and calls `done` exactly once, from that worker, or from the calling thread
-// when the request is refused before reaching the database. Errors are absl::Status
-// with the field path first (INVALID_ARGUMENT, NOT_FOUND, UNAVAILABLE, ...).
+// when the request is refused before reaching the database. (PollCommands is held in a
+// PollHub and may also be answered from the hub's thread; RunTask from the
+// scheduler's.) Errors are absl::Status with the field path first (INVALID_ARGUMENT,
+// NOT_FOUND, UNAVAILABLE, ...).
 #pragma once
 
 #include <functional>
@@ -31,6 +33,8 @@ class Scheduler;
 }  // namespace gantry::scheduler
 
 namespace gantry::api {
+
+class PollHub;
 
 struct Config {
   std::string region = "us-east-1";
@@ -77,6 +81,10 @@ class EcsOperations {
                               Done<v1::ListContainerInstancesResponse> done);
   void DescribeContainerInstances(const v1::DescribeContainerInstancesRequest& request,
                                   Done<v1::DescribeContainerInstancesResponse> done);
+  // ACTIVE <-> DRAINING (a draining host keeps its tasks and gets no new ones). Setting
+  // ACTIVE tells the scheduler that capacity may have appeared.
+  void UpdateContainerInstancesState(const v1::UpdateContainerInstancesStateRequest& request,
+                                     Done<v1::UpdateContainerInstancesStateResponse> done);
 
  private:
   const Config config_;
@@ -106,20 +114,37 @@ class NetworkOperations {
   storage::Database* const database_;
 };
 
-// What agents call (agent_operations.cc): host registration now, the command
-// long-poll later.
+// What agents call (agent_operations.cc): registration and reconnection, the command
+// long-poll, acknowledgements and task state reports (see agent.proto).
 class AgentOperations {
  public:
-  // `database` must outlive this object. `capacity_changed` is called (from a
-  // database worker) after a host registered, so waiting tasks get another chance.
-  AgentOperations(Config config, storage::Database* database,
-                  std::function<void()> capacity_changed);
+  // `database` and `hub` must outlive this object, and `hub` must be shut down before
+  // it is destroyed (held polls keep reads that use it). A host that does not poll for
+  // `host_timeout` is declared lost (HostMonitor); agents are told so at registration,
+  // and polls are held at most half of it. `capacity_changed` is called (from a database
+  // worker) after a host registered or reconnected and after a report released a task's
+  // resources, so waiting tasks get another chance.
+  AgentOperations(Config config, storage::Database* database, PollHub* hub,
+                  absl::Duration host_timeout, std::function<void()> capacity_changed);
 
+  // A new host, or (hostId set) a known one reconnecting with the tasks it holds:
+  // NOT_FOUND when the host is unknown (the agent then registers anew).
   void RegisterHost(const v1::RegisterHostRequest& request, Done<v1::RegisterHostResponse> done);
+  // Held in the hub until commands are pending or the wait ends. NOT_FOUND for an
+  // unknown host; FAILED_PRECONDITION when the host was declared lost; UNAVAILABLE
+  // while gantryd shuts down.
+  void PollCommands(const v1::PollCommandsRequest& request, Done<v1::PollCommandsResponse> done);
+  void Ack(const v1::AckRequest& request, Done<v1::AckResponse> done);
+  void ReportTaskState(const v1::ReportTaskStateRequest& request,
+                       Done<v1::ReportTaskStateResponse> done);
 
  private:
+  void Reconnect(const v1::RegisterHostRequest& request, Done<v1::RegisterHostResponse> done);
+
   const Config config_;
   storage::Database* const database_;
+  PollHub* const hub_;
+  const absl::Duration host_timeout_;
   const std::function<void()> capacity_changed_;
 };
 
@@ -146,7 +171,9 @@ class Server {
   // The address actually bound, with the chosen port.
   const std::string& address() const { return address_; }
 
-  // Stops accepting calls and waits up to `grace` for running ones. Idempotent.
+  // Stops accepting calls and waits up to `grace` for running ones. Idempotent. Shut
+  // the PollHub down first: it answers the held PollCommands calls, which otherwise run
+  // until their wait ends.
   void Shutdown(absl::Duration grace);
 
  private:

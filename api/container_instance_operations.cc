@@ -14,7 +14,9 @@
 #include "api/internal/container_instances.h"
 #include "api/internal/resources.h"
 #include "api/internal/run_on_database.h"
+#include "common/log.h"
 #include "common/status_macros.h"
+#include "scheduler/scheduler.h"
 
 namespace gantry::api {
 
@@ -24,6 +26,7 @@ namespace {
 
 constexpr char kContainerInstanceToken[] = "ci";
 constexpr int kMaxDescribe = 100;
+constexpr int kMaxUpdate = 10;  // as ECS's UpdateContainerInstancesState
 
 // Statuses ECS accepts as a filter. Gantry hosts are only ever ACTIVE, DRAINING or
 // INACTIVE, so the others are valid and match nothing.
@@ -90,27 +93,36 @@ struct DescribeQuery {
   std::vector<std::string> ids;   // parsed, same order; empty for another account's ARN
 };
 
+// Refs of container instances to look up, parsed as DescribeContainerInstances does:
+// deduplicated, and an ARN of another account is simply missing (as an unknown id is).
+absl::Status ParseInstanceRefs(const Config& config,
+                               const google::protobuf::RepeatedPtrField<std::string>& refs, int max,
+                               DescribeQuery* query) {
+  int count = refs.size();
+  if (count < 1 || count > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("containerInstances: ", count, " given; use 1 to ", max, " per call"));
+  }
+  std::set<std::string> seen;
+  for (int i = 0; i < count; ++i) {
+    const std::string& ref = refs[i];
+    if (!seen.insert(ref).second) continue;
+    absl::StatusOr<std::string> id = internal::ParseContainerInstanceRef(
+        config, absl::StrCat("containerInstances[", i, "]"), ref);
+    if (!id.ok() && id.status().code() != absl::StatusCode::kNotFound) return id.status();
+    query->refs.push_back(ref);
+    query->ids.push_back(id.ok() ? *id : "");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<DescribeQuery> ParseDescribe(const Config& config,
                                             const v1::DescribeContainerInstancesRequest& request) {
   DescribeQuery query;
   GANTRY_ASSIGN_OR_RETURN(query.cluster,
                           ClusterOf(config, request.has_cluster(), request.cluster()));
-  int count = request.container_instances_size();
-  if (count < 1 || count > kMaxDescribe) {
-    return absl::InvalidArgumentError(absl::StrCat("containerInstances: ", count,
-                                                   " given; use 1 to ", kMaxDescribe, " per call"));
-  }
-  std::set<std::string> seen;
-  for (int i = 0; i < count; ++i) {
-    const std::string& ref = request.container_instances(i);
-    if (!seen.insert(ref).second) continue;
-    absl::StatusOr<std::string> id = internal::ParseContainerInstanceRef(
-        config, absl::StrCat("containerInstances[", i, "]"), ref);
-    // An ARN of another account is simply missing, as an unknown id is.
-    if (!id.ok() && id.status().code() != absl::StatusCode::kNotFound) return id.status();
-    query.refs.push_back(ref);
-    query.ids.push_back(id.ok() ? *id : "");
-  }
+  GANTRY_RETURN_IF_ERROR(
+      ParseInstanceRefs(config, request.container_instances(), kMaxDescribe, &query));
   for (int i = 0; i < request.include_size(); ++i) {
     const std::string& item = request.include(i);
     if (item != "TAGS" && item != "CONTAINER_INSTANCE_HEALTH") {
@@ -122,12 +134,45 @@ absl::StatusOr<DescribeQuery> ParseDescribe(const Config& config,
   return query;
 }
 
-v1::DescribeContainerInstancesResponse DescribeResponse(const Config& config,
-                                                        const DescribeQuery& query,
-                                                        const std::vector<storage::HostRow>& rows) {
+struct UpdateQuery {
+  DescribeQuery instances;
+  std::string status;
+};
+
+absl::StatusOr<UpdateQuery> ParseUpdate(const Config& config,
+                                        const v1::UpdateContainerInstancesStateRequest& request) {
+  UpdateQuery query;
+  GANTRY_ASSIGN_OR_RETURN(query.instances.cluster,
+                          ClusterOf(config, request.has_cluster(), request.cluster()));
+  GANTRY_RETURN_IF_ERROR(
+      ParseInstanceRefs(config, request.container_instances(), kMaxUpdate, &query.instances));
+  if (!request.has_status() || request.status().empty()) {
+    return absl::InvalidArgumentError("status: required; use ACTIVE or DRAINING");
+  }
+  if (request.status() != "ACTIVE" && request.status() != "DRAINING") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("status: \"", request.status(), "\" is not valid; use ACTIVE or DRAINING"));
+  }
+  query.status = request.status();
+  return query;
+}
+
+// The query's known ids (without the missing ones).
+std::vector<std::string> KnownIds(const DescribeQuery& query) {
+  std::vector<std::string> ids;
+  for (const std::string& id : query.ids) {
+    if (!id.empty()) ids.push_back(id);
+  }
+  return ids;
+}
+
+// The instances found, in request order, and a MISSING failure for every other ref.
+template <typename Response>
+Response InstancesResponse(const Config& config, const DescribeQuery& query,
+                           const std::vector<storage::HostRow>& rows) {
   absl::flat_hash_map<std::string, const storage::HostRow*> by_id;
   for (const storage::HostRow& row : rows) by_id[row.instance_id] = &row;
-  v1::DescribeContainerInstancesResponse response;
+  Response response;
   for (size_t i = 0; i < query.refs.size(); ++i) {
     auto it = by_id.find(query.ids[i]);
     if (query.ids[i].empty() || it == by_id.end()) {
@@ -181,13 +226,35 @@ void EcsOperations::DescribeContainerInstances(const v1::DescribeContainerInstan
       [this, query = *std::move(query)](storage::Connection& connection)
           -> absl::StatusOr<v1::DescribeContainerInstancesResponse> {
         GANTRY_RETURN_IF_ERROR(CheckClusterExists(connection, config_, query.cluster));
-        std::vector<std::string> ids;
-        for (const std::string& id : query.ids) {
-          if (!id.empty()) ids.push_back(id);
-        }
         GANTRY_ASSIGN_OR_RETURN(std::vector<storage::HostRow> rows,
-                                storage::GetHosts(connection, ids));
-        return DescribeResponse(config_, query, rows);
+                                storage::GetHosts(connection, KnownIds(query)));
+        return InstancesResponse<v1::DescribeContainerInstancesResponse>(config_, query, rows);
+      },
+      std::move(done));
+}
+
+void EcsOperations::UpdateContainerInstancesState(
+    const v1::UpdateContainerInstancesStateRequest& request,
+    Done<v1::UpdateContainerInstancesStateResponse> done) {
+  absl::StatusOr<UpdateQuery> query = ParseUpdate(config_, request);
+  if (!query.ok()) return done(query.status());
+  RunOnDatabase<v1::UpdateContainerInstancesStateResponse>(
+      database_,
+      [this, query = *std::move(query)](storage::Connection& connection)
+          -> absl::StatusOr<v1::UpdateContainerInstancesStateResponse> {
+        GANTRY_RETURN_IF_ERROR(CheckClusterExists(connection, config_, query.instances.cluster));
+        GANTRY_ASSIGN_OR_RETURN(
+            std::vector<storage::HostRow> rows,
+            storage::UpdateHostStatus(connection, KnownIds(query.instances), query.status));
+        for (const storage::HostRow& row : rows) {
+          log::Info("host_status_set", {{"host", row.instance_id}, {"status", row.status}});
+        }
+        // A host ACTIVE again (or anew) takes tasks: waiting ones may fit now.
+        if (query.status == "ACTIVE" && !rows.empty() && scheduler_ != nullptr) {
+          scheduler_->CapacityChanged();
+        }
+        return InstancesResponse<v1::UpdateContainerInstancesStateResponse>(config_,
+                                                                            query.instances, rows);
       },
       std::move(done));
 }

@@ -107,6 +107,16 @@ void AddContainerInstanceCommands(std::vector<CommandSpec>* commands) {
              "--container-instances 4f5e6d7c8b9a0f1e2d3c4b5a69788796", /*required=*/true)},
        "gantryctl describe-container-instances --container-instances "
        "4f5e6d7c8b9a0f1e2d3c4b5a69788796"});
+  commands->push_back(
+      {"update-container-instances-state",
+       "Drain container instances (their tasks keep running, no new ones come) or make "
+       "them ACTIVE again",
+       {kClusterFlag,
+        Many("container-instances", "INSTANCE", "Container instance IDs or ARNs (up to 10)",
+             "--container-instances 4f5e6d7c8b9a0f1e2d3c4b5a69788796", /*required=*/true),
+        One("status", "STATUS", "DRAINING or ACTIVE", "--status DRAINING", /*required=*/true)},
+       "gantryctl update-container-instances-state --container-instances "
+       "4f5e6d7c8b9a0f1e2d3c4b5a69788796 --status DRAINING"});
 }
 
 }  // namespace gantry::cli::internal

@@ -139,6 +139,8 @@ absl::StatusOr<v1::ListContainerInstancesRequest> BuildListContainerInstancesReq
     const Invocation& inv);
 absl::StatusOr<v1::DescribeContainerInstancesRequest> BuildDescribeContainerInstancesRequest(
     const Invocation& inv);
+absl::StatusOr<v1::UpdateContainerInstancesStateRequest> BuildUpdateContainerInstancesStateRequest(
+    const Invocation& inv);
 
 // Network commands (gantry.v1.Network); flags map one to one onto the request.
 absl::StatusOr<v1::CreateVpcRequest> BuildCreateVpcRequest(const Invocation& inv);
@@ -230,6 +232,8 @@ std::string FormatTable(const v1::ListTasksResponse& response);
 std::string FormatTable(const v1::RegisterHostResponse& response);
 std::string FormatTable(const v1::ListContainerInstancesResponse& response);
 std::string FormatTable(const v1::DescribeContainerInstancesResponse& response);
+// ID, STATUS and AGENT CONNECTED of each updated instance, then the failures.
+std::string FormatTable(const v1::UpdateContainerInstancesStateResponse& response);
 
 // Network tables.
 std::string FormatTable(const v1::CreateVpcResponse& response);

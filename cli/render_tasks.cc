@@ -168,4 +168,16 @@ std::string FormatTable(const v1::DescribeContainerInstancesResponse& response) 
                       RenderInstanceFailures(response.failures()));
 }
 
+std::string FormatTable(const v1::UpdateContainerInstancesStateResponse& response) {
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::ContainerInstance& instance : response.container_instances()) {
+    rows.push_back(
+        {LastArnSegment(instance.container_instance_arn()),
+         OrNone(instance.has_status(), instance.status()),
+         OrNone(instance.has_agent_connected(), instance.agent_connected() ? "true" : "false")});
+  }
+  return absl::StrCat(RenderTable({"ID", "STATUS", "AGENT CONNECTED"}, rows),
+                      RenderInstanceFailures(response.failures()));
+}
+
 }  // namespace gantry::cli

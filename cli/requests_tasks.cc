@@ -158,6 +158,18 @@ absl::StatusOr<v1::DescribeContainerInstancesRequest> BuildDescribeContainerInst
   return request;
 }
 
+absl::StatusOr<v1::UpdateContainerInstancesStateRequest> BuildUpdateContainerInstancesStateRequest(
+    const Invocation& inv) {
+  using R = v1::UpdateContainerInstancesStateRequest;
+  R request;
+  CopyIfPresent<R>(inv, "cluster", &request, &R::mutable_cluster);
+  for (const std::string& instance : inv.Values("container-instances")) {
+    request.add_container_instances(instance);
+  }
+  CopyIfPresent<R>(inv, "status", &request, &R::mutable_status);
+  return request;
+}
+
 absl::StatusOr<std::vector<std::string>> FetchAllPages(const FetchPage& fetch) {
   std::vector<std::string> items;
   std::set<std::string> seen_tokens;

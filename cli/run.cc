@@ -280,6 +280,10 @@ void AddTaskHandlers(HandlerMap* h) {
     return RunSimple(inv, io, &BuildDescribeContainerInstancesRequest,
                      &Stub::DescribeContainerInstances);
   };
+  (*h)["update-container-instances-state"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildUpdateContainerInstancesStateRequest,
+                     &Stub::UpdateContainerInstancesState);
+  };
 }
 
 void AddNetworkHandlers(HandlerMap* h) {

@@ -13,7 +13,11 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "api/api.h"
+#include "api/host_monitor.h"
+#include "api/poll_hub.h"
 #include "common/flags.h"
 #include "common/log.h"
 #include "embedded_pg/embedded_pg.h"
@@ -29,6 +33,8 @@ ABSL_FLAG(std::string, account_id, "000000000000", "12-digit account id shown in
 ABSL_FLAG(int, db_workers, 4, "Database worker threads (one connection each)");
 ABSL_FLAG(absl::Duration, placement_timeout, absl::Minutes(10),
           "How long a task may wait for capacity before it stops with TaskFailedToStart");
+ABSL_FLAG(absl::Duration, host_timeout, absl::Seconds(30),
+          "A host whose agent has not polled for this long is lost and its tasks stop");
 
 namespace {
 
@@ -61,7 +67,8 @@ int WaitForSignal(const sigset_t& signals) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Gantry control plane.\n  gantryd [--listen HOST:PORT] [--data-dir DIR] "
-      "[--database-url URL] [--region R] [--account-id A]");
+      "[--database-url URL] [--region R] [--account-id A] [--db-workers N]\n"
+      "          [--placement-timeout DURATION] [--host-timeout DURATION]");
   std::vector<std::string> args = gantry::flags::NormalizeDashes(argc, argv);
   std::vector<char*> arg_pointers;
   for (std::string& arg : args) arg_pointers.push_back(arg.data());
@@ -78,13 +85,20 @@ int main(int argc, char** argv) {
   if (absl::Status status = gantry::api::ValidateConfig(config); !status.ok()) {
     return Fail("bad_flag", status);
   }
+  const absl::Duration host_timeout = absl::GetFlag(FLAGS_host_timeout);
+  if (host_timeout <= absl::ZeroDuration()) {
+    return Fail("bad_flag", absl::InvalidArgumentError(
+                                absl::StrCat("--host-timeout: ", absl::FormatDuration(host_timeout),
+                                             " is not positive; use a duration like 30s")));
+  }
   std::string conninfo = absl::GetFlag(FLAGS_database_url);
   gantry::log::Info("gantryd_starting",
                     {{"listen", absl::GetFlag(FLAGS_listen)},
                      {"database", conninfo.empty() ? std::string("embedded") : Redacted(conninfo)},
                      {"data_dir", absl::GetFlag(FLAGS_data_dir)},
                      {"region", config.region},
-                     {"account_id", config.account_id}});
+                     {"account_id", config.account_id},
+                     {"host_timeout", absl::FormatDuration(host_timeout)}});
 
   std::unique_ptr<gantry::embedded_pg::EmbeddedPostgres> embedded;
   if (conninfo.empty()) {
@@ -116,10 +130,24 @@ int main(int argc, char** argv) {
        .placement_timeout = absl::GetFlag(FLAGS_placement_timeout)});
   if (!scheduler.ok()) return Fail("scheduler_failed", scheduler.status());
   gantry::scheduler::Scheduler* scheduler_ptr = scheduler->get();
+  auto capacity_changed = [scheduler_ptr] { scheduler_ptr->CapacityChanged(); };
+  // Long-polls wait here. A poll whose previous one arrived more than 3/4 of the host
+  // timeout earlier is read again even when its host looked clean: it may have been
+  // declared lost meanwhile (polls are held at most half the timeout, so a healthy
+  // agent's polls are closer together than that).
+  std::unique_ptr<gantry::api::PollHub> hub =
+      gantry::api::PollHub::Start({.max_poll_gap = host_timeout * 3 / 4});
+  auto listener = gantry::storage::CommandListener::Start(
+      conninfo, [hub = hub.get()](const std::vector<std::string>& hosts) { hub->Wake(hosts); },
+      [hub = hub.get()] { hub->Reset(); });
+  if (!listener.ok()) return Fail("command_listener_failed", listener.status());
+  auto monitor = gantry::api::HostMonitor::Start(
+      {.conninfo = conninfo, .host_timeout = host_timeout}, hub.get(), capacity_changed);
+  if (!monitor.ok()) return Fail("host_monitor_failed", monitor.status());
   gantry::api::EcsOperations ecs(config, database->get(), scheduler_ptr);
   gantry::api::NetworkOperations network(config, database->get());
-  gantry::api::AgentOperations agent(config, database->get(),
-                                     [scheduler_ptr] { scheduler_ptr->CapacityChanged(); });
+  gantry::api::AgentOperations agent(config, database->get(), hub.get(), host_timeout,
+                                     capacity_changed);
   auto server = gantry::api::Server::Start(absl::GetFlag(FLAGS_listen),
                                            {.ecs = &ecs, .network = &network, .agent = &agent});
   if (!server.ok()) return Fail("listen_failed", server.status());
@@ -129,9 +157,20 @@ int main(int argc, char** argv) {
 
   int signal = WaitForSignal(signals);
   gantry::log::Info("gantryd_stopping", {{"signal", signal}});
-  // Drain the database queue first: every queued operation still finishes its call,
-  // and calls arriving meanwhile are refused at once with UNAVAILABLE. Then no reactor
-  // can be finished after the gRPC server is gone. PostgreSQL stops last.
+  // Every call must be answered before the gRPC server goes, and no callback may run
+  // into something already destroyed:
+  //  1. The listener and the monitor stop calling into the hub (and the scheduler).
+  //  2. The hub answers every held poll (empty) while the server still serves, and
+  //     refuses new polls; reads still queued in the database drop their replies.
+  //  3. The scheduler answers its queued RunTask calls; then the database drains its
+  //     queue (every queued operation still finishes its call; calls arriving meanwhile
+  //     are refused at once with UNAVAILABLE).
+  //  4. Only then the server stops: nothing can finish a reactor after it. The objects
+  //     the callbacks refer to (operations, hub) are destroyed after all of that, at
+  //     the end of main. PostgreSQL stops last.
+  listener->reset();  // stops it and closes its connection
+  monitor->reset();
+  hub->Shutdown();
   (*scheduler)->Shutdown();
   (*database)->Shutdown();
   (*server)->Shutdown(absl::Seconds(5));

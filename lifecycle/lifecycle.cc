@@ -111,10 +111,9 @@ Applied ApplyReport(const TaskState& current, const Report& report) {
   next.last_status = to;
   ++next.version;
 
-  // DEPROVISIONING is where the ENI and IP go back; a jump straight to STOPPED releases them too.
-  // Starting from DEPROVISIONING means they were already released.
-  const bool releases = !AtOrPast(current.last_status, TaskStatus::kDeprovisioning) &&
-                        AtOrPast(to, TaskStatus::kDeprovisioning);
+  // The host share, ENI and IP go back only at STOPPED: until then the agent may still hold
+  // them. `to` is past `current` here, so this is true once per task.
+  const bool releases = to == TaskStatus::kStopped;
   return Applied{Outcome::kApplied, std::move(next), releases};
 }
 

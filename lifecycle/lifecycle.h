@@ -98,8 +98,10 @@ enum class Outcome {
 struct Applied {
   Outcome outcome = Outcome::kStale;
   TaskState state;
-  // True exactly when this report moved the task from a state that holds resources (anything
-  // before DEPROVISIONING) to DEPROVISIONING or STOPPED, so over a task's life it is true once.
+  // True exactly when this report moved the task to STOPPED (from any earlier state), so over a
+  // task's life it is true once. Addresses and host resources are released only when the task
+  // is really gone: DEPROVISIONING still holds them, since the agent may yet be tearing the
+  // ENI down.
   bool releases_resources = false;
 };
 

@@ -4,8 +4,10 @@
 
 #include <pqxx/pqxx>
 
+#include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "storage/internal/errors.h"
+#include "storage/internal/host_rows.h"
 #include "storage/internal/statements.h"
 #include "storage/storage.h"
 
@@ -20,7 +22,7 @@ constexpr char kHostColumns[] = R"sql(
   h.agent_version, h.host_name,
   (extract(epoch FROM h.registered_at) * 1000000)::int8,
   (extract(epoch FROM h.last_seen_at) * 1000000)::int8,
-  h.version)sql";
+  h.version, h.agent_connected, (extract(epoch FROM h.lost_at) * 1000000)::int8)sql";
 
 // A new host has no tasks, so its counts are zero without looking.
 const std::string kInsert = std::string(R"sql(
@@ -43,11 +45,23 @@ const std::string kSelectMany = std::string("SELECT ") + kHostColumns + R"sql(,
   WHERE h.instance_id = ANY($1::text[])
   ORDER BY h.instance_id)sql";
 
+// Host rows are locked in id order (as CommitRound locks them) before they change; an
+// INACTIVE host and one already in the status are left as they are.
+constexpr char kUpdateStatus[] = R"sql(
+  UPDATE hosts SET status = $2, version = version + 1
+  WHERE host_id IN (SELECT host_id FROM hosts WHERE instance_id = ANY($1::text[])
+                    ORDER BY host_id FOR NO KEY UPDATE)
+    AND status IN ('ACTIVE', 'DRAINING') AND status <> $2)sql";
+
 // An empty $2 means any status.
 constexpr char kListIds[] = R"sql(
   SELECT instance_id FROM hosts
   WHERE instance_id > $1 AND ($2::text = '' OR status = $2::text)
   ORDER BY instance_id LIMIT $3)sql";
+
+}  // namespace
+
+namespace internal {
 
 HostRow RowToHost(const pqxx::row& row) {
   HostRow host;
@@ -64,22 +78,23 @@ HostRow RowToHost(const pqxx::row& row) {
   host.registered_at = absl::FromUnixMicros(row[14].as<int64_t>());
   host.last_seen_at = absl::FromUnixMicros(row[15].as<int64_t>());
   host.version = row[16].as<int64_t>();
-  host.running_tasks = static_cast<int32_t>(row[17].as<int64_t>());
-  host.pending_tasks = static_cast<int32_t>(row[18].as<int64_t>());
+  host.agent_connected = row[17].as<bool>();
+  if (!row[18].is_null()) host.lost_at = absl::FromUnixMicros(row[18].as<int64_t>());
+  host.running_tasks = static_cast<int32_t>(row[19].as<int64_t>());
+  host.pending_tasks = static_cast<int32_t>(row[20].as<int64_t>());
   return host;
 }
 
-}  // namespace
-
-namespace internal {
 const std::vector<Statement>& HostStatements() {
   static const std::vector<Statement> kStatements = {
       {"host_insert", kInsert.c_str()},
       {"host_select_many", kSelectMany.c_str()},
       {"host_list_ids", kListIds},
+      {"host_update_status", kUpdateStatus},
   };
   return kStatements;
 }
+
 }  // namespace internal
 
 absl::StatusOr<HostRow> RegisterHost(Connection& connection, const NewHost& host) {
@@ -91,7 +106,7 @@ absl::StatusOr<HostRow> RegisterHost(Connection& connection, const NewHost& host
                                                  host.total.cpu_units, host.total.memory_mib,
                                                  host.total.ephemeral_storage_gib, host.total.enis,
                                                  host.agent_version, host.host_name);
-        return RowToHost(inserted.at(0));
+        return internal::RowToHost(inserted.at(0));
       });
 }
 
@@ -102,7 +117,27 @@ absl::StatusOr<std::vector<HostRow>> GetHosts(Connection& connection,
         std::vector<HostRow> hosts;
         for (const auto& row :
              tx.exec_prepared("host_select_many", internal::ToTextArray(instance_ids))) {
-          hosts.push_back(RowToHost(row));
+          hosts.push_back(internal::RowToHost(row));
+        }
+        return hosts;
+      });
+}
+
+absl::StatusOr<std::vector<HostRow>> UpdateHostStatus(Connection& connection,
+                                                      const std::vector<std::string>& instance_ids,
+                                                      std::string_view status) {
+  if (status != "ACTIVE" && status != "DRAINING") {
+    return absl::InvalidArgumentError(absl::StrCat("status: \"", std::string(status),
+                                                   "\" is not allowed; use ACTIVE or DRAINING"));
+  }
+  return internal::InTransaction(
+      connection, "update host status",
+      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<HostRow>> {
+        const std::string ids = internal::ToTextArray(instance_ids);
+        tx.exec_prepared0("host_update_status", ids, std::string(status));
+        std::vector<HostRow> hosts;
+        for (const auto& row : tx.exec_prepared("host_select_many", ids)) {
+          hosts.push_back(internal::RowToHost(row));
         }
         return hosts;
       });

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <pqxx/pqxx>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "common/ids.h"
 #include "common/status_macros.h"
+#include "storage/internal/commands.h"
 #include "storage/internal/errors.h"
 #include "storage/internal/json.h"
 #include "storage/internal/statements.h"
@@ -29,10 +31,12 @@ using internal::ToIntArray;
 using internal::ToNullableTextArray;
 using internal::ToTextArray;
 
+// A host whose agent is not connected (lost) takes nothing and holds nothing (its tasks
+// were stopped when it was lost), so the scheduler need not see it.
 constexpr char kHosts[] = R"sql(
   SELECT host_id, availability_zone, status, cpu_total, memory_total, storage_total, eni_total,
          cpu_used, memory_used, storage_used, eni_used
-  FROM hosts WHERE status <> 'INACTIVE')sql";
+  FROM hosts WHERE status <> 'INACTIVE' AND agent_connected)sql";
 constexpr char kSubnets[] = R"sql(
   SELECT subnet_id, availability_zone, address_count - 5 - addresses_in_use FROM subnets)sql";
 constexpr char kGroupCounts[] = R"sql(
@@ -65,20 +69,27 @@ constexpr char kLockHosts[] = R"sql(
   SELECT host_id FROM hosts WHERE host_id = ANY($1::int8[]) ORDER BY host_id
   FOR NO KEY UPDATE)sql";
 
-// Reserves capacity only where it still fits: the view may be stale, this is not.
+// Reserves capacity only where it still fits and the agent is connected: the view may be
+// stale, this is not. It also takes one command sequence number per task (one ENI each)
+// and returns the host's next number, so the round's LAUNCH commands on that host are
+// numbered next - enis .. next - 1 (under the row lock, kept until commit).
 constexpr char kReserveHosts[] = R"sql(
   UPDATE hosts h SET cpu_used = h.cpu_used + d.cpu, memory_used = h.memory_used + d.mem,
     storage_used = h.storage_used + d.sto, eni_used = h.eni_used + d.enis,
-    version = h.version + 1
+    next_command_seq = h.next_command_seq + d.enis, version = h.version + 1
   FROM unnest($1::int8[], $2::int4[], $3::int4[], $4::int4[], $5::int4[])
     AS d(host_id, cpu, mem, sto, enis)
-  WHERE h.host_id = d.host_id AND h.status = 'ACTIVE'
+  WHERE h.host_id = d.host_id AND h.status = 'ACTIVE' AND h.agent_connected
     AND h.cpu_used + d.cpu <= h.cpu_total AND h.memory_used + d.mem <= h.memory_total
     AND h.storage_used + d.sto <= h.storage_total AND h.eni_used + d.enis <= h.eni_total
-  RETURNING h.host_id)sql";
+  RETURNING h.host_id, h.instance_id, h.next_command_seq)sql";
+// Undoes part of a reservation made in this transaction, sequence numbers included:
+// nobody else took numbers on these hosts meanwhile (the rows are locked), so the
+// round's commands stay gap-free.
 constexpr char kUnreserveHosts[] = R"sql(
   UPDATE hosts h SET cpu_used = h.cpu_used - d.cpu, memory_used = h.memory_used - d.mem,
-    storage_used = h.storage_used - d.sto, eni_used = h.eni_used - d.enis
+    storage_used = h.storage_used - d.sto, eni_used = h.eni_used - d.enis,
+    next_command_seq = h.next_command_seq - d.enis
   FROM unnest($1::int8[], $2::int4[], $3::int4[], $4::int4[], $5::int4[])
     AS d(host_id, cpu, mem, sto, enis)
   WHERE h.host_id = d.host_id)sql";
@@ -378,24 +389,36 @@ std::vector<Pending*> ClaimWaiting(pqxx::work& tx, std::vector<Pending>& pending
   return live;
 }
 
+// A host that took some of the round's tasks: its public id and the sequence number of
+// its first LAUNCH command in this round.
+struct ReservedHost {
+  std::string instance_id;
+  int64_t first_sequence = 0;
+};
+using ReservedHosts = absl::flat_hash_map<int64_t, ReservedHost>;
+
 // Reserves host capacity: all of a host's tasks in the round fit together, or none of
-// them is placed there. Returns the placements whose host took them.
+// them is placed there. Returns the placements whose host took them; `reserved` gets
+// the hosts that did.
 std::vector<Pending*> ReserveHosts(pqxx::work& tx, const std::vector<Pending*>& live,
-                                   RoundResult* result) {
+                                   ReservedHosts* reserved, RoundResult* result) {
   HostDeltas deltas = SumByHost(live);
-  absl::flat_hash_set<int64_t> reserved;
   if (!deltas.ids.empty()) {
+    absl::flat_hash_map<int64_t, int64_t> tasks_per_host;
+    for (size_t i = 0; i < deltas.ids.size(); ++i) tasks_per_host[deltas.ids[i]] = deltas.enis[i];
     tx.exec_prepared("placement_lock_hosts", ToIntArray(deltas.ids));
     for (const pqxx::row& row : ApplyHostDeltas(tx, "placement_reserve_hosts", deltas)) {
-      reserved.insert(row[0].as<int64_t>());
+      const int64_t host_id = row[0].as<int64_t>();
+      (*reserved)[host_id] = {row[1].as<std::string>(),
+                              row[2].as<int64_t>() - tasks_per_host[host_id]};
     }
   }
   for (int64_t id : deltas.ids) {
-    if (!reserved.contains(id)) result->stale_hosts.push_back(id);
+    if (!reserved->contains(id)) result->stale_hosts.push_back(id);
   }
   std::vector<Pending*> hosted;
   for (Pending* p : live) {
-    if (reserved.contains(p->placement->host_id)) {
+    if (reserved->contains(p->placement->host_id)) {
       hosted.push_back(p);
     } else {
       result->displaced_task_ids.push_back(p->placement->task_id);
@@ -445,6 +468,22 @@ std::vector<std::string> WriteTasks(pqxx::work& tx, const Round& round,
     tx.exec_prepared0("placement_insert_enis", ToTextArray(eni_task_ids), ToIntArray(eni_offsets));
   }
   return placed_waiting_ids;
+}
+
+// Queues a LAUNCH for every placed task, numbered per host in round order from the
+// numbers ReserveHosts took, and notifies the hosts.
+void QueueLaunches(pqxx::work& tx, const std::vector<Pending*>& placed, ReservedHosts& reserved) {
+  if (placed.empty()) return;
+  std::vector<internal::NewCommand> commands;
+  std::vector<std::string> instance_ids;
+  for (const Pending* p : placed) {
+    ReservedHost& host = reserved.at(p->placement->host_id);
+    commands.push_back(
+        {p->placement->host_id, host.first_sequence++, "LAUNCH", p->placement->task_id});
+    instance_ids.push_back(host.instance_id);
+  }
+  internal::InsertCommands(tx, commands);
+  internal::NotifyHosts(tx, std::move(instance_ids));
 }
 
 }  // namespace
@@ -527,9 +566,11 @@ absl::StatusOr<RoundResult> CommitRound(Connection& connection, const Round& rou
         }
         std::vector<Pending> pending = CollectPending(round, skipped);
         std::vector<Pending*> live = ClaimWaiting(tx, pending, &result);
-        std::vector<Pending*> hosted = ReserveHosts(tx, live, &result);
+        ReservedHosts reserved;
+        std::vector<Pending*> hosted = ReserveHosts(tx, live, &reserved, &result);
         std::vector<Pending*> placed = AddressTasks(tx, hosted, &result);
         std::vector<std::string> placed_waiting = WriteTasks(tx, round, skipped, placed);
+        QueueLaunches(tx, placed, reserved);
 
         std::vector<std::string> touched = placed_waiting;
         for (const NewTask& task : round.new_tasks) {

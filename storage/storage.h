@@ -434,8 +434,10 @@ struct StopResult {
 // StopTask. A task whose launch no agent has received yet (waiting for capacity, or
 // placed but not delivered) stops at once: STOPPED, resources and address released,
 // its pending LAUNCH command deleted, all in one transaction. Otherwise desiredStatus
-// becomes STOPPED and a STOP command is queued for the host's agent (with NOTIFY). Stopping a stopped task returns it unchanged. NOT_FOUND when the cluster has
-// no such task.
+// becomes STOPPED and a STOP command is queued for the host's agent (with NOTIFY), as
+// lifecycle::RequestStop: stoppingAt is the request's time and the first stop code and
+// reason win. Stopping a stopped task, or one already desired STOPPED, returns it
+// unchanged. NOT_FOUND when the cluster has no such task.
 absl::StatusOr<StopResult> StopTask(Connection& connection, std::string_view account_id,
                                     std::string_view cluster, std::string_view task_id,
                                     std::string_view stop_code, std::string_view reason);
@@ -455,11 +457,13 @@ absl::StatusOr<std::vector<TaskRow>> GetTasksById(Connection& connection,
 
 // ---- Placement rounds (placements.cc) -------------------------------------------
 
-// The scheduler's view of capacity, read in one snapshot.
+// The scheduler's view of capacity, read in one snapshot. Hosts that are INACTIVE or
+// whose agent is not connected (lost) are left out: they take no tasks, and hold none (a
+// lost host's tasks were stopped when it was lost).
 struct HostCapacity {
   int64_t host_id = 0;
   std::string availability_zone;
-  std::string status;
+  std::string status;  // ACTIVE or DRAINING
   HostResources total;
   HostResources used;
 };
@@ -519,10 +523,12 @@ struct RoundResult {
   std::vector<TaskRow> tasks;
 };
 // Commits a round: binds tokens, claims waiting tasks (SKIP LOCKED), reserves host
-// capacity with conditional updates (a host that no longer fits refuses all of the
-// round's tasks for it), allocates addresses (released ones first, then never-used
-// ones; no scan), inserts tasks and ENIs. Correct whatever the caller's view says:
-// the checks are in SQL and in constraints.
+// capacity with conditional updates (a host that no longer fits, is no longer ACTIVE or
+// whose agent is not connected refuses all of the round's tasks for it), allocates
+// addresses (released ones first, then never-used ones; no scan), inserts tasks and
+// ENIs, and queues a LAUNCH command for every placed task (numbered per host in round
+// order, NOTIFY at commit). Correct whatever the caller's view says: the checks are in
+// SQL and in constraints.
 absl::StatusOr<RoundResult> CommitRound(Connection& connection, const Round& round);
 
 struct ExpiredTask {
@@ -589,10 +595,13 @@ struct ReportsApplied {
 // Applies reports from the agent of host `instance_id`, oldest first, in one
 // transaction: each through lifecycle::ApplyReport under the task's row lock. A report
 // naming a container that is essential in the task definition as STOPPED while the
-// task is desired RUNNING first records a stop (EssentialContainerExited, "Essential
-// container in task exited"). Reaching STOPPED releases the task's host share and
-// address (never earlier) and deletes its pending commands. Reported container
-// states, exit codes, reasons and runtime ids are stored on the task.
+// task is desired RUNNING (and has run: before that it is a failure to start, which
+// ApplyReport records as TaskFailedToStart with the agent's reason) first records a
+// stop (EssentialContainerExited, "Essential container in task exited"). Reaching
+// STOPPED releases the task's host share and address (never earlier) and deletes its
+// pending commands. Reported container states, exit codes, reasons and runtime ids
+// are stored on the task (not from a stale report; a container's status never moves
+// back); a duplicate report that changes containers counts as kApplied.
 // NOT_FOUND for an unknown host.
 absl::StatusOr<ReportsApplied> ApplyTaskReports(Connection& connection,
                                                 std::string_view instance_id,
@@ -610,12 +619,12 @@ struct ReconnectResult {
 };
 
 // An agent reconnecting with the tasks it holds, in one transaction: marks the host
-// connected and seen (a lost host comes back ACTIVE, empty), applies `reports` as
+// connected and seen (a lost host comes back empty, its status as it was, so it takes
+// tasks again unless DRAINING), applies `reports` as
 // ApplyTaskReports would, stops the tasks it lost. Tasks whose launch command is still
 // pending are left alone: the agent gets that command again. NOT_FOUND for an unknown
 // host.
-absl::StatusOr<ReconnectResult> ReconnectHost(Connection& connection,
-                                              std::string_view instance_id,
+absl::StatusOr<ReconnectResult> ReconnectHost(Connection& connection, std::string_view instance_id,
                                               const std::vector<TaskReport>& reports);
 
 // What a LAUNCH command carries beyond the task row.
@@ -667,8 +676,10 @@ struct LostHost {
 // oldest first; rows locked by another gantryd are skipped): agent_connected = false,
 // lost_at = now(), pending commands deleted, and every task on it that is not STOPPED
 // goes to STOPPED with stopCode InfrastructureHealth (TaskFailedToStart if it never
-// ran) and stoppedReason "Host <instance id> was lost: no heartbeat for <timeout>",
-// releasing its host share and address. One transaction per call.
+// ran) and stoppedReason "Host <instance id> was lost: no heartbeat for <timeout>"
+// (unless a stop was requested before: the first stop code and reason win), releasing
+// its host share and address. One transaction per call. Never waits for a lock: a host
+// with a task that another transaction holds is left for the next call.
 absl::StatusOr<std::vector<LostHost>> MarkLostHosts(Connection& connection, absl::Duration timeout,
                                                     int limit);
 
@@ -679,6 +690,9 @@ absl::StatusOr<std::vector<LostHost>> MarkLostHosts(Connection& connection, absl
 // Callbacks run on the listener's thread and must not block for long.
 class CommandListener {
  public:
+  // Connects and sends LISTEN before returning (notifications committed after Start
+  // returns are not missed), then calls on_reset from the listener's thread.
+  // UNAVAILABLE when that first connection fails.
   static absl::StatusOr<std::unique_ptr<CommandListener>> Start(
       std::string conninfo, std::function<void(const std::vector<std::string>&)> on_hosts,
       std::function<void()> on_reset);

@@ -1,4 +1,7 @@
 // Task reads, StopTask and RunTask tokens.
+#include <array>
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -8,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
+#include "storage/internal/commands.h"
 #include "storage/internal/errors.h"
 #include "storage/internal/statements.h"
 #include "storage/internal/task_rows.h"
@@ -40,29 +44,52 @@ constexpr char kList[] = R"sql(
   ORDER BY t.task_id LIMIT $8)sql";
 
 // A task no agent has received stops at once; the release below returns what it held.
-// A stopped task's tags are deleted, as ECS does.
+// A stopped task's tags are deleted, as ECS does. The first stop code wins (as
+// lifecycle::RequestStop).
 constexpr char kStopNow[] = R"sql(
   UPDATE tasks SET last_status = 'STOPPED', desired_status = 'STOPPED',
     stopping_at = coalesce(stopping_at, now()), execution_stopped_at = now(), stopped_at = now(),
-    stop_code = $2, stopped_reason = $3, holds_resources = false, tags = '[]',
-    version = version + 1
+    stop_code = coalesce(stop_code, $2), stopped_reason = coalesce(stopped_reason, nullif($3, '')),
+    holds_resources = false, tags = '[]', version = version + 1
   WHERE task_id = $1)sql";
-// A task on an agent: the agent stops it and reports (the agent protocol).
+// A task on an agent: the agent stops it and reports (the agent protocol). This is
+// lifecycle::RequestStop at the transaction's time: stoppingAt from the request, the
+// first stop code and reason win (an empty reason sets none), version + 1.
 constexpr char kRequestStop[] = R"sql(
-  UPDATE tasks SET desired_status = 'STOPPED', stop_code = $2, stopped_reason = $3,
-    version = version + 1
+  UPDATE tasks SET desired_status = 'STOPPED', stop_code = coalesce(stop_code, $2),
+    stopped_reason = coalesce(stopped_reason, nullif($3, '')),
+    stopping_at = coalesce(stopping_at, now()), version = version + 1
   WHERE task_id = $1)sql";
+constexpr char kDeleteCommands[] = R"sql(
+  DELETE FROM host_commands WHERE task_id = ANY($1::text[]))sql";
 
-constexpr char kReleaseHost[] = R"sql(
-  UPDATE hosts SET cpu_used = cpu_used - $2, memory_used = memory_used - $3,
-    storage_used = storage_used - $4, eni_used = eni_used - 1, version = version + 1
-  WHERE host_id = $1)sql";
-constexpr char kDeleteEni[] = R"sql(
-  DELETE FROM network_interfaces WHERE task_id = $1 RETURNING subnet_id, address_offset)sql";
-constexpr char kFreeAddress[] = R"sql(
-  INSERT INTO subnet_free_addresses (subnet_id, address_offset) VALUES ($1, $2))sql";
-constexpr char kSubnetReturned[] = R"sql(
-  UPDATE subnets SET addresses_in_use = addresses_in_use - 1 WHERE subnet_id = $1)sql";
+// Releases batches of tasks: one statement per table whatever the batch size. Hosts and
+// subnets are locked in id order (as CommitRound locks them) so that two releases, or a
+// release and a round, queue up instead of deadlocking.
+constexpr char kLockHosts[] = R"sql(
+  SELECT 1 FROM hosts WHERE host_id = ANY($1::int8[]) ORDER BY host_id FOR NO KEY UPDATE)sql";
+constexpr char kReleaseHosts[] = R"sql(
+  UPDATE hosts h SET cpu_used = h.cpu_used - d.cpu, memory_used = h.memory_used - d.mem,
+    storage_used = h.storage_used - d.sto, eni_used = h.eni_used - d.enis,
+    version = h.version + 1
+  FROM unnest($1::int8[], $2::int4[], $3::int4[], $4::int4[], $5::int4[])
+    AS d(host_id, cpu, mem, sto, enis)
+  WHERE h.host_id = d.host_id)sql";
+constexpr char kLockSubnets[] = R"sql(
+  SELECT 1 FROM subnets WHERE subnet_id IN (
+    SELECT subnet_id FROM network_interfaces WHERE task_id = ANY($1::text[]))
+  ORDER BY subnet_id FOR UPDATE)sql";
+// The addresses go to the free list, lowest reused first by CommitRound.
+constexpr char kReleaseEnis[] = R"sql(
+  WITH gone AS (
+    DELETE FROM network_interfaces WHERE task_id = ANY($1::text[])
+    RETURNING subnet_id, address_offset),
+  freed AS (
+    INSERT INTO subnet_free_addresses (subnet_id, address_offset)
+    SELECT subnet_id, address_offset FROM gone)
+  UPDATE subnets s SET addresses_in_use = s.addresses_in_use - g.n
+  FROM (SELECT subnet_id, count(*)::int4 AS n FROM gone GROUP BY subnet_id) g
+  WHERE s.subnet_id = g.subnet_id)sql";
 
 constexpr char kSelectToken[] = R"sql(
   SELECT fingerprint, array_to_string(task_ids, ',') FROM run_task_tokens
@@ -90,25 +117,54 @@ const std::vector<Statement>& TaskStatements() {
       {"task_list", kList},
       {"task_stop_now", kStopNow},
       {"task_request_stop", kRequestStop},
-      {"task_release_host", kReleaseHost},
-      {"task_delete_eni", kDeleteEni},
-      {"task_free_address", kFreeAddress},
-      {"task_subnet_returned", kSubnetReturned},
+      {"task_delete_commands", kDeleteCommands},
+      {"task_lock_hosts", kLockHosts},
+      {"task_release_hosts", kReleaseHosts},
+      {"task_lock_subnets", kLockSubnets},
+      {"task_release_enis", kReleaseEnis},
       {"task_select_token", kSelectToken},
   };
   return kStatements;
 }
 
 absl::Status ReleaseTaskResources(pqxx::work& tx, const TaskRow& task) {
-  if (!task.holds_resources || !task.placement.has_value()) return absl::OkStatus();
-  tx.exec_prepared0("task_release_host", task.placement->host_id, task.spec.cpu_units,
-                    task.spec.memory_mib, task.spec.ephemeral_storage_gib);
-  for (const pqxx::row& eni : tx.exec_prepared("task_delete_eni", task.spec.task_id)) {
-    std::string subnet_id = eni[0].as<std::string>();
-    tx.exec_prepared0("task_free_address", subnet_id, eni[1].as<int32_t>());
-    tx.exec_prepared0("task_subnet_returned", subnet_id);
+  return ReleaseTasksResources(tx, {&task});
+}
+
+absl::Status ReleaseTasksResources(pqxx::work& tx, const std::vector<const TaskRow*>& tasks) {
+  std::map<int64_t, std::array<int64_t, 4>> by_host;
+  std::vector<std::string> task_ids;
+  for (const TaskRow* task : tasks) {
+    if (!task->holds_resources || !task->placement.has_value()) continue;
+    auto& sum = by_host[task->placement->host_id];
+    sum[0] += task->spec.cpu_units;
+    sum[1] += task->spec.memory_mib;
+    sum[2] += task->spec.ephemeral_storage_gib;
+    sum[3] += 1;
+    task_ids.push_back(task->spec.task_id);
   }
+  if (task_ids.empty()) return absl::OkStatus();
+  std::vector<int64_t> hosts, cpu, memory, storage, enis;
+  for (const auto& [host_id, sum] : by_host) {
+    hosts.push_back(host_id);
+    cpu.push_back(sum[0]);
+    memory.push_back(sum[1]);
+    storage.push_back(sum[2]);
+    enis.push_back(sum[3]);
+  }
+  // An UPDATE ... FROM locks in join order; lock in id order first.
+  if (hosts.size() > 1) tx.exec_prepared("task_lock_hosts", ToIntArray(hosts));
+  tx.exec_prepared0("task_release_hosts", ToIntArray(hosts), ToIntArray(cpu), ToIntArray(memory),
+                    ToIntArray(storage), ToIntArray(enis));
+  const std::string ids = ToTextArray(task_ids);
+  tx.exec_prepared("task_lock_subnets", ids);
+  tx.exec_prepared0("task_release_enis", ids);
   return absl::OkStatus();
+}
+
+void DeleteTaskCommands(pqxx::work& tx, const std::vector<std::string>& task_ids) {
+  if (task_ids.empty()) return;
+  tx.exec_prepared0("task_delete_commands", ToTextArray(task_ids));
 }
 }  // namespace internal
 
@@ -169,16 +225,20 @@ absl::StatusOr<StopResult> StopTask(Connection& connection, std::string_view acc
           result.task = std::move(before);
           return result;
         }
-        // Without delivery no agent can be running it: nothing to wait for.
+        // Without delivery no agent can be running it: nothing to wait for. TakeCommands
+        // sets delivered_at under this row lock, so the two cannot cross.
         if (before.delivered_at.has_value()) {
-          if (before.desired_status != "STOPPED") {
+          // Already desired STOPPED: its STOP command is queued or was applied.
+          if (before.desired_status != "STOPPED" && before.placement.has_value()) {
             tx.exec_prepared0("task_request_stop", std::string(task_id), std::string(stop_code),
                               std::string(reason));
+            internal::QueueStop(tx, before.placement->host_id, std::string(task_id));
           }
         } else {
           GANTRY_RETURN_IF_ERROR(internal::ReleaseTaskResources(tx, before));
           tx.exec_prepared0("task_stop_now", std::string(task_id), std::string(stop_code),
                             std::string(reason));
+          internal::DeleteTaskCommands(tx, {std::string(task_id)});
           result.released = before.holds_resources;
         }
         pqxx::result after = tx.exec_prepared("task_select_one", std::string(account_id),

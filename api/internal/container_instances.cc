@@ -89,8 +89,8 @@ v1::ContainerInstance ToContainerInstance(const Config& config, const storage::H
   instance.set_version(row.version);
   instance.mutable_version_info()->set_agent_version(row.agent_version);
   instance.set_status(row.status);
-  // TODO(hosts): derive from heartbeats (last_seen_at) once agents send them.
-  instance.set_agent_connected(row.status != "INACTIVE");
+  // False once the host missed its heartbeats (lost) until its agent reconnects.
+  instance.set_agent_connected(row.agent_connected);
   instance.set_running_tasks_count(row.running_tasks);
   instance.set_pending_tasks_count(row.pending_tasks);
   instance.set_registered_at(EpochSeconds(row.registered_at));

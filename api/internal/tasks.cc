@@ -461,11 +461,22 @@ void AddAttachment(const storage::TaskRow& row, v1::Task* task) {
   detail("privateIPv4Address", placement.private_ipv4);
 }
 
-// Containers are PENDING, RUNNING or STOPPED and never go back: once the task has
-// started they run until it deprovisions.
-std::string ContainerStatus(const storage::TaskRow& row) {
+// Whether the agent reported this container. RunTask stores every container PENDING
+// with nothing else, so a bare PENDING is indistinguishable from no report.
+bool Reported(const v1::Container& stored) {
+  if (!stored.has_last_status() || stored.last_status().empty()) return false;
+  return stored.last_status() != "PENDING" || stored.has_runtime_id() || stored.has_exit_code() ||
+         stored.has_reason();
+}
+
+// Containers are PENDING, RUNNING or STOPPED and never go back. What the agent reported
+// wins while the task lives; without a report, the task's status decides: once the
+// task has started they run until it deprovisions. Every container of a task that is
+// deprovisioning or stopped is STOPPED, whatever was reported last.
+std::string ContainerStatus(const storage::TaskRow& row, const v1::Container& stored) {
   const std::string& status = row.last_status;
   if (status == "STOPPED" || status == "DEPROVISIONING") return "STOPPED";
+  if (Reported(stored)) return stored.last_status();
   if (status == "RUNNING") return "RUNNING";
   if ((status == "DEACTIVATING" || status == "STOPPING") && row.started_at.has_value()) {
     return "RUNNING";
@@ -513,7 +524,7 @@ v1::Task ToTask(const Config& config, const storage::TaskRow& row, bool with_tag
   for (const v1::Container& stored : spec.containers) {
     v1::Container* container = task.add_containers();
     *container = stored;
-    container->set_last_status(ContainerStatus(row));
+    container->set_last_status(ContainerStatus(row, stored));
     if (row.placement.has_value()) {
       v1::NetworkInterface* eni = container->add_network_interfaces();
       eni->set_attachment_id(row.placement->attachment_id);

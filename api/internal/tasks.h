@@ -58,7 +58,10 @@ absl::StatusOr<std::vector<storage::NewTask>> BuildTasks(
     const Config& config, const std::string& account_id, const RunTaskPlan& plan,
     const storage::TaskDefinitionRow& definition, const std::vector<std::string>& security_groups);
 
-// A stored task in ECS's shape; tags only when `with_tags`.
+// A stored task in ECS's shape; tags only when `with_tags`. Containers carry what their
+// agent reported (status, exit code, reason, runtime id, ...); a container never
+// reported shows the status the task's implies, and every container is STOPPED once the
+// task is DEPROVISIONING or STOPPED.
 v1::Task ToTask(const Config& config, const storage::TaskRow& row, bool with_tags);
 
 struct ListTasksPlan {

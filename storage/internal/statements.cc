@@ -5,7 +5,8 @@ namespace gantry::storage::internal {
 std::vector<Statement> AllStatements() {
   std::vector<Statement> all;
   for (const auto* group : {&ClusterStatements(), &TaskDefinitionStatements(), &NetworkStatements(),
-                            &HostStatements(), &TaskStatements(), &PlacementStatements()}) {
+                            &HostStatements(), &TaskStatements(), &PlacementStatements(),
+                            &CommandStatements(), &AgentStatements(), &HostCommandStatements()}) {
     all.insert(all.end(), group->begin(), group->end());
   }
   return all;

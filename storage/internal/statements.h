@@ -17,6 +17,9 @@ const std::vector<Statement>& NetworkStatements();
 const std::vector<Statement>& HostStatements();
 const std::vector<Statement>& TaskStatements();
 const std::vector<Statement>& PlacementStatements();
+const std::vector<Statement>& CommandStatements();
+const std::vector<Statement>& AgentStatements();
+const std::vector<Statement>& HostCommandStatements();
 
 // All of the above, prepared by Connection at connect time.
 std::vector<Statement> AllStatements();

@@ -17,6 +17,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "api/api.h"
+#include "api/poll_hub.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/storage.h"
@@ -67,8 +68,9 @@ class ContainerInstancesTest : public ::testing::Test {
     ASSERT_THAT(database, IsOk());
     database_ = *std::move(database);
     ecs_ = std::make_unique<EcsOperations>(Config{}, database_.get(), nullptr);
-    agent_ = std::make_unique<AgentOperations>(Config{}, database_.get(),
-                                               [this] { capacity_changed_.fetch_add(1); });
+    agent_ =
+        std::make_unique<AgentOperations>(Config{}, database_.get(), hub_.get(), absl::Seconds(30),
+                                          [this] { capacity_changed_.fetch_add(1); });
     v1::CreateClusterRequest create;
     create.set_cluster_name("default");
     ASSERT_THAT(CallOnce(*ecs_, &EcsOperations::CreateCluster, create), IsOk());
@@ -76,6 +78,7 @@ class ContainerInstancesTest : public ::testing::Test {
 
   // Queued work refers to the operations objects: drain it before they go away.
   void TearDown() override {
+    hub_->Shutdown();
     if (database_ != nullptr) {
       database_->Shutdown();
     }
@@ -118,6 +121,7 @@ class ContainerInstancesTest : public ::testing::Test {
 
   std::string conninfo_;
   std::unique_ptr<storage::Database> database_;
+  std::unique_ptr<PollHub> hub_ = PollHub::Start({});
   std::unique_ptr<EcsOperations> ecs_;
   std::unique_ptr<AgentOperations> agent_;
   std::atomic<int> capacity_changed_{0};
@@ -230,7 +234,7 @@ TEST_F(ContainerInstancesTest, RegisterHost_SeveralProblems_AllReportedInFieldOr
 }
 
 TEST_F(ContainerInstancesTest, RegisterHost_NoCallback_StillRegisters) {
-  AgentOperations agent(Config{}, database_.get(), nullptr);
+  AgentOperations agent(Config{}, database_.get(), hub_.get(), absl::Seconds(30), nullptr);
   EXPECT_THAT(CallOnce(agent, &AgentOperations::RegisterHost, ValidHost()), IsOk());
   database_->Shutdown();  // drain before `agent` goes away
 }

@@ -152,14 +152,17 @@ TEST(ToContainerInstance, ActiveHost_HasEcsShape) {
   EXPECT_THAT(got.tags(), IsEmpty());
 }
 
-TEST(ToContainerInstance, Statuses_AgentConnectedUnlessInactive) {
+TEST(ToContainerInstance, StatusAsStored_AgentConnectedFromHeartbeats) {
   storage::HostRow row = SampleHost();
   row.status = "DRAINING";
   EXPECT_TRUE(ToContainerInstance(Config{}, row).agent_connected());
   EXPECT_EQ(ToContainerInstance(Config{}, row).status(), "DRAINING");
-  row.status = "INACTIVE";
+  row.status = "ACTIVE";
+  row.agent_connected = false;  // declared lost
+  row.lost_at = absl::FromUnixSeconds(1718000100);
   EXPECT_FALSE(ToContainerInstance(Config{}, row).agent_connected());
   EXPECT_TRUE(ToContainerInstance(Config{}, row).has_agent_connected());
+  EXPECT_EQ(ToContainerInstance(Config{}, row).status(), "ACTIVE");
 }
 
 }  // namespace

@@ -5,15 +5,19 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 
+#include "gantry/v1/agent.grpc.pb.h"
 #include "gantry/v1/ecs.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "api/api.h"
+#include "api/poll_hub.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/storage.h"
@@ -49,7 +53,8 @@ class GrpcServerTest : public ::testing::Test {
     database_ = *std::move(database);
     operations_ = std::make_unique<EcsOperations>(Config{}, database_.get(), nullptr);
     network_ = std::make_unique<NetworkOperations>(Config{}, database_.get());
-    agent_ = std::make_unique<AgentOperations>(Config{}, database_.get(), [] {});
+    agent_ = std::make_unique<AgentOperations>(Config{}, database_.get(), hub_.get(),
+                                               absl::Seconds(30), [] {});
     absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(
         "127.0.0.1:0",
         Services{.ecs = operations_.get(), .network = network_.get(), .agent = agent_.get()});
@@ -59,8 +64,10 @@ class GrpcServerTest : public ::testing::Test {
     stub_ = v1::Ecs::NewStub(channel_);
   }
 
-  // Stop serving, then drain the database (its queued work refers to operations_).
+  // Answer held polls, stop serving, then drain the database (its queued work refers
+  // to operations_).
   void TearDown() override {
+    hub_->Shutdown();
     if (server_ != nullptr) {
       server_->Shutdown(absl::Seconds(5));
     }
@@ -75,6 +82,7 @@ class GrpcServerTest : public ::testing::Test {
   }
 
   std::unique_ptr<storage::Database> database_;
+  std::unique_ptr<PollHub> hub_ = PollHub::Start({});
   std::unique_ptr<EcsOperations> operations_;
   std::unique_ptr<NetworkOperations> network_;
   std::unique_ptr<AgentOperations> agent_;
@@ -185,6 +193,60 @@ TEST_F(GrpcServerTest, Shutdown_IsIdempotentAndRefusesNewCalls) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
 }
 
+// A poll held in the hub is answered (empty, OK) when the hub shuts down, so the
+// server's Shutdown that follows finds no call left running.
+TEST_F(GrpcServerTest, HeldPoll_AnsweredAtHubShutdown_ThenServerStops) {
+  std::unique_ptr<v1::AgentControl::Stub> agent = v1::AgentControl::NewStub(channel_);
+  v1::RegisterHostRequest host;
+  host.set_availability_zone("us-east-1a");
+  host.set_cpu_units(4096);
+  host.set_memory_mib(16384);
+  host.set_ephemeral_storage_gib(200);
+  host.set_eni_slots(16);
+  v1::RegisterHostResponse registered;
+  {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    grpc::Status status = agent->RegisterHost(&context, host, &registered);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_EQ(registered.host_timeout_ms(), 30000);
+  v1::PollCommandsRequest poll;
+  poll.set_host_id(registered.host_id());
+  {
+    // Answered at once (wait 0); the host is now known to have nothing pending.
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    v1::PollCommandsResponse response;
+    grpc::Status status = agent->PollCommands(&context, poll, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.commands_size(), 0);
+    EXPECT_EQ(response.host_status(), "ACTIVE");
+  }
+  poll.set_wait_ms(20000);
+  grpc::Status held_status;
+  v1::PollCommandsResponse held_response;
+  std::thread poller([&] {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    held_status = agent->PollCommands(&context, poll, &held_response);
+  });
+  // A poll held without a read is recorded as the host's heartbeat: then it is held.
+  bool held = false;
+  for (absl::Time deadline = absl::Now() + absl::Seconds(20); !held && absl::Now() < deadline;) {
+    for (const std::string& id : hub_->TakeHeartbeats()) held = held || id == registered.host_id();
+    if (!held) absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_TRUE(held) << "the poll was never held";
+  const absl::Time start = absl::Now();
+  hub_->Shutdown();
+  server_->Shutdown(absl::Seconds(5));
+  poller.join();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  EXPECT_TRUE(held_status.ok()) << held_status.error_message();
+  EXPECT_EQ(held_response.commands_size(), 0);
+}
+
 // A second server on a port that is already serving must fail to start (server.cc's
 // own message says "in use"), or two gantryd processes would silently share one port.
 // gRPC's default SO_REUSEPORT would let the second bind succeed silently.
@@ -196,7 +258,8 @@ TEST(GrpcServer, Start_AddressInUse_IsUnavailable) {
   ASSERT_THAT(database, IsOk());
   EcsOperations operations(Config{}, database->get(), nullptr);
   NetworkOperations network(Config{}, database->get());
-  AgentOperations agent(Config{}, database->get(), [] {});
+  std::unique_ptr<PollHub> hub = PollHub::Start({});
+  AgentOperations agent(Config{}, database->get(), hub.get(), absl::Seconds(30), [] {});
   Services services{.ecs = &operations, .network = &network, .agent = &agent};
   absl::StatusOr<std::unique_ptr<Server>> first = Server::Start("127.0.0.1:0", services);
   ASSERT_THAT(first, IsOk());

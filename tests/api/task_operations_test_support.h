@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "api/api.h"
+#include "api/poll_hub.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "scheduler/scheduler.h"
@@ -39,6 +40,7 @@ using ::testing::IsEmpty;
 inline constexpr absl::StatusCode kInvalid = absl::StatusCode::kInvalidArgument;
 inline constexpr absl::StatusCode kNotFound = absl::StatusCode::kNotFound;
 inline constexpr absl::Duration kPlacementDeadline = absl::Seconds(20);
+inline constexpr absl::Duration kHostTimeout = absl::Seconds(30);
 inline constexpr char kArnPrefix[] = "arn:aws:ecs:us-east-1:000000000000:";
 inline constexpr char kUnknownTaskId[] = "00000000000000000000000000000000";
 
@@ -116,14 +118,16 @@ class TaskOperationsTest : public ::testing::Test {
     ASSERT_THAT(scheduler, IsOk());
     scheduler_ = *std::move(scheduler);
     ecs_ = std::make_unique<EcsOperations>(Config{}, database_.get(), scheduler_.get());
-    agent_ = std::make_unique<AgentOperations>(Config{}, database_.get(),
+    agent_ = std::make_unique<AgentOperations>(Config{}, database_.get(), hub_.get(), kHostTimeout,
                                                [this] { scheduler_->CapacityChanged(); });
     Register("web");
   }
 
   void TearDown() override {
-    // Queued work refers to the operations objects and the scheduler: drain the
-    // database workers (which may still submit to the scheduler), then the scheduler.
+    // Held polls and queued work refer to the operations objects and the scheduler:
+    // answer the polls, drain the database workers (which may still submit to the
+    // scheduler), then the scheduler.
+    hub_->Shutdown();
     if (database_ != nullptr) database_->Shutdown();
     if (scheduler_ != nullptr) scheduler_->Shutdown();
     if (!conninfo_.empty()) {
@@ -277,6 +281,7 @@ class TaskOperationsTest : public ::testing::Test {
   std::string conninfo_;
   std::unique_ptr<storage::Database> database_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;
+  std::unique_ptr<PollHub> hub_ = PollHub::Start({});
   std::unique_ptr<EcsOperations> ecs_;
   std::unique_ptr<AgentOperations> agent_;
   std::unique_ptr<storage::Connection> connection_;

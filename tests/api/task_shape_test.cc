@@ -674,5 +674,52 @@ TEST(ToTask, StartedTaskStopping_ContainersDoNotGoBackToPending) {
   }
 }
 
+// Containers show what their agent reported while the task lives (a non-essential
+// container that exited stays STOPPED in a RUNNING task; one never reported follows
+// the task), and every container is STOPPED once the task deprovisions.
+TEST(ToTask, ReportedContainers_ShowTheReportUntilTheTaskDeprovisions) {
+  struct Case {
+    std::string name;
+    std::string task_status;
+    std::string app_status;  // as reported (with runtime id) or "" for no report
+    std::string want_app;
+    std::string want_sidecar;  // never reported
+  };
+  const std::vector<Case> cases = {
+      {"running task, app exited", "RUNNING", "STOPPED", "STOPPED", "RUNNING"},
+      {"pending task, app started", "PENDING", "RUNNING", "RUNNING", "PENDING"},
+      {"running task, app reported pending", "RUNNING", "PENDING", "PENDING", "RUNNING"},
+      {"running task, nothing reported", "RUNNING", "", "RUNNING", "RUNNING"},
+      {"deprovisioning task", "DEPROVISIONING", "RUNNING", "STOPPED", "STOPPED"},
+      {"stopped task", "STOPPED", "RUNNING", "STOPPED", "STOPPED"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    storage::TaskRow row = PlacedRow(c.task_status);
+    row.started_at = kCreated + absl::Seconds(10);
+    v1::Container& app = row.spec.containers[0];
+    if (!c.app_status.empty()) {
+      app.set_last_status(c.app_status);
+      app.set_runtime_id("c0ffee");
+      if (c.app_status == "STOPPED") {
+        app.set_exit_code(137);
+        app.set_reason("OOMKilled");
+      }
+    }
+    v1::Task task = ToTask(Config{}, row, /*with_tags=*/false);
+    ASSERT_EQ(task.containers_size(), 2);
+    EXPECT_EQ(task.containers(0).last_status(), c.want_app);
+    EXPECT_EQ(task.containers(1).last_status(), c.want_sidecar);
+    if (!c.app_status.empty()) {
+      EXPECT_EQ(task.containers(0).runtime_id(), "c0ffee");
+    }
+    if (c.app_status == "STOPPED") {
+      EXPECT_EQ(task.containers(0).exit_code(), 137);
+      EXPECT_EQ(task.containers(0).reason(), "OOMKilled");
+    }
+    EXPECT_FALSE(task.containers(1).has_exit_code());
+  }
+}
+
 }  // namespace
 }  // namespace gantry::api::internal::task_test

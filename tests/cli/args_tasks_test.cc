@@ -17,6 +17,7 @@ namespace {
 using ::gantry::testing::IsOk;
 using ::gantry::testing::StatusIs;
 using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
 
 constexpr char kNet[] = "awsvpcConfiguration={subnets=[subnet-a],securityGroups=[sg-x]}";
 
@@ -271,6 +272,79 @@ TEST(BuildRequests, ContainerInstances_CopyEveryFlag) {
   ASSERT_THAT(describe, IsOk());
   EXPECT_FALSE(describe->has_cluster());
   EXPECT_THAT(describe->container_instances(), ElementsAre("i1", "i2"));
+}
+
+TEST(ParseArgs, UpdateContainerInstancesState_Table) {
+  struct Case {
+    std::string name;
+    std::vector<std::string> args;
+    std::string want_error;  // empty: parses and builds
+    std::string want_cluster;
+    std::vector<std::string> want_instances;
+    std::string want_status;
+  };
+  const std::vector<Case> cases = {
+      {"one instance",
+       {"update-container-instances-state", "--container-instances", "i1", "--status", "DRAINING"},
+       "",
+       "",
+       {"i1"},
+       "DRAINING"},
+      {"several, cluster, inline status",
+       {"update-container-instances-state", "--cluster", "prod", "--container-instances", "i1",
+        "i2", "i3", "--status=ACTIVE"},
+       "",
+       "prod",
+       {"i1", "i2", "i3"},
+       "ACTIVE"},
+      {"status first",
+       {"update-container-instances-state", "--status", "DRAINING", "--container-instances",
+        "arn:aws:ecs:us-east-1:000000000000:container-instance/i1"},
+       "",
+       "",
+       {"arn:aws:ecs:us-east-1:000000000000:container-instance/i1"},
+       "DRAINING"},
+      {"without status",
+       {"update-container-instances-state", "--container-instances", "i1"},
+       "missing required flag --status for update-container-instances-state"},
+      {"without instances",
+       {"update-container-instances-state", "--status", "ACTIVE"},
+       "missing required flag --container-instances"},
+      {"empty instances",
+       {"update-container-instances-state", "--container-instances", "--status", "ACTIVE"},
+       "--container-instances needs at least one value"},
+      {"status twice",
+       {"update-container-instances-state", "--container-instances", "i1", "--status", "ACTIVE",
+        "--status", "DRAINING"},
+       "--status given more than once"},
+      {"status without value",
+       {"update-container-instances-state", "--container-instances", "i1", "--status"},
+       "--status needs a value"},
+      {"two statuses",
+       {"update-container-instances-state", "--status", "ACTIVE", "DRAINING",
+        "--container-instances", "i1"},
+       "unexpected argument \"DRAINING\" for update-container-instances-state"},
+      {"unknown flag",
+       {"update-container-instances-state", "--container-instances", "i1", "--status", "ACTIVE",
+        "--force"},
+       "unknown flag --force for update-container-instances-state"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<Invocation> inv = ParseArgs(c.args, "");
+    if (!c.want_error.empty()) {
+      EXPECT_THAT(inv, StatusIs(absl::StatusCode::kInvalidArgument, c.want_error));
+      continue;
+    }
+    ASSERT_THAT(inv, IsOk());
+    absl::StatusOr<v1::UpdateContainerInstancesStateRequest> request =
+        BuildUpdateContainerInstancesStateRequest(*inv);
+    ASSERT_THAT(request, IsOk());
+    EXPECT_EQ(request->has_cluster(), !c.want_cluster.empty());
+    EXPECT_EQ(request->cluster(), c.want_cluster);
+    EXPECT_THAT(request->container_instances(), ElementsAreArray(c.want_instances));
+    EXPECT_EQ(request->status(), c.want_status);
+  }
 }
 
 TEST(BuildRequests, RegisterHost_DefaultsAndOverrides) {

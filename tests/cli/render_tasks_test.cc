@@ -133,6 +133,29 @@ void AddResource(google::protobuf::RepeatedPtrField<v1::Resource>* resources,
   r->set_integer_value(value);
 }
 
+TEST(FormatTable, UpdateContainerInstancesState_StatusAgentAndFailures) {
+  v1::UpdateContainerInstancesStateResponse response;
+  v1::ContainerInstance* drained = response.add_container_instances();
+  drained->set_container_instance_arn(kHostArn);
+  drained->set_status("DRAINING");
+  drained->set_agent_connected(true);
+  v1::ContainerInstance* lost = response.add_container_instances();
+  lost->set_container_instance_arn("arn:aws:ecs:us-east-1:000000000000:container-instance/beef");
+  lost->set_status("DRAINING");
+  lost->set_agent_connected(false);
+  v1::Failure* failure = response.add_failures();
+  failure->set_arn("arn:aws:ecs:us-east-1:000000000000:container-instance/nope");
+  failure->set_reason("MISSING");
+  EXPECT_EQ(FormatTable(response),
+            "ID                                STATUS    AGENT CONNECTED\n"
+            "4f5e6d7c8b9a0f1e2d3c4b5a69788796  DRAINING  true\n"
+            "beef                              DRAINING  false\n"
+            "\n"
+            "Failures:\n"
+            "REASON   ARN                                                         DETAIL\n"
+            "MISSING  arn:aws:ecs:us-east-1:000000000000:container-instance/nope\n");
+}
+
 TEST(FormatTable, DescribeContainerInstances_CapacityAndFailures) {
   v1::DescribeContainerInstancesResponse response;
   v1::ContainerInstance* c = response.add_container_instances();

@@ -46,6 +46,8 @@ std::unique_ptr<Gantryd> StartGantryd(const TempDir& dir, const std::string& nam
   GantrydOptions options;
   options.data_dir = dir.path() / name;
   options.extra_args = std::move(extra_args);
+  // Hosts are registered by hand, with no agent heartbeating: never lose them here.
+  options.extra_args.insert(options.extra_args.end(), {"--host-timeout", "1h"});
   absl::StatusOr<std::unique_ptr<Gantryd>> gantryd = Gantryd::Start(options);
   EXPECT_TRUE(gantryd.ok()) << gantryd.status();
   return gantryd.ok() ? *std::move(gantryd) : nullptr;

@@ -61,6 +61,9 @@ class SharedGantrydTest : public ::testing::Test {
     dir_ = std::make_unique<TempDir>(*std::move(dir));
     GantrydOptions options;
     options.data_dir = dir_->path() / "data";
+    // Hosts here are registered by hand with no agent polling for them: they must not
+    // be declared lost while the suite runs.
+    options.extra_args = {"--host-timeout", "1h"};
     absl::StatusOr<std::unique_ptr<Gantryd>> gantryd = Gantryd::Start(options);
     if (!gantryd.ok()) {
       start_error_ = gantryd.status();

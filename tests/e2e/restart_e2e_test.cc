@@ -39,6 +39,8 @@ class RestartE2E : public ::testing::Test {
   std::unique_ptr<Gantryd> StartGantryd() {
     GantrydOptions options;
     options.data_dir = dir_->path() / "data";
+    // Hosts are registered by hand, with no agent heartbeating: never lose them here.
+    options.extra_args = {"--host-timeout", "1h"};
     absl::StatusOr<std::unique_ptr<Gantryd>> gantryd = Gantryd::Start(options);
     EXPECT_TRUE(gantryd.ok()) << gantryd.status();
     return gantryd.ok() ? *std::move(gantryd) : nullptr;

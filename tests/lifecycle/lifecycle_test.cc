@@ -121,6 +121,18 @@ std::vector<ApplyCase> ApplyCases() {
     cases.push_back(c);
   }
   {
+    // The agent may still be tearing the ENI down: nothing is released before STOPPED.
+    ApplyCase c{"DeprovisioningHoldsResourcesUntilStopped", Running(), {}, {}, {}, 0};
+    c.reports = {At(S::kDeprovisioning, 90)};
+    c.want = Running();
+    c.want.last_status = S::kDeprovisioning;
+    c.want.desired_running = false;
+    c.want.version = 4;
+    c.want.times.stopping_at = c.want.times.execution_stopped_at = T(90);
+    c.want_outcomes = {Outcome::kApplied};
+    cases.push_back(c);
+  }
+  {
     ApplyCase c{"DeactivatingClearsDesiredRunningWithoutStoppingAt", Running(), {}, {}, {}, 0};
     c.reports = {At(S::kDeactivating, 90)};
     c.want = Running();
@@ -278,7 +290,7 @@ TEST(ApplyReport, TableCases) {
   }
 }
 
-TEST(ApplyReport, EveryForwardPair_ReleasesExactlyWhenCrossingIntoDeprovisioning) {
+TEST(ApplyReport, EveryForwardPair_ReleasesExactlyWhenReachingStopped) {
   for (S from : kAllStatuses) {
     for (S to : kAllStatuses) {
       SCOPED_TRACE(::testing::Message() << ToString(from) << " -> " << ToString(to));
@@ -288,8 +300,7 @@ TEST(ApplyReport, EveryForwardPair_ReleasesExactlyWhenCrossingIntoDeprovisioning
       const Outcome want =
           t > f ? Outcome::kApplied : (t == f ? Outcome::kDuplicate : Outcome::kStale);
       EXPECT_EQ(applied.outcome, want);
-      const int deprovisioning = static_cast<int>(S::kDeprovisioning);
-      EXPECT_EQ(applied.releases_resources, t > f && f < deprovisioning && t >= deprovisioning);
+      EXPECT_EQ(applied.releases_resources, t > f && to == S::kStopped);
       EXPECT_EQ(applied.state.last_status, t > f ? to : from);
       EXPECT_EQ(applied.state.version, t > f ? 6 : 5);
     }
@@ -310,8 +321,8 @@ TEST(ApplyReport, RunningWithoutStartedAt_IsNotFailedToStart) {
 
 // Property: any permutation of a valid (in-order) report sequence, with duplicates, ends in the
 // same lastStatus as in-order application, never moves backwards, bumps version once per
-// applied report, and releases resources exactly once if and only if it ends past
-// DEPROVISIONING. A failure prints its seed; GANTRY_TEST_SEED=<n> replays it.
+// applied report, and releases resources exactly once if and only if it ends STOPPED. A failure
+// prints its seed; GANTRY_TEST_SEED=<n> replays it.
 std::vector<uint64_t> Seeds() {
   if (const char* env = std::getenv("GANTRY_TEST_SEED"); env != nullptr && *env != '\0') {
     return {std::strtoull(env, nullptr, 10)};
@@ -392,8 +403,7 @@ TEST(ApplyReportProperty, ShuffledReports_SameFinalStatusNeverBackwards) {
 
       const RunResult want = ApplyAll(in_order);
       const RunResult got = ApplyAll(shuffled);
-      const bool released =
-          static_cast<int>(want.state.last_status) >= static_cast<int>(S::kDeprovisioning);
+      const bool released = want.state.last_status == S::kStopped;
       ASSERT_EQ(want.state.last_status, in_order.back().status);
       ASSERT_EQ(got.state.last_status, want.state.last_status) << "round " << round;
       ASSERT_EQ(want.releases, released ? 1 : 0) << "round " << round;

@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace gantry::testing {
 namespace {
@@ -29,6 +30,63 @@ std::string ReadTail(const std::filesystem::path& path, size_t max_bytes) {
 
 std::filesystem::path GantrydBinary() { return GANTRY_BINARY_DIR "/gantryd/gantryd"; }
 std::filesystem::path GantryctlBinary() { return GANTRY_BINARY_DIR "/cli/gantryctl"; }
+std::filesystem::path GantryAgentBinary() { return GANTRY_BINARY_DIR "/agent/gantry-agent"; }
+
+absl::StatusOr<std::unique_ptr<GantryAgent>> GantryAgent::Start(const AgentOptions& options) {
+  constexpr char kAgentReady[] = "gantry-agent ready hosts=";
+  AgentOptions resolved = options;
+  if (resolved.log_file.empty()) resolved.log_file = resolved.state_dir.string() + ".log";
+  if (!std::filesystem::exists(GantryAgentBinary())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        GantryAgentBinary().string(), " does not exist; build the gantry-agent target"));
+  }
+  ProcessOptions process_options;
+  process_options.argv = {GantryAgentBinary().string(), "--endpoint", resolved.endpoint,
+                          "--state-dir", resolved.state_dir.string()};
+  process_options.argv.insert(process_options.argv.end(), resolved.args.begin(),
+                              resolved.args.end());
+  process_options.stderr_file = resolved.log_file;
+  absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Start(process_options);
+  if (!process.ok()) return process.status();
+  absl::StatusOr<std::string> line = (*process)->ReadStdoutLine(resolved.ready_timeout);
+  if (!line.ok() || !absl::StartsWith(*line, kAgentReady)) {
+    (*process)->Signal(SIGKILL).IgnoreError();
+    (*process)->Wait(absl::Seconds(10)).IgnoreError();
+    absl::Status status =
+        line.ok()
+            ? absl::UnavailableError(absl::StrCat("gantry-agent printed \"", *line, "\" first"))
+            : line.status();
+    return absl::Status(status.code(),
+                        absl::StrCat(status.message(), "\n--- gantry-agent log (tail) ---\n",
+                                     ReadTail(resolved.log_file, 4000)));
+  }
+  return std::unique_ptr<GantryAgent>(new GantryAgent(std::move(resolved), *std::move(process)));
+}
+
+GantryAgent::GantryAgent(AgentOptions options, std::unique_ptr<Subprocess> process)
+    : options_(std::move(options)), process_(std::move(process)) {}
+
+GantryAgent::~GantryAgent() {
+  if (!ended_ && !Terminate().ok()) Kill().IgnoreError();
+}
+
+absl::StatusOr<int> GantryAgent::Terminate(absl::Duration timeout) {
+  GANTRY_RETURN_IF_ERROR(process_->Signal(SIGTERM));
+  absl::StatusOr<int> exit_code = process_->Wait(timeout);
+  if (exit_code.ok()) ended_ = true;
+  return exit_code;
+}
+
+absl::Status GantryAgent::Kill() {
+  GANTRY_RETURN_IF_ERROR(process_->Signal(SIGKILL));
+  GANTRY_RETURN_IF_ERROR(process_->Wait(absl::Seconds(30)).status());
+  ended_ = true;
+  return absl::OkStatus();
+}
+
+std::string GantryAgent::LogTail(size_t max_bytes) const {
+  return ReadTail(options_.log_file, max_bytes);
+}
 
 absl::StatusOr<std::unique_ptr<Gantryd>> Gantryd::Start(const GantrydOptions& options) {
   GantrydOptions resolved = options;

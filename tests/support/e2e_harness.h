@@ -28,6 +28,7 @@ namespace gantry::testing {
 
 std::filesystem::path GantrydBinary();
 std::filesystem::path GantryctlBinary();
+std::filesystem::path GantryAgentBinary();
 
 struct GantrydOptions {
   // --data-dir; the embedded PostgreSQL lives below it.
@@ -72,6 +73,40 @@ class Gantryd {
   GantrydOptions options_;
   std::unique_ptr<Subprocess> process_;
   std::string endpoint_;
+  bool ended_ = false;
+};
+
+struct AgentOptions {
+  std::string endpoint;  // gantryd's HOST:PORT
+  // --state-dir (host ids survive a restart of the agent here).
+  std::filesystem::path state_dir;
+  // Everything else, e.g. {"--runtime", "sim", "--hosts", "4", ...}.
+  std::vector<std::string> args;
+  // Where the agent's stderr is appended; default `<state_dir>.log`.
+  std::filesystem::path log_file;
+  absl::Duration ready_timeout = absl::Seconds(120);
+};
+
+// A running `gantry-agent`, ready once it printed `gantry-agent ready hosts=N` (every
+// simulated host registered). Stopped with SIGTERM when destroyed.
+class GantryAgent {
+ public:
+  static absl::StatusOr<std::unique_ptr<GantryAgent>> Start(const AgentOptions& options);
+  GantryAgent(const GantryAgent&) = delete;
+  GantryAgent& operator=(const GantryAgent&) = delete;
+  ~GantryAgent();
+
+  pid_t pid() const { return process_->pid(); }
+  // SIGTERM, then waits up to `timeout`; returns the exit code.
+  absl::StatusOr<int> Terminate(absl::Duration timeout = absl::Seconds(30));
+  // SIGKILL and reap: the agent's hosts stop heartbeating.
+  absl::Status Kill();
+  std::string LogTail(size_t max_bytes = 4000) const;
+
+ private:
+  GantryAgent(AgentOptions options, std::unique_ptr<Subprocess> process);
+  AgentOptions options_;
+  std::unique_ptr<Subprocess> process_;
   bool ended_ = false;
 };
 

@@ -69,6 +69,21 @@ const Check kChecks[] = {
     {"stopped tasks hold nothing", R"sql(
       SELECT task_id || ' is STOPPED but holds resources' FROM tasks
       WHERE last_status = 'STOPPED' AND holds_resources)sql"},
+    {"command is for a task on its host", R"sql(
+      SELECT 'command ' || c.host_id || '/' || c.seq || ' for task ' || c.task_id ||
+             ' on host ' || coalesce(t.host_id::text, 'none')
+      FROM host_commands c JOIN tasks t USING (task_id)
+      WHERE t.host_id IS DISTINCT FROM c.host_id)sql"},
+    {"stopped tasks have no pending commands", R"sql(
+      SELECT c.kind || ' ' || c.host_id || '/' || c.seq || ' for STOPPED task ' || c.task_id
+      FROM host_commands c JOIN tasks t USING (task_id) WHERE t.last_status = 'STOPPED')sql"},
+    {"command numbers below the host's next", R"sql(
+      SELECT 'command ' || c.host_id || '/' || c.seq || ' not below next ' || h.next_command_seq
+      FROM host_commands c JOIN hosts h USING (host_id) WHERE c.seq >= h.next_command_seq)sql"},
+    {"a lost host holds nothing", R"sql(
+      SELECT t.task_id || ' is ' || t.last_status || ' on lost host ' || h.instance_id
+      FROM tasks t JOIN hosts h USING (host_id)
+      WHERE NOT h.agent_connected AND t.last_status <> 'STOPPED')sql"},
 };
 
 }  // namespace

@@ -16,7 +16,10 @@ namespace gantry::testing {
 //   its host; no address is held twice;
 // - every subnet's addresses_in_use equals its ENI count; no address is both free and
 //   in use; free offsets lie below the high-water mark;
-// - stopped tasks hold nothing.
+// - stopped tasks hold nothing and have no pending commands;
+// - every command is for a task on the command's host, numbered below the host's
+//   next_command_seq;
+// - a lost host (agent not connected) has no task that is not STOPPED.
 std::vector<std::string> SchedulerInvariantViolations(const std::string& conninfo);
 
 }  // namespace gantry::testing

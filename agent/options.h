@@ -1,0 +1,60 @@
+// gantry-agent's command line: the raw flag text, its validation into typed Options, and
+// the usage text. Pure: no I/O, safe from any thread. Errors are INVALID_ARGUMENT, one
+// problem per line in flag order, each starting with the flag (`--cpu: ...`) and saying
+// what is allowed; main() prints them and exits with code 2.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "agent/sim_runtime.h"
+
+namespace gantry::agent {
+
+// The flag values exactly as typed (absl parses them as strings so that every bad value
+// gets our message and exit code 2, not Abseil's). Defaults are the documented ones.
+struct FlagValues {
+  std::string endpoint;
+  std::string runtime;
+  std::string hosts;
+  std::string availability_zone;
+  std::string cpu;
+  std::string memory;
+  std::string ephemeral_storage = "200";
+  std::string max_enis = "16";
+  std::string state_dir = "./.gantry-agent";
+  std::string launch_delay = "200ms";
+  std::string stop_delay = "100ms";
+  std::string fail_rate = "0";
+  std::string fail_reason = "CannotPullContainerError: simulated pull failure";
+  std::string poll_wait = "20s";
+  std::string host_name_prefix;  // empty: "<machine hostname>-"
+};
+
+struct Options {
+  std::string endpoint;  // HOST:PORT
+  std::string runtime;   // "sim"
+  int hosts = 0;
+  std::string availability_zone;
+  int64_t cpu_units = 0;
+  int64_t memory_mib = 0;
+  int64_t ephemeral_storage_gib = 200;
+  int64_t eni_slots = 16;
+  std::string state_dir;
+  SimConfig sim;
+  absl::Duration poll_wait = absl::Seconds(20);
+  std::string host_name_prefix;
+};
+
+inline constexpr int kMaxHosts = 100000;
+
+// Validates and converts every flag; reports every problem found (see file comment).
+// `default_host_name_prefix` is used when --host-name-prefix is empty.
+absl::StatusOr<Options> ParseOptions(const FlagValues& flags,
+                                     const std::string& default_host_name_prefix);
+
+// The text `gantry-agent --help` prints.
+std::string Usage();
+
+}  // namespace gantry::agent

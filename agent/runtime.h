@@ -1,0 +1,43 @@
+// The container runtime seam of gantry-agent: one Runtime per host runs that host's
+// tasks and tells the host's protocol session about every state change. Two
+// implementations: the simulated runtime (sim_runtime.h) and, later, containerd.
+//
+// Thread-safety: a Runtime belongs to its host's Loop (loop.h). Every method is called
+// on that loop, and the report callback is invoked on it too, possibly inline from
+// Launch or Stop. Errors: none cross this interface; a task that cannot start is
+// reported as STOPPED with a reason.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gantry/v1/agent.pb.h"
+
+namespace gantry::agent {
+
+// Receives every task state change, oldest first. A report is complete (task status,
+// every container, timestamps), so a later report of a task supersedes an earlier one.
+using ReportFn = std::function<void(v1::TaskStateReport report)>;
+
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+
+  // Starts the task. Idempotent: a task the runtime already holds is left alone
+  // (commands are delivered at least once), except that a launch whose desired_status
+  // is STOPPED stops it. A launch with desired_status STOPPED of a new task does not
+  // start it and reports it STOPPED.
+  virtual void Launch(const v1::LaunchTask& task) = 0;
+  // Stops the task: STOPPING, then DEPROVISIONING and STOPPED. No-op for a task that is
+  // already stopping or stopped. A task the runtime does not hold is reported STOPPED at
+  // once (so the control plane can finish it). `reason` may be empty.
+  virtual void Stop(const std::string& task_arn, const std::string& reason) = 0;
+  // The current state of every task held (reconnect reconciliation), ordered by ARN.
+  virtual std::vector<v1::TaskStateReport> Snapshot() const = 0;
+  // Drops a STOPPED task once the control plane has its STOPPED report. No-op for a
+  // task that is unknown or not STOPPED.
+  virtual void Forget(const std::string& task_arn) = 0;
+};
+
+}  // namespace gantry::agent
