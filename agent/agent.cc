@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <random>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "agent/asio_loop.h"
 #include "agent/grpc_transport.h"
+#include "agent/host_id_saver.h"
 #include "agent/host_session.h"
 #include "agent/registration_gate.h"
 #include "agent/sim_runtime.h"
@@ -30,18 +32,22 @@
 namespace gantry::agent {
 namespace {
 
-constexpr absl::Duration kSaveInterval = absl::Seconds(1);
 constexpr absl::Duration kProgressInterval = absl::Seconds(5);
 constexpr absl::Duration kShutdownTimeout = absl::Seconds(5);
-constexpr absl::Duration kSaveErrorLogInterval = absl::Minutes(1);
 
 int StartupFailure(const std::string& event, const absl::Status& status) {
   log::Error(event, {{"error", status.message()}});
   return 1;
 }
 
-// Owns everything of one agent run. Hooks arrive from the host strands; the periodic
-// work (saving ids, progress, the ready line) runs on control_loop_.
+// The saved ids, one per host at least ("" for a host without one).
+std::vector<std::string> AtLeast(std::vector<std::string> ids, int hosts) {
+  if (ids.size() < static_cast<size_t>(hosts)) ids.resize(static_cast<size_t>(hosts));
+  return ids;
+}
+
+// Owns everything of one agent run. Hooks arrive from the host strands; the control
+// work (saving new host ids, progress, the ready line) runs on control_loop_.
 class AgentRun {
  public:
   AgentRun(const Options& options, std::unique_ptr<HostIdStore> store,
@@ -53,7 +59,12 @@ class AgentRun {
         gate_(kMaxRegistrationsInFlight),
         control_loop_(*io_),
         signals_(*io_, SIGINT, SIGTERM),
-        host_ids_(std::move(host_ids)) {}
+        saver_(
+            AtLeast(std::move(host_ids), options.hosts),
+            [store = store_.get()](const std::vector<std::string>& ids) {
+              return store->Save(ids);
+            },
+            &control_loop_, HostIdSaver::Options{}) {}
 
   // Starts everything and blocks until a signal or a fatal error; returns the exit code.
   int Run();
@@ -63,10 +74,7 @@ class AgentRun {
   std::unique_ptr<Runtime> MakeRuntime(int index, ReportFn report);
   void RequestStop(int exit_code, const std::string& why);
   void OnRegistered();
-  void SaveTick();
   void ProgressTick();
-  // Saves the ids when they changed; call from one thread at a time.
-  void SaveIfDirty();
   bool Shutdown();
 
   const Options options_;
@@ -82,19 +90,17 @@ class AgentRun {
   RegistrationGate gate_;
   AsioLoop control_loop_;
   boost::asio::signal_set signals_;
+  // Saves on control_loop_; new ids are persisted before their sessions poll.
+  HostIdSaver saver_;
   std::vector<std::unique_ptr<GrpcTransport>> transports_;
   std::vector<std::unique_ptr<AsioLoop>> loops_;
   std::vector<std::unique_ptr<HostSession>> sessions_;
   std::vector<std::thread> threads_;
 
   std::atomic<int> registered_{0};
-  bool ready_ = false;                 // control loop only
-  absl::Time last_save_error_logged_;  // control loop only
+  bool ready_ = false;  // control loop only
 
   absl::Mutex mutex_;
-  // Index i holds host i's id ("" while it has none); may be longer than --hosts.
-  std::vector<std::string> host_ids_ ABSL_GUARDED_BY(mutex_);
-  bool ids_dirty_ ABSL_GUARDED_BY(mutex_) = false;
   std::string last_error_ ABSL_GUARDED_BY(mutex_);
   bool stop_requested_ ABSL_GUARDED_BY(mutex_) = false;
   int exit_code_ ABSL_GUARDED_BY(mutex_) = 0;
@@ -108,7 +114,6 @@ int AgentRun::Run() {
   auto work = boost::asio::make_work_guard(*io_);
   for (int i = 0; i < kIoThreads; ++i) threads_.emplace_back([this] { io_->run(); });
   for (auto& session : sessions_) session->Start();
-  control_loop_.After(kSaveInterval, [this] { SaveTick(); });
   control_loop_.After(kProgressInterval, [this] { ProgressTick(); });
 
   int exit_code = 0;
@@ -137,17 +142,10 @@ void AgentRun::CreateSessions() {
   for (int i = 0; i < channels; ++i) {
     transports_.push_back(std::make_unique<GrpcTransport>(options_.endpoint, i, calls_.get()));
   }
-  std::vector<std::string> ids;
-  {
-    absl::MutexLock lock(&mutex_);
-    if (host_ids_.size() < static_cast<size_t>(options_.hosts)) host_ids_.resize(options_.hosts);
-    ids = host_ids_;
-  }
+  std::vector<std::string> ids = saver_.ids();
   SessionHooks hooks;
-  hooks.host_id_changed = [this](int index, const std::string& id) {
-    absl::MutexLock lock(&mutex_);
-    host_ids_[index] = id;
-    ids_dirty_ = true;
+  hooks.host_id_changed = [this](int index, const std::string& id, std::function<void()> saved) {
+    saver_.Record(index, id, std::move(saved));
   };
   hooks.registered = [this](int) { OnRegistered(); };
   hooks.fatal = [this](const absl::Status& status) {
@@ -198,17 +196,13 @@ void AgentRun::OnRegistered() {
   if (registered_.fetch_add(1) + 1 != options_.hosts) return;
   control_loop_.Post([this] {
     ready_ = true;
-    // Save first: whoever waits for the ready line may restart the agent at once.
-    SaveIfDirty();
+    // Every new id is saved before its host counts as registered; this only makes sure
+    // (whoever waits for the ready line may restart the agent at once).
+    saver_.SaveNow().IgnoreError();  // logged, and retried, by the saver
     log::Info("agent_ready", {{"hosts", options_.hosts},
                               {"seconds", absl::ToDoubleSeconds(absl::Now() - started_at_)}});
     ready_out_ << "gantry-agent ready hosts=" << options_.hosts << std::endl;
   });
-}
-
-void AgentRun::SaveTick() {
-  SaveIfDirty();
-  control_loop_.After(kSaveInterval, [this] { SaveTick(); });
 }
 
 void AgentRun::ProgressTick() {
@@ -224,26 +218,6 @@ void AgentRun::ProgressTick() {
   control_loop_.After(kProgressInterval, [this] { ProgressTick(); });
 }
 
-void AgentRun::SaveIfDirty() {
-  std::vector<std::string> ids;
-  {
-    absl::MutexLock lock(&mutex_);
-    if (!ids_dirty_) return;
-    ids = host_ids_;
-    ids_dirty_ = false;
-  }
-  if (absl::Status saved = store_->Save(ids); !saved.ok()) {
-    {
-      absl::MutexLock lock(&mutex_);
-      ids_dirty_ = true;
-    }
-    if (absl::Now() - last_save_error_logged_ >= kSaveErrorLogInterval) {
-      last_save_error_logged_ = absl::Now();
-      log::Error("host_ids_save_failed", {{"error", saved.message()}});
-    }
-  }
-}
-
 bool AgentRun::Shutdown() {
   // No session starts a call once its Shutdown ran; then every call is cancelled and
   // only its callback (which posts to a strand) is left to wait for.
@@ -255,7 +229,9 @@ bool AgentRun::Shutdown() {
   io_->stop();
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
-  SaveIfDirty();  // the io threads are gone: no concurrent save
+  // The io threads are gone: no concurrent save, and no session left to tell.
+  saver_.Close();
+  saver_.SaveNow().IgnoreError();  // logged by the saver
   return drained;
 }
 

@@ -2,7 +2,8 @@
 // with its own protocol session (host_session.h) and runtime (runtime.h), all sharing a
 // small Asio io_context (a strand per host) and a few gRPC channels (one per
 // kHostsPerChannel hosts, each its own HTTP/2 connection). Host ids live in the state
-// directory (state_dir.h) so that a restarted agent reconnects as the same hosts.
+// directory (state_dir.h) so that a restarted agent reconnects as the same hosts; a new
+// id is saved before its host polls (host_id_saver.h batches the saves).
 //
 // Thread-safety: RunAgent blocks its caller until the agent stops; it owns every thread
 // it starts. Errors: startup failures (state directory unusable, unknown runtime) and

@@ -23,6 +23,8 @@ const char* StateName(HostSession::State state) {
       return "waiting_for_slot";
     case HostSession::State::kRegistering:
       return "registering";
+    case HostSession::State::kSavingId:
+      return "saving_id";
     case HostSession::State::kPolling:
       return "polling";
     case HostSession::State::kBackingOff:
@@ -152,22 +154,20 @@ void HostSession::OnRegistered(absl::StatusOr<v1::RegisterHostResponse> result) 
     OnRegisterFailed(result.status());
     return;
   }
-  if (result->host_id() != host_id_) {
-    if (!host_id_.empty()) acked_sequence_ = 0;  // another host: its own sequence numbers
+  const bool new_id = result->host_id() != host_id_;
+  if (new_id) {
     host_id_ = result->host_id();
     log::Debug("host_registered", {{"host", config_.host_name}, {"host_id", host_id_}});
-    if (hooks_.host_id_changed) hooks_.host_id_changed(config_.index, host_id_);
   } else if (!connected_ && ever_registered_) {
     log::Info("host_connection_restored", {{"host", config_.host_name}, {"host_id", host_id_}});
   }
+  // A new host has its own sequence numbers; a reconnected one gets every pending
+  // command again (applied idempotently). Starting from 0 also recovers from an
+  // acknowledgement gantryd never issued (FAILED_PRECONDITION on the poll).
+  acked_sequence_ = 0;
   connected_ = true;
   host_timeout_ = result->host_timeout_ms() > 0 ? absl::Milliseconds(result->host_timeout_ms())
                                                 : absl::InfiniteDuration();
-  SetState(State::kPolling);
-  if (!ever_registered_) {
-    ever_registered_ = true;
-    if (hooks_.registered) hooks_.registered(config_.index);
-  }
   for (const std::string& arn : result->stop_task_arns()) runtime_->Stop(arn, "");
   for (const std::string& arn : result->lost_task_arns()) {
     log::Debug("task_lost", {{"host", config_.host_name}, {"task", arn}});
@@ -181,6 +181,29 @@ void HostSession::OnRegistered(absl::StatusOr<v1::RegisterHostResponse> result) 
       return done.count(report.task_arn()) > 0;
     });
     registering_stopped_.clear();
+  }
+  if (new_id && hooks_.host_id_changed) {
+    // Polling first would let a crash before the save leave gantryd a host that no
+    // agent will ever reconnect as.
+    SetState(State::kSavingId);
+    hooks_.host_id_changed(config_.index, host_id_,
+                           [this] { loop_->Post([this] { OnIdSaved(); }); });
+    return;
+  }
+  StartPolling();
+}
+
+void HostSession::OnIdSaved() {
+  if (stopping_ || state_ != State::kSavingId) return;
+  StartPolling();
+}
+
+void HostSession::StartPolling() {
+  if (stopping_) return;
+  SetState(State::kPolling);
+  if (!ever_registered_) {
+    ever_registered_ = true;
+    if (hooks_.registered) hooks_.registered(config_.index);
   }
   Poll();
   MaybeSendReports();
@@ -254,6 +277,10 @@ void HostSession::OnPolled(absl::StatusOr<v1::PollCommandsResponse> result) {
     return;
   }
   backoff_.Reset();
+  if (!connected_) {
+    log::Info("host_connection_restored", {{"host", config_.host_name}, {"host_id", host_id_}});
+    connected_ = true;
+  }
   if (result->host_status() != host_status_) {
     log::Debug("host_status", {{"host", config_.host_name},
                                {"host_id", host_id_},
@@ -276,16 +303,21 @@ void HostSession::OnPollFailed(const absl::Status& status) {
       RequestRegister();
       return;
     case absl::StatusCode::kFailedPrecondition:
-      log::Info("host_declared_lost", {{"host", config_.host_name},
-                                       {"host_id", host_id_},
-                                       {"error", status.message()},
-                                       {"action", "reconnect"}});
+      // Declared lost, or an acknowledgement gantryd never issued: only a reconnect
+      // (which reconciles the tasks and restarts the sequence) fixes either.
+      log::Info("host_reconnect_required", {{"host", config_.host_name},
+                                            {"host_id", host_id_},
+                                            {"error", status.message()},
+                                            {"action", "reconnect"}});
       connected_ = false;
       RetryLater(&HostSession::RequestRegister);
       return;
     default:
+      // Transient (gantryd restarting, database overloaded): poll again. The poll is
+      // the heartbeat, commands are durable and reports wait in their queue, so a
+      // reconnect would only add a reconciliation per host to an overloaded gantryd.
       ConnectionLost(status);
-      RetryLater(&HostSession::RequestRegister);
+      RetryLater(&HostSession::StartPolling);
       return;
   }
 }

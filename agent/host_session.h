@@ -1,22 +1,32 @@
 // One simulated host's side of the agent protocol (agent.proto): register (or reconnect
 // with the tasks it holds), long-poll for commands and apply them to the host's
-// Runtime in sequence order, and report every task state change. Recovery:
+// Runtime in sequence order, and report every task state change. The registration at
+// start (with the saved host id and every task held) is where gantryd reconciles after
+// an agent restart. A new host id is persisted (hooks.host_id_changed) before the
+// session polls with it. Recovery:
 //
-//   UNAVAILABLE, DEADLINE_EXCEEDED and other transient errors: exponential backoff with
-//       jitter (100 ms doubling to 5 s), then re-register with the same host id (a
-//       reconnect: gantryd reconciles the task list) and poll on.
+//   UNAVAILABLE, DEADLINE_EXCEEDED and other transient errors of a poll: exponential
+//       backoff with jitter (100 ms doubling to 5 s), then poll again. No
+//       re-registration: the poll is the heartbeat, commands are durable and reports
+//       are retried from their queue, so nothing is lost, and a gantryd restart or an
+//       overloaded database does not become a reconnect storm of every host.
+//   The same errors of a registration: backoff, then register again.
 //   NOT_FOUND on register or poll: gantryd no longer knows the host id (database
 //       wiped). Stop every task locally, forget the id and the acknowledged sequence,
-//       register as a new host (the new id is persisted through hooks).
-//   FAILED_PRECONDITION on poll: the host was declared lost; re-register with the same
-//       id after a backoff step.
+//       register as a new host.
+//   FAILED_PRECONDITION on poll: the host was declared lost, or the acknowledged
+//       sequence was never issued; re-register with the same id after a backoff step.
+//   After every successful registration the acknowledged sequence starts again at 0:
+//       gantryd redelivers what is pending and the session applies it idempotently,
+//       which also recovers from a stale acknowledgement.
 //   INVALID_ARGUMENT, UNIMPLEMENTED, PERMISSION_DENIED, UNAUTHENTICATED on register or
 //       poll: retrying cannot help (every host sends the same kind of request); the
 //       session stops and calls hooks.fatal.
 //   ReportTaskState failures: the batch goes back to the front of the queue and is
 //       retried after its own backoff. INVALID_ARGUMENT means some report can never be
 //       accepted: the batch is resent one report per call and the refused report is
-//       dropped (logged as an error). Reports wait while the host is not registered.
+//       dropped (logged as an error). Reports wait while the host is not registered
+//       (or its id not yet saved, or its poll backs off).
 //   A reconnect carries at most max_reconnect_tasks tasks (gantryd's limit); the rest
 //       are queued as ordinary reports.
 //
@@ -77,9 +87,15 @@ struct SessionConfig {
 // How a session tells its owner about events. Each runs on the session's loop and must
 // not block; any may be empty.
 struct SessionHooks {
-  // The host got an id (a new registration): persist it.
-  std::function<void(int index, const std::string& host_id)> host_id_changed;
-  // The first successful registration of the session.
+  // The host got a new id (a registration as a new host). Persist it, then call `saved`
+  // once, from any thread, when it is durable: the session neither polls nor reports
+  // until then, so a crash cannot leave gantryd a host the agent forgot. `saved` must
+  // not run after the session is destroyed (dropping it is fine). Without this hook the
+  // session polls at once.
+  std::function<void(int index, const std::string& host_id, std::function<void()> saved)>
+      host_id_changed;
+  // The first successful registration of the session (for a new host: once its id is
+  // saved).
   std::function<void(int index)> registered;
   // gantryd refused a registration or poll in a way retrying cannot fix; the session
   // stopped.
@@ -96,7 +112,15 @@ void CompactReports(std::deque<v1::TaskStateReport>& queue);
 
 class HostSession {
  public:
-  enum class State { kIdle, kWaitingForSlot, kRegistering, kPolling, kBackingOff, kStopped };
+  enum class State {
+    kIdle,
+    kWaitingForSlot,
+    kRegistering,
+    kSavingId,  // registered as a new host; waiting until its id is persisted
+    kPolling,
+    kBackingOff,
+    kStopped
+  };
 
   // `host_id` is the saved id ("" registers a new host). `loop`, `transport` and `gate`
   // must outlive the session.
@@ -127,6 +151,8 @@ class HostSession {
   void OnRegisterFailed(const absl::Status& status);
   void GiveUp(const char* event, const absl::Status& status);
   void BecomeNewHost(const absl::Status& status);
+  void OnIdSaved();
+  void StartPolling();
   void Poll();
   void OnPolled(absl::StatusOr<v1::PollCommandsResponse> result);
   void OnPollFailed(const absl::Status& status);
@@ -150,12 +176,14 @@ class HostSession {
   bool stopping_ = false;
   std::string host_id_;
   // Invariant: every command with sequence <= acked_sequence_ has been applied; the
-  // next poll acknowledges them. Reset to 0 with a new host id (sequences are per host).
+  // next poll acknowledges them. Reset to 0 by every registration (sequences are per
+  // host, and a reconnect redelivers what is pending).
   int64_t acked_sequence_ = 0;
   absl::Duration host_timeout_ = absl::InfiniteDuration();
   std::string host_status_;
   bool ever_registered_ = false;
-  bool connected_ = false;  // false from a failed call until the next registration
+  // false from a failed call until the next successful registration or poll
+  bool connected_ = false;
   Backoff backoff_;
   // STOPPED tasks sent with the registration in flight: forgotten once it succeeds.
   std::vector<std::string> registering_stopped_;

@@ -7,6 +7,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "api/api.h"
 #include "api/internal/agents.h"
 #include "api/internal/container_instances.h"
@@ -162,8 +164,8 @@ void AgentOperations::RegisterHost(const v1::RegisterHostRequest& request,
 
 void AgentOperations::Reconnect(const v1::RegisterHostRequest& request,
                                 Done<v1::RegisterHostResponse> done) {
-  absl::StatusOr<internal::ParsedReports> reported =
-      internal::ParseTaskReports(config_, request.tasks(), internal::kMaxReconnectReports);
+  absl::StatusOr<internal::ParsedReports> reported = internal::ParseTaskReports(
+      config_, request.tasks(), internal::kMaxReconnectReports, absl::Now());
   if (!reported.ok()) return done(reported.status());
   RunOnDatabase<v1::RegisterHostResponse>(
       database_,
@@ -210,14 +212,20 @@ void AgentOperations::PollCommands(const v1::PollCommandsRequest& request,
   absl::StatusOr<internal::PollPlan> plan = internal::ParsePoll(request, host_timeout_);
   if (!plan.ok()) return done(plan.status());
   // Called by the hub (on its thread) whenever it decides to read; never blocks.
-  PollHub::Fetch fetch = [this, plan = *plan](PollHub::Reply reply) {
-    RunOnDatabase<v1::PollCommandsResponse>(
+  PollHub::Fetch fetch = [this, plan = *plan](PollHub::ReadReply reply) {
+    RunOnDatabase<PollHub::Read>(
         database_,
-        [this, plan](storage::Connection& connection) -> absl::StatusOr<v1::PollCommandsResponse> {
+        [this, plan](storage::Connection& connection) -> absl::StatusOr<PollHub::Read> {
           absl::StatusOr<storage::PolledCommands> polled =
               storage::TakeCommands(connection, plan.host_id, plan.acked_sequence, plan.limit);
+          // FAILED_PRECONDITION (an acknowledgement of a sequence never issued) goes to
+          // the agent as it is: it reconnects.
           if (!polled.ok()) return ExplainUnknownHost(polled.status(), plan.host_id);
-          return internal::ToPollResponse(config_, plan.host_id, *polled);
+          PollHub::Read read;
+          GANTRY_ASSIGN_OR_RETURN(read.response,
+                                  internal::ToPollResponse(config_, plan.host_id, *polled));
+          read.more_pending = polled->more_pending;
+          return read;
         },
         std::move(reply));
   };
@@ -245,8 +253,8 @@ void AgentOperations::ReportTaskState(const v1::ReportTaskStateRequest& request,
   if (absl::Status id = internal::CheckHostId("hostId", request.host_id()); !id.ok()) {
     return done(id);
   }
-  absl::StatusOr<internal::ParsedReports> reported =
-      internal::ParseTaskReports(config_, request.tasks(), internal::kMaxReportsPerCall);
+  absl::StatusOr<internal::ParsedReports> reported = internal::ParseTaskReports(
+      config_, request.tasks(), internal::kMaxReportsPerCall, absl::Now());
   if (!reported.ok()) return done(reported.status());
   std::vector<std::string> arns;
   for (const v1::TaskStateReport& task : request.tasks()) arns.push_back(task.task_arn());

@@ -93,8 +93,15 @@ void HostMonitor::FlushHeartbeats() {
     }
     unwritten_.clear();
   }
-  absl::Status written = storage::RecordHeartbeats(*connection_, seen);
-  if (written.ok()) return;
+  // A row written less than a tenth of the timeout ago is fresh enough; rows another
+  // transaction holds are skipped (never waited for) and recorded again next tick.
+  std::vector<std::string> locked;
+  absl::Status written = storage::RecordHeartbeats(
+      *connection_, seen, std::min(absl::Seconds(1), options_.host_timeout / 10), &locked);
+  if (written.ok()) {
+    unwritten_ = std::move(locked);
+    return;
+  }
   log::Warning("heartbeats_not_written",
                {{"hosts", seen.size()}, {"error", std::string(written.message())}});
   if (seen.size() > kMaxUnwritten) seen.resize(kMaxUnwritten);

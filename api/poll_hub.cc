@@ -29,9 +29,10 @@ using Clock = std::chrono::steady_clock;
 
 // Longest hold the hub accepts; callers cap far below (half the host timeout).
 constexpr absl::Duration kMaxWait = absl::Hours(24);
-// Distinct hosts remembered between two TakeHeartbeats calls. Only hosts the database
-// already knows get here (a held poll follows a successful read), so this is a bound on
-// the fleet, not on what clients send.
+// Distinct hosts remembered between two TakeHeartbeats calls. Mostly hosts the database
+// already knows get here (a held poll follows a successful read); while reads fail, any
+// well-formed id a client polls with may, so this also bounds what clients send (the
+// writer ignores unknown ids).
 constexpr size_t kMaxHeartbeats = 1 << 20;
 
 Clock::duration ToClock(absl::Duration duration) {
@@ -140,32 +141,45 @@ class PollHub::Core : public std::enable_shared_from_this<PollHub::Core> {
     }
   }
 
-  void OnFetched(const std::string& key, uint64_t fetch_id, absl::StatusOr<Response> result) {
+  void OnFetched(const std::string& key, uint64_t fetch_id, absl::StatusOr<Read> result) {
     auto it = hosts_.find(key);
     if (it == hosts_.end()) return;
     Host& host = it->second;
     if (!host.fetching || host.fetch_id != fetch_id) return;
     host.fetching = false;
     --fetches_in_flight_;
+    bool has_commands = false;
     if (result.ok()) {
+      has_commands = !result->response.commands().empty();
       host.acked_sequence = std::max(host.acked_sequence, host.fetch_acked);
-      host.status = result->host_status();
+      host.status = result->response.host_status();
       // The generation seen *before* the read: a Wake that raced it leaves the host
-      // dirty, so the poll reads again instead of sleeping on a missed command.
-      if (result->commands().empty()) {
+      // dirty, so the poll reads again instead of sleeping on a missed command. A read
+      // that left commands behind leaves it dirty too.
+      if (!has_commands && !result->more_pending) {
         host.clean_generation = host.fetch_generation;
       } else {
         host.clean_generation.reset();
       }
     } else {
       host.clean_generation.reset();
+      // The read did not mark the host seen, but the agent polled: it is alive. Not
+      // for a host the database does not know or declared lost.
+      absl::StatusCode code = result.status().code();
+      if (code != absl::StatusCode::kNotFound && code != absl::StatusCode::kFailedPrecondition) {
+        RecordHeartbeat(key);
+      }
     }
     bool own = host.waiter.has_value() && host.waiter->id == host.fetch_waiter;
-    if (own && (!result.ok() || !result->commands().empty() || host.waiter->answer_when_empty)) {
-      Answer(key, host, std::move(result));
+    if (own && (!result.ok() || has_commands || host.waiter->answer_when_empty)) {
+      if (result.ok()) {
+        Answer(key, host, std::move(result->response));
+      } else {
+        Answer(key, host, result.status());
+      }
     } else {
-      // Held, read again (a Wake raced the read), or the poll this read was for was
-      // replaced and the newer one decides afresh.
+      // Held, read again (a Wake raced the read, or more is pending), or the poll this
+      // read was for was replaced and the newer one decides afresh.
       Advance(key, host);
     }
     StartQueuedFetches();
@@ -246,7 +260,7 @@ class PollHub::Core : public std::enable_shared_from_this<PollHub::Core> {
     host.waiter->heartbeat_due = false;  // the read marks the host seen
     ++fetches_in_flight_;
     std::weak_ptr<Core> weak = weak_from_this();
-    Reply reply = [weak, key, fetch_id = host.fetch_id](absl::StatusOr<Response> result) {
+    ReadReply reply = [weak, key, fetch_id = host.fetch_id](absl::StatusOr<Read> result) {
       std::shared_ptr<Core> core = weak.lock();
       if (core == nullptr) return;
       Core* self = core.get();

@@ -17,18 +17,22 @@
 // read returns commands (or an error, or the poll's wait is zero), and else records the
 // host clean at the generation seen *before* the read started and holds the poll. So a
 // Wake that arrives while a read is in flight makes the read stale and causes another
-// one: no wake-up is lost. A held poll is answered when a Wake makes a read find
-// commands, or with no commands at its deadline. A newer poll of the same host answers
-// the held one at once with no commands (the agent gave up on it). A host whose previous
-// poll arrived more than `max_poll_gap` earlier is read even when it looked clean: it
-// may have been declared lost (or changed) meanwhile. At most `max_fetches_in_flight`
-// reads run at once; the rest queue in arrival order, so a Reset with 10,000 held polls
-// does not flood the database queue.
+// one: no wake-up is lost. A read that says more may be pending (it was cut by its
+// limit, or dropped a launch) never makes the host clean: a held poll reads again at
+// once. A held poll is answered when a Wake makes a read find commands, or with no
+// commands at its deadline. A newer poll of the same host answers the held one at once
+// with no commands (the agent gave up on it). A host whose previous poll arrived more
+// than `max_poll_gap` earlier is read even when it looked clean: it may have been
+// declared lost (or changed) meanwhile. At most `max_fetches_in_flight` reads run at
+// once; the rest queue in arrival order, so a Reset with 10,000 held polls does not
+// flood the database queue.
 //
 // Heartbeats: a poll that no read of its own covered (held or answered without touching
 // the database) is recorded as a heartbeat of its host; a read marks the host seen in
-// the database itself. TakeHeartbeats hands them to whoever writes them (the host
-// monitor).
+// the database itself. A read that fails records one too, unless it failed with
+// NOT_FOUND or FAILED_PRECONDITION (the host is unknown, or lost, or must reconnect):
+// the agent is alive, and a database hiccup must not turn into host loss.
+// TakeHeartbeats hands them to whoever writes them (the host monitor).
 //
 // Threading: every public method may be called from any thread and never blocks, except
 // Shutdown. `done` is called exactly once per Poll: on the hub's thread, or on the
@@ -54,11 +58,20 @@ namespace gantry::api {
 class PollHub {
  public:
   using Response = v1::PollCommandsResponse;
-  // Receives a read's result or a poll's answer.
+  // Receives a poll's answer.
   using Reply = std::function<void(absl::StatusOr<Response>)>;
+  // What one read found.
+  struct Read {
+    Response response;
+    // The read may have left commands behind (it was cut by its limit, or dropped a
+    // launch whose task had stopped): the host is not clean even when `response` has
+    // no commands.
+    bool more_pending = false;
+  };
+  using ReadReply = std::function<void(absl::StatusOr<Read>)>;
   // Starts reading the host's pending commands (acknowledging the poll's
   // acked_sequence) and hands the result to its argument exactly once.
-  using Fetch = std::function<void(Reply)>;
+  using Fetch = std::function<void(ReadReply)>;
 
   struct Options {
     // Reads running at once, at most; further reads wait for one of them to finish.
@@ -81,8 +94,9 @@ class PollHub {
   PollHub(const PollHub&) = delete;
   PollHub& operator=(const PollHub&) = delete;
 
-  // Holds or answers a poll as described above. `done` gets the read's result (commands,
-  // or the read's error), or an empty response with the host's last known status.
+  // Holds or answers a poll as described above. `done` gets the read's response
+  // (commands, or the read's error, passed on unchanged), or an empty response with
+  // the host's last known status.
   void Poll(PollRequest request, Fetch fetch, Reply done);
 
   // Commands committed for these hosts: their held polls read again, and any clean

@@ -2,9 +2,10 @@
 // (ApplyTaskReports), an agent reconnecting with the tasks it holds (ReconnectHost) and
 // hosts declared lost (MarkLostHosts). Command queues are in host_commands.cc.
 //
-// Lock order, as everywhere in storage: tasks (in task id order), then hosts (in host id
-// order), then subnets (in subnet id order). MarkLostHosts is the one exception, and it
-// never waits while holding a host: see there.
+// Lock order, as everywhere in storage (internal/commands.h): tasks (in task id order),
+// then host_commands (in (host_id, seq) order), then hosts (in host id order), then
+// subnets (in subnet id order). MarkLostHosts is the one exception, and it never waits
+// for a task or command while holding a host: see there.
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -23,6 +24,7 @@
 #include "common/status_macros.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "lifecycle/lifecycle.h"
+#include "storage/internal/commands.h"
 #include "storage/internal/errors.h"
 #include "storage/internal/host_rows.h"
 #include "storage/internal/json.h"
@@ -47,7 +49,9 @@ constexpr char kHostByInstance[] = R"sql(
 constexpr char kLockReported[] = R"sql(
   SELECT task_id FROM tasks WHERE host_id = $1 AND task_id = ANY($2::text[])
   ORDER BY task_id FOR UPDATE)sql";
-// Reconnect: the reported tasks and every task of the host that is not STOPPED.
+// Reconnect: the reported tasks and every task of the host that is not STOPPED (a
+// BitmapOr of the reported ids and tasks_live_by_host, not every task the host ever
+// ran).
 constexpr char kLockHostTasks[] = R"sql(
   SELECT task_id FROM tasks
   WHERE host_id = $1 AND (task_id = ANY($2::text[]) OR last_status <> 'STOPPED')
@@ -119,8 +123,19 @@ constexpr char kCountLiveTasks[] = R"sql(
 constexpr char kMarkLost[] = R"sql(
   UPDATE hosts SET agent_connected = false, lost_at = now(), version = version + 1
   WHERE host_id = ANY($1::int8[]))sql";
-constexpr char kDeleteHostCommands[] = R"sql(
-  DELETE FROM host_commands WHERE host_id = ANY($1::int8[]))sql";
+// The claimed hosts' commands, never waiting: a row another transaction holds (a
+// concurrent acknowledgement or stop) is skipped, and kCountCommands then shows its
+// host as contended.
+constexpr char kLockHostCommands[] = R"sql(
+  SELECT host_id, seq FROM host_commands WHERE host_id = ANY($1::int8[])
+  ORDER BY host_id, seq FOR UPDATE SKIP LOCKED)sql";
+constexpr char kCountCommands[] = R"sql(
+  SELECT host_id, count(*) FROM host_commands WHERE host_id = ANY($1::int8[])
+  GROUP BY host_id)sql";
+// Exactly the rows kLockHostCommands locked.
+constexpr char kDeleteLockedCommands[] = R"sql(
+  DELETE FROM host_commands
+  WHERE (host_id, seq) IN (SELECT * FROM unnest($1::int8[], $2::int8[])))sql";
 
 std::optional<std::string> TimestampParam(const std::optional<absl::Time>& time) {
   if (!time.has_value()) return std::nullopt;
@@ -258,12 +273,12 @@ class ReportApplier {
     return results;
   }
 
-  // Writes every changed task (one UPDATE each); tasks that reached STOPPED give back
-  // their host share and address and lose their pending commands. Returns whether
-  // anything was released.
-  absl::StatusOr<bool> Flush() {
+  // Writes every changed task (one UPDATE each). Returns the tasks that reached
+  // STOPPED, as read under their row locks: the caller deletes their commands and
+  // releases what they held (FinishStops), after any other task it stops in this
+  // transaction (lock order: every task, then commands, then hosts).
+  std::vector<const TaskRow*> Flush() {
     std::vector<const TaskRow*> stopped;
-    std::vector<std::string> stopped_ids;
     for (const auto& [id, task] : tasks_) {
       if (!task.dirty) continue;
       const TaskRow& row = task.current;
@@ -274,15 +289,9 @@ class ReportApplier {
                          TimestampParam(row.execution_stopped_at), TimestampParam(row.stopped_at),
                          row.stop_code, row.stopped_reason, row.version,
                          internal::ContainersToJsonText(row.spec.containers), stopped_now);
-      if (stopped_now) {
-        stopped.push_back(&task.original);
-        stopped_ids.push_back(id);
-      }
+      if (stopped_now) stopped.push_back(&task.original);
     }
-    GANTRY_RETURN_IF_ERROR(internal::ReleaseTasksResources(tx_, stopped));
-    internal::DeleteTaskCommands(tx_, stopped_ids);
-    return std::any_of(stopped.begin(), stopped.end(),
-                       [](const TaskRow* task) { return task->holds_resources; });
+    return stopped;
   }
 
  private:
@@ -398,65 +407,114 @@ std::vector<std::string> Column(const pqxx::result& rows) {
   return values;
 }
 
-// Stops tasks whose agent no longer has them (kStopLost) and releases what they held.
-// `tasks` were read under their row locks.
-absl::Status StopLostTasks(pqxx::work& tx, const std::vector<const TaskRow*>& tasks,
-                           const std::string& reason) {
-  if (tasks.empty()) return absl::OkStatus();
+// Tasks that reached STOPPED in this transaction (read under their row locks) lose
+// their pending commands, then give back their host share and address: command rows
+// before hosts and subnets (lock order). Returns whether anything was released.
+absl::StatusOr<bool> FinishStops(pqxx::work& tx, const std::vector<const TaskRow*>& tasks) {
+  if (tasks.empty()) return false;
   std::vector<std::string> ids;
   for (const TaskRow* task : tasks) ids.push_back(task->spec.task_id);
-  tx.exec_prepared0("agent_stop_lost", ToTextArray(ids),
-                    ToTextArray(std::vector<std::string>(ids.size(), reason)));
-  GANTRY_RETURN_IF_ERROR(internal::ReleaseTasksResources(tx, tasks));
   internal::DeleteTaskCommands(tx, ids);
-  return absl::OkStatus();
-}
-
-bool HoldsAny(const std::vector<const TaskRow*>& tasks) {
+  GANTRY_RETURN_IF_ERROR(internal::ReleaseTasksResources(tx, tasks));
   return std::any_of(tasks.begin(), tasks.end(),
                      [](const TaskRow* task) { return task->holds_resources; });
 }
 
-// Host loss for the claimed hosts: the ones whose live tasks could all be locked
-// without waiting are marked lost and their tasks stopped.
+// Moves tasks whose agent no longer has them to STOPPED (kStopLost). `tasks` were read
+// under their row locks; the caller finishes the stop (commands, release).
+void StopLostTasks(pqxx::work& tx, const std::vector<const TaskRow*>& tasks,
+                   const std::string& reason) {
+  if (tasks.empty()) return;
+  std::vector<std::string> ids;
+  for (const TaskRow* task : tasks) ids.push_back(task->spec.task_id);
+  tx.exec_prepared0("agent_stop_lost", ToTextArray(ids),
+                    ToTextArray(std::vector<std::string>(ids.size(), reason)));
+}
+
+// Locks the claimed hosts' live tasks and pending commands without waiting. Returns the
+// locked task ids and command keys per host; `contended` gets the hosts of which
+// something could not be locked.
+struct HostLocks {
+  std::map<int64_t, std::vector<std::string>> tasks;
+  std::vector<int64_t> command_hosts, command_seqs;
+  absl::flat_hash_set<int64_t> contended;
+};
+
+HostLocks LockHostsContents(pqxx::work& tx, const std::string& host_ids) {
+  HostLocks locks;
+  for (const pqxx::row& row : tx.exec_prepared("agent_lock_lost_tasks", host_ids)) {
+    locks.tasks[row[1].as<int64_t>()].push_back(row[0].as<std::string>());
+  }
+  for (const pqxx::row& row : tx.exec_prepared("agent_count_live_tasks", host_ids)) {
+    const int64_t host_id = row[0].as<int64_t>();
+    if (static_cast<int64_t>(locks.tasks[host_id].size()) < row[1].as<int64_t>()) {
+      locks.contended.insert(host_id);
+    }
+  }
+  std::map<int64_t, int64_t> commands_locked;
+  for (const pqxx::row& row : tx.exec_prepared("agent_lock_host_commands", host_ids)) {
+    locks.command_hosts.push_back(row[0].as<int64_t>());
+    locks.command_seqs.push_back(row[1].as<int64_t>());
+    ++commands_locked[locks.command_hosts.back()];
+  }
+  for (const pqxx::row& row : tx.exec_prepared("agent_count_commands", host_ids)) {
+    const int64_t host_id = row[0].as<int64_t>();
+    if (commands_locked[host_id] < row[1].as<int64_t>()) locks.contended.insert(host_id);
+  }
+  return locks;
+}
+
+// Host loss for the claimed hosts: the ones whose live tasks and pending commands could
+// all be locked without waiting are marked lost, lose their commands and have their
+// tasks stopped, and their polls are notified.
 absl::StatusOr<std::vector<LostHost>> LoseHosts(
     pqxx::work& tx, const std::vector<std::pair<int64_t, std::string>>& hosts,
     absl::Duration timeout) {
   std::vector<int64_t> host_ids;
   for (const auto& host : hosts) host_ids.push_back(host.first);
-  const std::string id_array = ToIntArray(host_ids);
-  std::map<int64_t, std::vector<std::string>> locked;
-  for (const pqxx::row& row : tx.exec_prepared("agent_lock_lost_tasks", id_array)) {
-    locked[row[1].as<int64_t>()].push_back(row[0].as<std::string>());
-  }
-  absl::flat_hash_set<int64_t> contended;
-  for (const pqxx::row& row : tx.exec_prepared("agent_count_live_tasks", id_array)) {
-    const int64_t host_id = row[0].as<int64_t>();
-    if (static_cast<int64_t>(locked[host_id].size()) < row[1].as<int64_t>()) {
-      contended.insert(host_id);
-    }
-  }
+  HostLocks locks = LockHostsContents(tx, ToIntArray(host_ids));
   std::vector<LostHost> lost;
   std::vector<int64_t> lost_ids;
+  std::vector<std::string> lost_instances;
   for (const auto& [host_id, instance_id] : hosts) {
-    if (contended.contains(host_id)) continue;
+    if (locks.contended.contains(host_id)) continue;
     lost_ids.push_back(host_id);
-    lost.push_back({instance_id, locked[host_id]});
+    lost_instances.push_back(instance_id);
+    lost.push_back({instance_id, locks.tasks[host_id]});
   }
   if (lost.empty()) return lost;
-  const std::string lost_array = ToIntArray(lost_ids);
-  tx.exec_prepared0("agent_mark_lost", lost_array);
-  tx.exec_prepared0("agent_delete_host_commands", lost_array);
+  tx.exec_prepared0("agent_mark_lost", ToIntArray(lost_ids));
+  // Every command of a lost host, which are all its tasks' commands (a task's commands
+  // are on its host): nothing else to delete per task below.
+  std::vector<int64_t> command_hosts, command_seqs;
+  for (size_t i = 0; i < locks.command_hosts.size(); ++i) {
+    if (locks.contended.contains(locks.command_hosts[i])) continue;
+    command_hosts.push_back(locks.command_hosts[i]);
+    command_seqs.push_back(locks.command_seqs[i]);
+  }
+  if (!command_hosts.empty()) {
+    tx.exec_prepared0("agent_delete_locked_commands", ToIntArray(command_hosts),
+                      ToIntArray(command_seqs));
+  }
+  std::vector<TasksById> rows_per_host;  // owns what `stopped` points to
+  rows_per_host.reserve(lost.size());    // never reallocated: the pointers stay valid
+  std::vector<const TaskRow*> stopped;
   for (LostHost& host : lost) {
     if (host.stopped_task_ids.empty()) continue;
     GANTRY_ASSIGN_OR_RETURN(TasksById rows, LoadTasks(tx, host.stopped_task_ids));
+    rows_per_host.push_back(std::move(rows));
     std::vector<const TaskRow*> tasks;
-    for (const auto& [id, row] : rows) tasks.push_back(&row);
-    GANTRY_RETURN_IF_ERROR(
-        StopLostTasks(tx, tasks,
-                      absl::StrCat("Host ", host.instance_id, " was lost: no heartbeat for ",
-                                   absl::FormatDuration(timeout))));
+    for (const auto& [id, row] : rows_per_host.back()) tasks.push_back(&row);
+    StopLostTasks(tx, tasks,
+                  absl::StrCat("Host ", host.instance_id, " was lost: no heartbeat for ",
+                               absl::FormatDuration(timeout)));
+    stopped.insert(stopped.end(), tasks.begin(), tasks.end());
   }
+  // One release for all, so subnets are locked once, in id order. The hosts are ours
+  // already; subnets come last in the lock order, so waiting for them is safe.
+  GANTRY_RETURN_IF_ERROR(internal::ReleaseTasksResources(tx, stopped));
+  // Their held polls, on every gantryd, read again and learn the host was lost.
+  internal::NotifyHosts(tx, std::move(lost_instances));
   return lost;
 }
 
@@ -478,7 +536,9 @@ const std::vector<Statement>& AgentStatements() {
       {"agent_lock_lost_tasks", kLockLostTasks},
       {"agent_count_live_tasks", kCountLiveTasks},
       {"agent_mark_lost", kMarkLost},
-      {"agent_delete_host_commands", kDeleteHostCommands},
+      {"agent_lock_host_commands", kLockHostCommands},
+      {"agent_count_commands", kCountCommands},
+      {"agent_delete_locked_commands", kDeleteLockedCommands},
   };
   return kStatements;
 }
@@ -496,7 +556,7 @@ absl::StatusOr<ReportsApplied> ApplyTaskReports(Connection& connection,
         GANTRY_RETURN_IF_ERROR(applier.Load(Column(tx.exec_prepared(
             "agent_lock_reported", host.host_id, ToTextArray(ReportedIds(reports))))));
         GANTRY_ASSIGN_OR_RETURN(applied.results, applier.ApplyAll(reports));
-        GANTRY_ASSIGN_OR_RETURN(applied.released, applier.Flush());
+        GANTRY_ASSIGN_OR_RETURN(applied.released, FinishStops(tx, applier.Flush()));
         return applied;
       });
 }
@@ -520,7 +580,7 @@ absl::StatusOr<ReconnectResult> ReconnectHost(Connection& connection, std::strin
             result.stop_task_ids.push_back(report.task_id);
           }
         }
-        GANTRY_ASSIGN_OR_RETURN(result.released, applier.Flush());
+        std::vector<const TaskRow*> stopped = applier.Flush();
 
         std::vector<const TaskRow*> lost;
         for (const pqxx::row& row :
@@ -531,10 +591,12 @@ absl::StatusOr<ReconnectResult> ReconnectHost(Connection& connection, std::strin
             result.lost_task_ids.push_back(task->spec.task_id);
           }
         }
-        GANTRY_RETURN_IF_ERROR(StopLostTasks(
+        StopLostTasks(
             tx, lost,
-            absl::StrCat("Task lost: host ", std::string(instance_id), " reconnected without it")));
-        result.released = result.released || HoldsAny(lost);
+            absl::StrCat("Task lost: host ", std::string(instance_id), " reconnected without it"));
+        // Reported and lost tasks are disjoint (lost ones were not reported).
+        stopped.insert(stopped.end(), lost.begin(), lost.end());
+        GANTRY_ASSIGN_OR_RETURN(result.released, FinishStops(tx, stopped));
 
         tx.exec_prepared0("agent_reconnect", host.host_id);
         pqxx::result rows =
@@ -565,11 +627,13 @@ absl::StatusOr<std::vector<LostHost>> MarkLostHosts(Connection& connection, absl
                                                     int limit) {
   absl::StatusOr<std::vector<LostHost>> lost = internal::InTransaction(
       connection, "mark lost hosts", [&](pqxx::work& tx) -> absl::StatusOr<std::vector<LostHost>> {
-        // Hosts are locked before their tasks here, against the usual order, so nothing
-        // below ever waits: hosts and tasks locked by anyone else are skipped (SKIP
-        // LOCKED), and a host with a live task that could not be locked is left for the
-        // next call. Transactions that hold a task and want its host (StopTask, reports,
-        // TakeCommands) then wait for this one, never the other way round.
+        // Hosts are locked before their tasks and commands here, against the usual order
+        // (internal/commands.h), so this never waits for a task or a command: hosts,
+        // tasks and commands locked by anyone else are skipped (SKIP LOCKED), and a host
+        // with a live task or a pending command that could not be locked is left for the
+        // next call. Transactions that hold a task or a command and want its host
+        // (StopTask, reports, TakeCommands) then wait for this one, never the other way
+        // round. Subnets, last in the order, are waited for.
         std::vector<std::pair<int64_t, std::string>> hosts;
         for (const pqxx::row& row :
              tx.exec_prepared("agent_claim_lost", absl::ToInt64Microseconds(timeout), limit)) {

@@ -1,8 +1,11 @@
 // CommandListener: LISTEN on kCommandsChannel with a connection and thread of its own.
 //
 // The thread waits for notifications in short slices (kPollSlice) so that Stop() is
-// prompt, and reconnects with exponential backoff when the connection breaks. Only the
-// thread touches the connection after Start() returns.
+// prompt, and reconnects with exponential backoff when the connection breaks. A
+// connection can die without a word (a middlebox forgets it, the server's host
+// vanishes): after kProbeAfter without a notification the thread runs a query on it,
+// which fails on such a connection, and TCP keepalives (internal::WithKeepalives) bound
+// how long that takes. Only the thread touches the connection after Start() returns.
 #include <algorithm>
 #include <exception>
 #include <functional>
@@ -22,6 +25,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/log.h"
+#include "storage/internal/conninfo.h"
 #include "storage/storage.h"
 
 namespace gantry::storage {
@@ -31,6 +35,8 @@ namespace {
 constexpr absl::Duration kPollSlice = absl::Milliseconds(200);
 constexpr absl::Duration kMinBackoff = absl::Milliseconds(100);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
+// Quiet this long, the connection is probed.
+constexpr absl::Duration kProbeAfter = absl::Seconds(5);
 
 // The first line of a libpqxx message (it may quote the connection string after).
 std::string FirstLine(const std::exception& error) {
@@ -44,7 +50,7 @@ class CommandListener::Impl {
  public:
   Impl(std::string conninfo, std::function<void(const std::vector<std::string>&)> on_hosts,
        std::function<void()> on_reset)
-      : conninfo_(std::move(conninfo)),
+      : conninfo_(internal::WithKeepalives(conninfo)),
         on_hosts_(std::move(on_hosts)),
         on_reset_(std::move(on_reset)) {}
 
@@ -109,6 +115,7 @@ class CommandListener::Impl {
     // assume every host may have commands, after the first connection as after any.
     on_reset_();
     absl::Duration backoff = kMinBackoff;
+    absl::Time last_heard = absl::Now();  // a notification or a probe answered
     while (!stop_.HasBeenNotified()) {
       if (connection_ == nullptr) {
         if (stop_.WaitForNotificationWithTimeout(backoff)) break;
@@ -121,13 +128,24 @@ class CommandListener::Impl {
           continue;
         }
         backoff = kMinBackoff;
+        last_heard = absl::Now();
         log::Info("command_listener_reconnected", {{"channel", kCommandsChannel}});
         on_reset_();
       }
       try {
-        connection_->await_notification(0, absl::ToInt64Microseconds(kPollSlice));
+        const int received =
+            connection_->await_notification(0, absl::ToInt64Microseconds(kPollSlice));
         // libpqxx reports a connection that broke while idle by no longer being open.
         if (!connection_->is_open()) throw pqxx::broken_connection("connection closed");
+        if (received > 0) {
+          last_heard = absl::Now();
+        } else if (absl::Now() - last_heard >= kProbeAfter) {
+          // Notifications that arrive during the probe wait in libpq for the next
+          // await_notification: none is lost.
+          pqxx::nontransaction probe(*connection_, "command listener probe");
+          probe.exec("SELECT 1");
+          last_heard = absl::Now();
+        }
       } catch (const std::exception& error) {
         log::Warning("command_listener_disconnected", {{"error", FirstLine(error)}});
         Disconnect();

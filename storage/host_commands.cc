@@ -1,6 +1,7 @@
 // The agents' side of the host command queues: taking pending commands (which marks
 // launches delivered), acknowledging them, and heartbeats. Commands are written by
 // CommitRound (LAUNCH) and StopTask (STOP), see internal/commands.h.
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/status_macros.h"
 #include "storage/internal/errors.h"
 #include "storage/internal/json.h"
@@ -24,24 +26,33 @@ namespace {
 using internal::ToIntArray;
 using internal::ToTextArray;
 
-constexpr char kHostId[] = R"sql(SELECT host_id FROM hosts WHERE instance_id = $1)sql";
+// The host and the next sequence number it will issue: an acknowledgement at or above
+// it names a command that was never issued. A plain read is enough: the committed
+// value only grows, and a command an agent has seen committed with its number.
+constexpr char kHost[] = R"sql(
+  SELECT host_id, next_command_seq FROM hosts WHERE instance_id = $1)sql";
 
-constexpr char kDeleteAcked[] = R"sql(
-  DELETE FROM host_commands WHERE host_id = $1 AND seq <= $2)sql";
+// Read without locking: what the rows say is re-checked under the locks below (a
+// launch's task state; a command deleted meanwhile is not in kCommandRows).
 constexpr char kPending[] = R"sql(
   SELECT seq, kind, task_id FROM host_commands WHERE host_id = $1 AND seq > $2
   ORDER BY seq LIMIT $3)sql";
 // Handing out a launch: the task rows are locked in id order first, so a concurrent
 // StopTask either sees delivered_at (and goes through the agent) or has stopped the
-// task, which the update below then leaves alone (a fresh statement sees its commit).
+// task, which this then reads (a locking read returns the latest committed row).
 constexpr char kLockTasks[] = R"sql(
-  SELECT 1 FROM tasks WHERE task_id = ANY($1::text[]) ORDER BY task_id FOR UPDATE)sql";
+  SELECT task_id, last_status <> 'STOPPED', delivered_at IS NOT NULL FROM tasks
+  WHERE task_id = ANY($1::text[]) ORDER BY task_id FOR UPDATE)sql";
+// Only tasks not delivered yet: handing a launch out again writes nothing.
 constexpr char kMarkDelivered[] = R"sql(
-  UPDATE tasks SET delivered_at = coalesce(delivered_at, now())
-  WHERE task_id = ANY($1::text[]) AND last_status <> 'STOPPED'
-  RETURNING task_id)sql";
-constexpr char kDropCommands[] = R"sql(
-  DELETE FROM host_commands WHERE host_id = $1 AND seq = ANY($2::int8[]))sql";
+  UPDATE tasks SET delivered_at = now()
+  WHERE task_id = ANY($1::text[]) AND last_status <> 'STOPPED' AND delivered_at IS NULL)sql";
+// The acknowledged commands and the dropped launches, locked in sequence order (lock
+// order: after the tasks, before the host), then deleted.
+constexpr char kDeleteCommands[] = R"sql(
+  DELETE FROM host_commands WHERE host_id = $1 AND seq IN (
+    SELECT seq FROM host_commands WHERE host_id = $1 AND (seq <= $2 OR seq = ANY($3::int8[]))
+    ORDER BY seq FOR UPDATE))sql";
 // The commands with what the agent needs: the task (kTaskSelect's columns from column
 // 6 on), its definition, its subnet and VPC.
 const std::string kCommandRows = std::string(R"sql(
@@ -55,24 +66,50 @@ const std::string kCommandRows = std::string(R"sql(
   WHERE c.host_id = $1 AND c.seq = ANY($2::int8[])
   ORDER BY c.seq)sql";
 constexpr int kCommandColumns = 6;
-// Last, after the task locks (lock order: task, then host).
+// Last, after the task and command locks (lock order: see internal/commands.h).
 constexpr char kMarkSeen[] = R"sql(
   UPDATE hosts SET last_seen_at = now() WHERE host_id = $1
   RETURNING status, agent_connected)sql";
 
-// Host rows in id order, as CommitRound locks them.
+// Host rows in id order, as CommitRound locks them, but never waiting: a row another
+// transaction holds is skipped (kStaleHeartbeats finds it for the caller to retry). A
+// row written less than $2 microseconds ago is left alone: rewriting it would gain
+// nothing and cost a row version.
 constexpr char kHeartbeats[] = R"sql(
   UPDATE hosts SET last_seen_at = now()
-  WHERE host_id IN (SELECT host_id FROM hosts WHERE instance_id = ANY($1::text[])
-                    ORDER BY host_id FOR NO KEY UPDATE))sql";
+  WHERE host_id IN (SELECT host_id FROM hosts
+                    WHERE instance_id = ANY($1::text[])
+                      AND last_seen_at < now() - $2::int8 * interval '1 microsecond'
+                    ORDER BY host_id FOR NO KEY UPDATE SKIP LOCKED))sql";
+// After kHeartbeats in the same transaction: what it wrote is now fresh, so what is
+// still stale was skipped because another transaction held the row.
+constexpr char kStaleHeartbeats[] = R"sql(
+  SELECT instance_id FROM hosts
+  WHERE instance_id = ANY($1::text[])
+    AND last_seen_at < now() - $2::int8 * interval '1 microsecond')sql";
 
-absl::StatusOr<int64_t> FindHost(pqxx::work& tx, std::string_view instance_id) {
-  pqxx::result rows = tx.exec_prepared("command_host_id", std::string(instance_id));
+struct HostQueue {
+  int64_t host_id = 0;
+  int64_t next_sequence = 1;
+};
+
+absl::StatusOr<HostQueue> FindHost(pqxx::work& tx, std::string_view instance_id) {
+  pqxx::result rows = tx.exec_prepared("command_host", std::string(instance_id));
   if (rows.empty()) {
     return absl::NotFoundError(
         absl::StrCat("host: container instance ", std::string(instance_id), " does not exist"));
   }
-  return rows[0][0].as<int64_t>();
+  return HostQueue{rows[0][0].as<int64_t>(), rows[0][1].as<int64_t>()};
+}
+
+// An acknowledgement of a number never issued would delete commands the agent has not
+// seen (its state is not this host's: a restored database, a confused agent).
+absl::Status CheckAcked(const HostQueue& host, std::string_view instance_id,
+                        int64_t acked_sequence) {
+  if (acked_sequence < host.next_sequence) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("ackedSequence: ", acked_sequence, " was never issued to host ",
+                   std::string(instance_id), "; the highest issued is ", host.next_sequence - 1));
 }
 
 absl::StatusOr<PendingCommand> RowToCommand(const pqxx::row& row) {
@@ -95,29 +132,37 @@ absl::StatusOr<PendingCommand> RowToCommand(const pqxx::row& row) {
   return command;
 }
 
-// Marks the LAUNCH commands' tasks delivered. Returns the sequence numbers of the
-// commands to hand out; launches of tasks stopped meanwhile are deleted instead.
-std::vector<int64_t> Deliver(pqxx::work& tx, int64_t host_id, const pqxx::result& pending) {
+struct Delivery {
+  std::vector<int64_t> kept;     // sequence numbers to hand out
+  std::vector<int64_t> dropped;  // launches of tasks stopped meanwhile
+};
+
+// Locks the tasks of the LAUNCH commands among `pending` and marks those not stopped
+// delivered. Launches of stopped tasks are dropped.
+Delivery Deliver(pqxx::work& tx, const std::vector<pqxx::row>& pending) {
   std::vector<std::string> launched;
   for (const pqxx::row& row : pending) {
     if (row[1].as<std::string>() == "LAUNCH") launched.push_back(row[2].as<std::string>());
   }
-  absl::flat_hash_set<std::string> delivered;
+  absl::flat_hash_set<std::string> live;
+  std::vector<std::string> undelivered;
   if (!launched.empty()) {
-    const std::string ids = ToTextArray(launched);
-    tx.exec_prepared("command_lock_tasks", ids);
-    for (const pqxx::row& row : tx.exec_prepared("command_mark_delivered", ids)) {
-      delivered.insert(row[0].as<std::string>());
+    for (const pqxx::row& row : tx.exec_prepared("command_lock_tasks", ToTextArray(launched))) {
+      if (!row[1].as<bool>()) continue;
+      live.insert(row[0].as<std::string>());
+      if (!row[2].as<bool>()) undelivered.push_back(row[0].as<std::string>());
     }
   }
-  std::vector<int64_t> kept, dropped;
-  for (const pqxx::row& row : pending) {
-    const bool live =
-        row[1].as<std::string>() != "LAUNCH" || delivered.contains(row[2].as<std::string>());
-    (live ? kept : dropped).push_back(row[0].as<int64_t>());
+  if (!undelivered.empty()) {
+    tx.exec_prepared0("command_mark_delivered", ToTextArray(undelivered));
   }
-  if (!dropped.empty()) tx.exec_prepared0("command_drop", host_id, ToIntArray(dropped));
-  return kept;
+  Delivery delivery;
+  for (const pqxx::row& row : pending) {
+    const bool keep =
+        row[1].as<std::string>() != "LAUNCH" || live.contains(row[2].as<std::string>());
+    (keep ? delivery.kept : delivery.dropped).push_back(row[0].as<int64_t>());
+  }
+  return delivery;
 }
 
 }  // namespace
@@ -125,15 +170,15 @@ std::vector<int64_t> Deliver(pqxx::work& tx, int64_t host_id, const pqxx::result
 namespace internal {
 const std::vector<Statement>& HostCommandStatements() {
   static const std::vector<Statement> kStatements = {
-      {"command_host_id", kHostId},
-      {"command_delete_acked", kDeleteAcked},
+      {"command_host", kHost},
       {"command_pending", kPending},
       {"command_lock_tasks", kLockTasks},
       {"command_mark_delivered", kMarkDelivered},
-      {"command_drop", kDropCommands},
+      {"command_delete", kDeleteCommands},
       {"command_rows", kCommandRows.c_str()},
       {"command_mark_seen", kMarkSeen},
       {"command_heartbeats", kHeartbeats},
+      {"command_stale_heartbeats", kStaleHeartbeats},
   };
   return kStatements;
 }
@@ -143,18 +188,40 @@ absl::StatusOr<PolledCommands> TakeCommands(Connection& connection, std::string_
                                             int64_t acked_sequence, int limit) {
   return internal::InTransaction(
       connection, "take commands", [&](pqxx::work& tx) -> absl::StatusOr<PolledCommands> {
-        GANTRY_ASSIGN_OR_RETURN(int64_t host_id, FindHost(tx, instance_id));
-        tx.exec_prepared0("command_delete_acked", host_id, acked_sequence);
-        pqxx::result pending = tx.exec_prepared("command_pending", host_id, acked_sequence, limit);
+        GANTRY_ASSIGN_OR_RETURN(HostQueue host, FindHost(tx, instance_id));
+        GANTRY_RETURN_IF_ERROR(CheckAcked(host, instance_id, acked_sequence));
+        const size_t wanted = static_cast<size_t>(std::max(limit, 0));
+        // One row beyond the limit says whether the answer is all there is.
+        pqxx::result read = tx.exec_prepared("command_pending", host.host_id, acked_sequence,
+                                             static_cast<int64_t>(wanted) + 1);
         PolledCommands polled;
-        std::vector<int64_t> kept = Deliver(tx, host_id, pending);
-        if (!kept.empty()) {
-          for (const pqxx::row& row : tx.exec_prepared("command_rows", host_id, ToIntArray(kept))) {
+        std::vector<pqxx::row> pending;
+        for (const pqxx::row& row : read) {
+          if (pending.size() == wanted) {
+            polled.more_pending = true;
+            break;
+          }
+          pending.push_back(row);
+        }
+        // Lock order: the launches' tasks, then the command rows, then the host.
+        Delivery delivery = Deliver(tx, pending);
+        if (acked_sequence > 0 || !delivery.dropped.empty()) {
+          tx.exec_prepared0("command_delete", host.host_id, acked_sequence,
+                            ToIntArray(delivery.dropped));
+        }
+        if (!delivery.kept.empty()) {
+          for (const pqxx::row& row :
+               tx.exec_prepared("command_rows", host.host_id, ToIntArray(delivery.kept))) {
             GANTRY_ASSIGN_OR_RETURN(PendingCommand command, RowToCommand(row));
             polled.commands.push_back(std::move(command));
           }
         }
-        pqxx::row seen = tx.exec_prepared1("command_mark_seen", host_id);
+        // A dropped launch, or a command deleted since the read (its task stopped, or a
+        // concurrent acknowledgement), leaves room for commands the read did not reach.
+        if (!delivery.dropped.empty() || polled.commands.size() < delivery.kept.size()) {
+          polled.more_pending = true;
+        }
+        pqxx::row seen = tx.exec_prepared1("command_mark_seen", host.host_id);
         polled.host_status = seen[0].as<std::string>();
         polled.agent_connected = seen[1].as<bool>();
         return polled;
@@ -165,20 +232,36 @@ absl::Status AckCommands(Connection& connection, std::string_view instance_id,
                          int64_t acked_sequence) {
   return internal::InTransaction(
       connection, "acknowledge commands", [&](pqxx::work& tx) -> absl::Status {
-        GANTRY_ASSIGN_OR_RETURN(int64_t host_id, FindHost(tx, instance_id));
-        tx.exec_prepared0("command_delete_acked", host_id, acked_sequence);
+        GANTRY_ASSIGN_OR_RETURN(HostQueue host, FindHost(tx, instance_id));
+        GANTRY_RETURN_IF_ERROR(CheckAcked(host, instance_id, acked_sequence));
+        tx.exec_prepared0("command_delete", host.host_id, acked_sequence, ToIntArray({}));
         return absl::OkStatus();
       });
 }
 
-absl::Status RecordHeartbeats(Connection& connection,
-                              const std::vector<std::string>& instance_ids) {
-  if (instance_ids.empty()) return absl::OkStatus();
-  return internal::InTransaction(
-      connection, "record heartbeats", [&](pqxx::work& tx) -> absl::Status {
-        tx.exec_prepared0("command_heartbeats", ToTextArray(instance_ids));
-        return absl::OkStatus();
-      });
+absl::Status RecordHeartbeats(Connection& connection, const std::vector<std::string>& instance_ids,
+                              absl::Duration min_age, std::vector<std::string>* locked_ids) {
+  // Read before *locked_ids is replaced: the caller may pass the same vector twice.
+  const std::string ids = ToTextArray(instance_ids);
+  const int64_t min_age_us = absl::ToInt64Microseconds(std::max(min_age, absl::ZeroDuration()));
+  std::vector<std::string> locked;
+  if (!instance_ids.empty()) {
+    absl::Status recorded = internal::InTransaction(
+        connection, "record heartbeats", [&](pqxx::work& tx) -> absl::Status {
+          tx.exec_prepared0("command_heartbeats", ids, min_age_us);
+          locked.clear();  // a retried attempt starts over
+          if (locked_ids != nullptr) {
+            for (const pqxx::row& row :
+                 tx.exec_prepared("command_stale_heartbeats", ids, min_age_us)) {
+              locked.push_back(row[0].as<std::string>());
+            }
+          }
+          return absl::OkStatus();
+        });
+    if (!recorded.ok()) return recorded;
+  }
+  if (locked_ids != nullptr) *locked_ids = std::move(locked);
+  return absl::OkStatus();
 }
 
 }  // namespace gantry::storage

@@ -32,8 +32,10 @@ const std::string kInsert = std::string(R"sql(
   RETURNING )sql") + kHostColumns +
                             ", 0::int8, 0::int8";
 
-// The counts come from one aggregate per host over the tasks_by_host index; an
-// aggregate without GROUP BY always yields a row, so a host without tasks gets zeros.
+// The counts come from one aggregate per host over the tasks_live_by_host index (a task
+// that holds resources is never STOPPED; saying so lets the planner skip the host's
+// stopped tasks); an aggregate without GROUP BY always yields a row, so a host without
+// tasks gets zeros.
 const std::string kSelectMany = std::string("SELECT ") + kHostColumns + R"sql(,
     counts.running, counts.pending
   FROM hosts h
@@ -41,7 +43,7 @@ const std::string kSelectMany = std::string("SELECT ") + kHostColumns + R"sql(,
     SELECT count(*) FILTER (WHERE t.last_status = 'RUNNING') AS running,
            count(*) FILTER (WHERE t.last_status <> 'RUNNING') AS pending
     FROM tasks t
-    WHERE t.host_id = h.host_id AND t.holds_resources) counts
+    WHERE t.host_id = h.host_id AND t.last_status <> 'STOPPED' AND t.holds_resources) counts
   WHERE h.instance_id = ANY($1::text[])
   ORDER BY h.instance_id)sql";
 

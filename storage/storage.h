@@ -546,7 +546,8 @@ absl::StatusOr<std::vector<std::string>> ExpireWaitingTasks(Connection& connecti
 // sequence order is commit order). CommitRound adds a LAUNCH command for every task it
 // places; StopTask adds a STOP command for a task an agent already received. Every
 // transaction that adds commands also sends NOTIFY on kCommandsChannel with the hosts'
-// instance ids (comma-separated, several notifications when many), delivered at commit.
+// instance ids (comma-separated, several notifications when many), delivered at commit;
+// so does MarkLostHosts for the hosts it declares lost (their polls must learn it).
 
 inline constexpr char kCommandsChannel[] = "gantry_commands";
 
@@ -647,25 +648,40 @@ struct PolledCommands {
   std::string host_status;  // ACTIVE, DRAINING, INACTIVE
   bool agent_connected = true;
   std::vector<PendingCommand> commands;
+  // Commands beyond this answer may be pending: the read stopped at `limit`, or it
+  // dropped launches or found commands deleted meanwhile (so `commands` can be empty
+  // while more wait). When set, the caller must not treat the host as having nothing
+  // pending: read again (after handing these out).
+  bool more_pending = false;
 };
 
 // The host's pending commands with sequence > `acked_sequence`, oldest first, at most
 // `limit`, after deleting those <= `acked_sequence` (the acknowledgement) and marking
 // the host seen, in one transaction. LAUNCH tasks are marked delivered (delivered_at)
-// as they are handed out, so a later StopTask goes through the agent; a launch whose
-// task stopped meanwhile is dropped instead of handed out. NOT_FOUND for an unknown
-// host.
+// as they are first handed out (handing one out again writes nothing), so a later
+// StopTask goes through the agent; a launch whose task stopped meanwhile is dropped
+// (deleted) instead of handed out. NOT_FOUND for an unknown host; FAILED_PRECONDITION,
+// deleting nothing, when `acked_sequence` was never issued to the host (at or above
+// its next sequence number: "ackedSequence: N was never issued to host X; the highest
+// issued is M"); the agent should register again and acknowledge from 0.
 absl::StatusOr<PolledCommands> TakeCommands(Connection& connection, std::string_view instance_id,
                                             int64_t acked_sequence, int limit);
 
 // Deletes the host's commands with sequence <= `acked_sequence`. NOT_FOUND for an
-// unknown host.
+// unknown host; FAILED_PRECONDITION, deleting nothing, as TakeCommands when
+// `acked_sequence` was never issued.
 absl::Status AckCommands(Connection& connection, std::string_view instance_id,
                          int64_t acked_sequence);
 
 // Heartbeats: last_seen_at = now() for these hosts (unknown ids are ignored), in one
-// statement.
-absl::Status RecordHeartbeats(Connection& connection, const std::vector<std::string>& instance_ids);
+// transaction that never waits for a lock. A host whose last_seen_at is less than
+// `min_age` old is left as it is (rewriting it gains nothing); a host whose row another
+// transaction holds is skipped and, when `locked_ids` is given, listed there (replacing
+// its contents on success; it may be `&instance_ids`). The caller must record those
+// again on its next tick, or a host whose row was busy loses that heartbeat.
+absl::Status RecordHeartbeats(Connection& connection, const std::vector<std::string>& instance_ids,
+                              absl::Duration min_age = absl::Seconds(1),
+                              std::vector<std::string>* locked_ids = nullptr);
 
 struct LostHost {
   std::string instance_id;
@@ -678,8 +694,10 @@ struct LostHost {
 // goes to STOPPED with stopCode InfrastructureHealth (TaskFailedToStart if it never
 // ran) and stoppedReason "Host <instance id> was lost: no heartbeat for <timeout>"
 // (unless a stop was requested before: the first stop code and reason win), releasing
-// its host share and address. One transaction per call. Never waits for a lock: a host
-// with a task that another transaction holds is left for the next call.
+// its host share and address; NOTIFY on kCommandsChannel names the lost hosts, so every
+// gantryd wakes their held polls. One transaction per call. Never waits for a host,
+// task or command lock: a host with a task or command that another transaction holds
+// is left for the next call.
 absl::StatusOr<std::vector<LostHost>> MarkLostHosts(Connection& connection, absl::Duration timeout,
                                                     int limit);
 
@@ -687,7 +705,10 @@ absl::StatusOr<std::vector<LostHost>> MarkLostHosts(Connection& connection, absl
 // Calls `on_hosts` with the instance ids of each notification, and `on_reset` after
 // every (re)connection: notifications sent while it was not listening are lost, so the
 // caller must then assume any host may have pending commands. Reconnects with backoff.
-// Callbacks run on the listener's thread and must not block for long.
+// A connection that died silently is noticed too: after 5 s without a notification the
+// listener probes it (SELECT 1) and reconnects when that fails; the connection uses TCP
+// keepalives unless `conninfo` sets its own. Callbacks run on the listener's thread and
+// must not block for long.
 class CommandListener {
  public:
   // Connects and sends LISTEN before returning (notifications committed after Start

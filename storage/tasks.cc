@@ -60,8 +60,6 @@ constexpr char kRequestStop[] = R"sql(
     stopped_reason = coalesce(stopped_reason, nullif($3, '')),
     stopping_at = coalesce(stopping_at, now()), version = version + 1
   WHERE task_id = $1)sql";
-constexpr char kDeleteCommands[] = R"sql(
-  DELETE FROM host_commands WHERE task_id = ANY($1::text[]))sql";
 
 // Releases batches of tasks: one statement per table whatever the batch size. Hosts and
 // subnets are locked in id order (as CommitRound locks them) so that two releases, or a
@@ -117,7 +115,6 @@ const std::vector<Statement>& TaskStatements() {
       {"task_list", kList},
       {"task_stop_now", kStopNow},
       {"task_request_stop", kRequestStop},
-      {"task_delete_commands", kDeleteCommands},
       {"task_lock_hosts", kLockHosts},
       {"task_release_hosts", kReleaseHosts},
       {"task_lock_subnets", kLockSubnets},
@@ -160,11 +157,6 @@ absl::Status ReleaseTasksResources(pqxx::work& tx, const std::vector<const TaskR
   tx.exec_prepared("task_lock_subnets", ids);
   tx.exec_prepared0("task_release_enis", ids);
   return absl::OkStatus();
-}
-
-void DeleteTaskCommands(pqxx::work& tx, const std::vector<std::string>& task_ids) {
-  if (task_ids.empty()) return;
-  tx.exec_prepared0("task_delete_commands", ToTextArray(task_ids));
 }
 }  // namespace internal
 
@@ -235,10 +227,11 @@ absl::StatusOr<StopResult> StopTask(Connection& connection, std::string_view acc
             internal::QueueStop(tx, before.placement->host_id, std::string(task_id));
           }
         } else {
+          // Its LAUNCH goes first: command rows before the host (lock order).
+          internal::DeleteTaskCommands(tx, {std::string(task_id)});
           GANTRY_RETURN_IF_ERROR(internal::ReleaseTaskResources(tx, before));
           tx.exec_prepared0("task_stop_now", std::string(task_id), std::string(stop_code),
                             std::string(reason));
-          internal::DeleteTaskCommands(tx, {std::string(task_id)});
           result.released = before.holds_resources;
         }
         pqxx::result after = tx.exec_prepared("task_select_one", std::string(account_id),

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "api/internal/container_instances.h"
 #include "api/internal/resources.h"
 #include "common/ipv4.h"
@@ -28,6 +29,11 @@ constexpr char kTaskStatuses[] =
     "PROVISIONING, PENDING, ACTIVATING, RUNNING, DEACTIVATING, STOPPING, DEPROVISIONING or "
     "STOPPED";
 constexpr char kContainerStatuses[] = "PENDING, RUNNING or STOPPED";
+// Reported times must lie in [2000-01-01, now + kMaxClockAhead]: earlier is no real
+// observation, and far later values overflow what the database stores.
+constexpr int64_t kEarliestReportUnixMs = 946'684'800'000;  // 2000-01-01T00:00:00Z
+constexpr absl::Duration kMaxClockAhead = absl::Hours(24);
+constexpr char kTimeRange[] = "use epoch milliseconds between 2000-01-01 and one day from now";
 
 // Collects validation problems, one line each, up to kMaxProblems.
 class Problems {
@@ -55,12 +61,23 @@ void CheckLength(Problems& problems, const std::string& field, const std::string
   }
 }
 
+// The latest report time accepted, and whether a positive `unix_ms` is in range.
+struct TimeLimit {
+  int64_t latest_unix_ms = 0;
+  bool Admits(int64_t unix_ms) const {
+    return unix_ms >= kEarliestReportUnixMs && unix_ms <= latest_unix_ms;
+  }
+};
+
 // 0 means unknown; otherwise epoch milliseconds.
-std::optional<absl::Time> OptionalTime(Problems& problems, const std::string& field,
-                                       int64_t unix_ms) {
+std::optional<absl::Time> OptionalTime(Problems& problems, const TimeLimit& limit,
+                                       const std::string& field, int64_t unix_ms) {
   if (unix_ms < 0) {
     problems.Add(absl::StrCat(field, ": ", unix_ms,
                               " is not a time; use epoch milliseconds, or 0 when unknown"));
+  } else if (unix_ms > 0 && !limit.Admits(unix_ms)) {
+    problems.Add(absl::StrCat(field, ": ", unix_ms, " is out of range; ", kTimeRange,
+                              ", or 0 when unknown"));
   }
   if (unix_ms <= 0) return std::nullopt;
   return absl::FromUnixMillis(unix_ms);
@@ -104,8 +121,9 @@ storage::ContainerReport ParseContainer(Problems& problems, const std::string& f
   return report;
 }
 
-storage::TaskReport ParseReport(const Config& config, Problems& problems, const std::string& field,
-                                const v1::TaskStateReport& task, TaskRef* ref) {
+storage::TaskReport ParseReport(const Config& config, Problems& problems, const TimeLimit& limit,
+                                const std::string& field, const v1::TaskStateReport& task,
+                                TaskRef* ref) {
   storage::TaskReport report;
   absl::StatusOr<TaskRef> parsed = ParseTaskRef(config, field + ".taskArn", task.task_arn());
   if (parsed.ok()) {
@@ -125,14 +143,17 @@ storage::TaskReport ParseReport(const Config& config, Problems& problems, const 
     problems.Add(absl::StrCat(field, ".atUnixMs: ", task.at_unix_ms(),
                               " is not a time; use when the agent observed the status, in epoch "
                               "milliseconds"));
+  } else if (!limit.Admits(task.at_unix_ms())) {
+    problems.Add(
+        absl::StrCat(field, ".atUnixMs: ", task.at_unix_ms(), " is out of range; ", kTimeRange));
   }
   report.at = absl::FromUnixMillis(task.at_unix_ms());
   CheckLength(problems, field + ".reason", task.reason(), kMaxReasonLength);
   if (!task.reason().empty()) report.reason = task.reason();
   report.pull_started_at =
-      OptionalTime(problems, field + ".pullStartedAtUnixMs", task.pull_started_at_unix_ms());
+      OptionalTime(problems, limit, field + ".pullStartedAtUnixMs", task.pull_started_at_unix_ms());
   report.pull_stopped_at =
-      OptionalTime(problems, field + ".pullStoppedAtUnixMs", task.pull_stopped_at_unix_ms());
+      OptionalTime(problems, limit, field + ".pullStoppedAtUnixMs", task.pull_stopped_at_unix_ms());
   if (task.containers_size() > kMaxContainers) {
     problems.Add(absl::StrCat(field, ".containers: ", task.containers_size(), " given; at most ",
                               kMaxContainers));
@@ -277,17 +298,18 @@ absl::Status ValidateAck(const v1::AckRequest& request) {
 
 absl::StatusOr<ParsedReports> ParseTaskReports(
     const Config& config, const google::protobuf::RepeatedPtrField<v1::TaskStateReport>& tasks,
-    int max_reports) {
+    int max_reports, absl::Time now) {
   if (tasks.size() > max_reports) {
     return absl::InvalidArgumentError(absl::StrCat(
         "tasks: ", tasks.size(), " reports given; at most ", max_reports, " per call"));
   }
   Problems problems;
+  const TimeLimit limit{absl::ToUnixMillis(now + kMaxClockAhead)};
   ParsedReports parsed;
   for (int i = 0; i < tasks.size(); ++i) {
     TaskRef& ref = parsed.refs.emplace_back();
     parsed.reports.push_back(
-        ParseReport(config, problems, absl::StrCat("tasks[", i, "]"), tasks[i], &ref));
+        ParseReport(config, problems, limit, absl::StrCat("tasks[", i, "]"), tasks[i], &ref));
   }
   GANTRY_RETURN_IF_ERROR(problems.ToStatus());
   return parsed;

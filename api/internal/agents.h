@@ -49,7 +49,9 @@ absl::StatusOr<PollPlan> ParsePoll(const v1::PollCommandsRequest& request,
 absl::Status ValidateAck(const v1::AckRequest& request);
 
 // Reported tasks (the `tasks` of RegisterHost and ReportTaskState), validated and
-// converted, in request order. More than `max_reports` is INVALID_ARGUMENT.
+// converted, in request order. More than `max_reports` is INVALID_ARGUMENT, and so is
+// a time (atUnixMs, the pull times) before 2000-01-01 or more than a day after `now`:
+// the database could not store it, and the whole batch would fail on every retry.
 struct ParsedReports {
   std::vector<storage::TaskReport> reports;
   // How each report named its task (the cluster when its ARN has one), same order.
@@ -57,7 +59,7 @@ struct ParsedReports {
 };
 absl::StatusOr<ParsedReports> ParseTaskReports(
     const Config& config, const google::protobuf::RepeatedPtrField<v1::TaskStateReport>& tasks,
-    int max_reports);
+    int max_reports, absl::Time now);
 
 // The task ARN for a task known only by how an agent named it: with its cluster when
 // the agent's ARN had one, else the older form without a cluster (…:task/ID).

@@ -22,6 +22,12 @@ constexpr char kTakeSequence[] = R"sql(
   UPDATE hosts SET next_command_seq = next_command_seq + 1 WHERE host_id = $1
   RETURNING next_command_seq - 1, instance_id)sql";
 
+// Locks first, in key order (see commands.h), then deletes what it locked.
+constexpr char kDeleteForTasks[] = R"sql(
+  DELETE FROM host_commands WHERE (host_id, seq) IN (
+    SELECT host_id, seq FROM host_commands WHERE task_id = ANY($1::text[])
+    ORDER BY host_id, seq FOR UPDATE))sql";
+
 constexpr char kNotify[] = R"sql(
   SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload)sql";
 
@@ -31,6 +37,7 @@ const std::vector<Statement>& CommandStatements() {
   static const std::vector<Statement> kStatements = {
       {"command_insert", kInsert},
       {"command_take_sequence", kTakeSequence},
+      {"command_delete_for_tasks", kDeleteForTasks},
       {"command_notify", kNotify},
   };
   return kStatements;
@@ -54,6 +61,11 @@ void QueueStop(pqxx::work& tx, int64_t host_id, const std::string& task_id) {
   pqxx::row taken = tx.exec_prepared1("command_take_sequence", host_id);
   InsertCommands(tx, {{host_id, taken[0].as<int64_t>(), "STOP", task_id}});
   NotifyHosts(tx, {taken[1].as<std::string>()});
+}
+
+void DeleteTaskCommands(pqxx::work& tx, const std::vector<std::string>& task_ids) {
+  if (task_ids.empty()) return;
+  tx.exec_prepared0("command_delete_for_tasks", ToTextArray(task_ids));
 }
 
 std::vector<std::string> NotificationPayloads(std::vector<std::string> instance_ids) {

@@ -18,16 +18,15 @@ extern const char kTaskSelect[];
 absl::StatusOr<TaskRow> RowToTask(const pqxx::row& row);
 
 // Returns a placed task's host share and address (ENI deleted, address to the free
-// list). The caller has locked the task row and clears holds_resources in the same
-// transaction. Lock order everywhere: task, host, subnet. A task that holds nothing
-// (by `task.holds_resources`, as the caller read it) is skipped.
+// list). The caller has locked the task row, has already deleted its pending commands
+// (internal::DeleteTaskCommands) and clears holds_resources in the same transaction.
+// Lock order everywhere: task, host_commands, host, subnet (internal/commands.h). A
+// task that holds nothing (by `task.holds_resources`, as the caller read it) is
+// skipped.
 absl::Status ReleaseTaskResources(pqxx::work& tx, const TaskRow& task);
 // The same for many tasks, in three statements; hosts and subnets are locked in id
 // order.
 absl::Status ReleaseTasksResources(pqxx::work& tx, const std::vector<const TaskRow*>& tasks);
-
-// Deletes the tasks' pending commands (a task that reached STOPPED has none).
-void DeleteTaskCommands(pqxx::work& tx, const std::vector<std::string>& task_ids);
 
 // The JSON text stored in tasks.containers, and back.
 std::string ContainersToJsonText(const std::vector<gantry::v1::Container>& containers);

@@ -3,6 +3,7 @@
 #include "agent/host_session.h"
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -133,8 +134,13 @@ class HostSessionTest : public ::testing::Test {
     config.poll_wait = absl::Seconds(20);
     config.max_reconnect_tasks = max_reconnect_tasks_;
     SessionHooks hooks;
-    hooks.host_id_changed = [this](int index, const std::string& id) {
+    hooks.host_id_changed = [this](int index, const std::string& id, std::function<void()> saved) {
       saved_.push_back(absl::StrCat(index, "=", id));
+      if (hold_saves_) {
+        pending_saves_.push_back(std::move(saved));
+      } else {
+        saved();
+      }
     };
     hooks.registered = [this](int) { ++registered_; };
     hooks.fatal = [this](const absl::Status& status) { fatal_ = status; };
@@ -170,6 +176,9 @@ class HostSessionTest : public ::testing::Test {
   RegistrationGate gate_{64};
   std::unique_ptr<HostSession> session_;
   std::vector<std::string> saved_;
+  // When set, ids are "saved" only when the test runs pending_saves_.
+  bool hold_saves_ = false;
+  std::vector<std::function<void()>> pending_saves_;
   int registered_ = 0;
   absl::Status fatal_;
   int max_reconnect_tasks_ = 4096;
@@ -198,6 +207,48 @@ TEST_F(HostSessionTest, NewHost_RegistersSavesIdAndPolls) {
   EXPECT_EQ(poll.wait_ms(), 15000);  // min(20 s, host timeout 30 s / 2)
   EXPECT_EQ(poll.max_commands(), 100);
   EXPECT_EQ(transport_.polls.front().timeout, absl::Seconds(25));
+}
+
+// A crash between registering and saving the id would leave gantryd a host no agent
+// reconnects as: the session polls only once the id is durable.
+TEST_F(HostSessionTest, NewHost_PollsOnlyOnceItsIdIsSaved) {
+  hold_saves_ = true;
+  Start();
+  Register();
+  EXPECT_THAT(saved_, ElementsAre(absl::StrCat("4=", kHostId)));
+  EXPECT_EQ(session_->state(), HostSession::State::kSavingId);
+  EXPECT_THAT(transport_.polls, IsEmpty());
+  EXPECT_EQ(registered_, 0);
+  loop_.Advance(absl::Minutes(1));
+  EXPECT_THAT(transport_.polls, IsEmpty());
+  ASSERT_EQ(pending_saves_.size(), 1u);
+  pending_saves_[0]();
+  loop_.RunUntilIdle();
+  EXPECT_EQ(session_->state(), HostSession::State::kPolling);
+  ASSERT_EQ(transport_.polls.size(), 1u);
+  EXPECT_EQ(transport_.polls.front().request.host_id(), kHostId);
+  EXPECT_EQ(registered_, 1);
+}
+
+TEST_F(HostSessionTest, SavedHostId_PollsWithoutSaving) {
+  hold_saves_ = true;
+  Start(kHostId);
+  Register();
+  EXPECT_THAT(saved_, IsEmpty());
+  EXPECT_EQ(transport_.polls.size(), 1u);
+}
+
+TEST_F(HostSessionTest, ShutdownWhileSaving_SavedLaterStartsNothing) {
+  hold_saves_ = true;
+  Start();
+  Register();
+  session_->Shutdown([] {});
+  loop_.RunUntilIdle();
+  ASSERT_EQ(pending_saves_.size(), 1u);
+  pending_saves_[0]();
+  loop_.RunUntilIdle();
+  EXPECT_THAT(transport_.polls, IsEmpty());
+  EXPECT_EQ(session_->state(), HostSession::State::kStopped);
 }
 
 TEST_F(HostSessionTest, Commands_AppliedInOrderAckedAndReported) {
@@ -310,7 +361,7 @@ TEST_F(HostSessionTest, ManyTasks_ReconnectCarriesLiveOnesUpToTheLimit) {
   Register();
   AnswerPoll(Commands({Launch(1, "t1"), Launch(2, "t2"), Launch(3, "t3"), Stop(4, "t1")}));
   loop_.Advance(kStopDelay);  // t1 STOPPED
-  AnswerPoll(absl::UnavailableError("down"));
+  AnswerPoll(absl::FailedPreconditionError("host was declared lost"));
   loop_.Advance(absl::Milliseconds(100));
   ASSERT_EQ(transport_.registers.size(), 1u);
   const v1::RegisterHostRequest& request = transport_.registers.front().request;
@@ -334,24 +385,78 @@ TEST_F(HostSessionTest, ManyTasks_ReconnectCarriesLiveOnesUpToTheLimit) {
   EXPECT_EQ(session_->runtime().Snapshot().size(), 2u);
 }
 
-TEST_F(HostSessionTest, PollUnavailable_BacksOffAndReconnectsWithTasks) {
+// A gantryd restart or an overloaded database must not turn into a reconnect (and a
+// reconciliation) of every host: the session backs off and polls again.
+TEST_F(HostSessionTest, PollUnavailable_BacksOffAndPollsAgainWithoutReconnecting) {
   Start();
   Register();
   AnswerPoll(Commands({Launch(1, "t1")}));
   AnswerPoll(absl::UnavailableError("connection refused"));
+  EXPECT_EQ(session_->state(), HostSession::State::kBackingOff);
+  EXPECT_THAT(transport_.polls, IsEmpty());
+  loop_.Advance(absl::Milliseconds(100));
+  EXPECT_THAT(transport_.registers, IsEmpty());
+  ASSERT_EQ(transport_.polls.size(), 1u);
+  EXPECT_EQ(session_->state(), HostSession::State::kPolling);
+  EXPECT_EQ(transport_.polls.front().request.host_id(), kHostId);
+  EXPECT_EQ(transport_.polls.front().request.acked_sequence(), 1);
+  // Still failing: each retry waits longer, and never registers.
+  for (int i = 0; i < 10; ++i) {
+    AnswerPoll(absl::DeadlineExceededError("slow"));
+    loop_.Advance(absl::Seconds(5));
+  }
+  EXPECT_THAT(transport_.registers, IsEmpty());
+  AnswerPoll(Commands({Launch(1, "t1"), Launch(2, "t2")}));
+  EXPECT_EQ(transport_.polls.front().request.acked_sequence(), 2);
+  std::vector<v1::TaskStateReport> snapshot = session_->runtime().Snapshot();
+  EXPECT_EQ(snapshot.size(), 2u) << "the repeated launch of t1 was applied twice";
+  EXPECT_EQ(registered_, 1);
+  EXPECT_EQ(saved_.size(), 1u);
+}
+
+// Reports queued while the poll backs off go out once it polls again.
+TEST_F(HostSessionTest, PollUnavailable_ReportsResumeWithThePoll) {
+  Start();
+  Register();
+  AnswerPoll(Commands({Launch(1, "t1")}));
+  Answer(transport_.reports, Results(transport_.reports.front().request, "APPLIED"));
+  AnswerPoll(absl::UnavailableError("down"));
+  session_->runtime().Stop("t1", "");
+  loop_.RunUntilIdle();
+  EXPECT_THAT(transport_.reports, IsEmpty());
+  EXPECT_EQ(session_->queued_reports(), 1u);
+  loop_.Advance(absl::Milliseconds(100));
+  ASSERT_EQ(transport_.polls.size(), 1u);
+  ASSERT_EQ(transport_.reports.size(), 1u);
+  EXPECT_THAT(Statuses(transport_.reports.front().request), ElementsAre("t1:STOPPING"));
+}
+
+// FAILED_PRECONDITION (declared lost, or an acknowledgement gantryd never issued):
+// reconnect with the same id and every task, then poll from sequence 0 again.
+TEST_F(HostSessionTest, PollFailedPrecondition_ReconnectsWithTasksAndAcksFromZero) {
+  Start();
+  Register();
+  AnswerPoll(Commands({Launch(1, "t1"), Launch(2, "t2")}));
+  AnswerPoll(absl::FailedPreconditionError("ackedSequence: 2 was never issued"));
   EXPECT_EQ(session_->state(), HostSession::State::kBackingOff);
   EXPECT_THAT(transport_.registers, IsEmpty());
   loop_.Advance(absl::Milliseconds(100));
   ASSERT_EQ(transport_.registers.size(), 1u);
   const v1::RegisterHostRequest& request = transport_.registers.front().request;
   EXPECT_EQ(request.host_id(), kHostId);
-  ASSERT_EQ(request.tasks_size(), 1);
+  ASSERT_EQ(request.tasks_size(), 2);
   EXPECT_EQ(request.tasks(0).task_arn(), "t1");
   EXPECT_EQ(request.tasks(0).status(), "RUNNING");
   Register();
   EXPECT_EQ(registered_, 1);     // only the first registration counts
   EXPECT_EQ(saved_.size(), 1u);  // same id: nothing new to save
-  EXPECT_EQ(transport_.polls.front().request.acked_sequence(), 1);
+  ASSERT_EQ(transport_.polls.size(), 1u);
+  EXPECT_EQ(transport_.polls.front().request.acked_sequence(), 0);
+  // gantryd redelivers from its own numbering: applied idempotently, acknowledged.
+  AnswerPoll(Commands({Launch(1, "t1"), Launch(2, "t3")}));
+  EXPECT_EQ(transport_.polls.front().request.acked_sequence(), 2);
+  std::vector<v1::TaskStateReport> snapshot = session_->runtime().Snapshot();
+  ASSERT_EQ(snapshot.size(), 3u);
 }
 
 TEST_F(HostSessionTest, PollFailedPrecondition_ReconnectsAndStopsWhatGantrydSays) {
@@ -380,7 +485,7 @@ TEST_F(HostSessionTest, ReconnectWithStoppedTask_ForgetsItAndItsQueuedReports) {
   AnswerPoll(Commands({Launch(1, "t1"), Stop(2, "t1")}));
   loop_.Advance(kStopDelay);
   EXPECT_EQ(session_->queued_reports(), 3u);  // STOPPING, DEPROVISIONING, STOPPED
-  AnswerPoll(absl::UnavailableError("down"));
+  AnswerPoll(absl::FailedPreconditionError("host was declared lost"));
   loop_.Advance(absl::Milliseconds(100));
   ASSERT_EQ(transport_.registers.size(), 1u);
   ASSERT_EQ(transport_.registers.front().request.tasks_size(), 1);
@@ -448,37 +553,60 @@ TEST_F(HostSessionTest, RegisterErrors_RetryOrGiveUp) {
   }
 }
 
-TEST_F(HostSessionTest, PollErrors_ReconnectOrGiveUp) {
+TEST_F(HostSessionTest, PollErrors_PollAgainReconnectRegisterAnewOrGiveUp) {
+  enum class Want { kPollAgain, kReconnect, kRegisterAnew, kGiveUp };
   struct Case {
     const char* name;
     absl::Status status;
-    bool want_fatal;
+    Want want;
   };
   const Case cases[] = {
-      {"unavailable", absl::UnavailableError("down"), false},
-      {"deadline", absl::DeadlineExceededError("slow"), false},
-      {"resource exhausted", absl::ResourceExhaustedError("busy"), false},
-      {"invalid argument", absl::InvalidArgumentError("maxCommands: too many"), true},
-      {"unimplemented", absl::UnimplementedError("old gantryd"), true},
+      {"unavailable", absl::UnavailableError("down"), Want::kPollAgain},
+      {"deadline", absl::DeadlineExceededError("slow"), Want::kPollAgain},
+      {"resource exhausted", absl::ResourceExhaustedError("busy"), Want::kPollAgain},
+      {"internal", absl::InternalError("request id 7"), Want::kPollAgain},
+      {"aborted", absl::AbortedError("conflict"), Want::kPollAgain},
+      {"lost", absl::FailedPreconditionError("host was declared lost"), Want::kReconnect},
+      {"ack never issued", absl::FailedPreconditionError("ackedSequence: 9"), Want::kReconnect},
+      {"unknown host", absl::NotFoundError("hostId: not registered"), Want::kRegisterAnew},
+      {"invalid argument", absl::InvalidArgumentError("maxCommands: too many"), Want::kGiveUp},
+      {"unimplemented", absl::UnimplementedError("old gantryd"), Want::kGiveUp},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     transport_.polls.clear();
+    transport_.registers.clear();
     fatal_ = absl::OkStatus();
     Start(kHostId);
     Register();
     AnswerPoll(c.status);
     loop_.Advance(absl::Seconds(1));
-    if (c.want_fatal) {
-      EXPECT_EQ(fatal_, c.status);
-      EXPECT_EQ(session_->state(), HostSession::State::kStopped);
-      EXPECT_THAT(transport_.registers, IsEmpty());
-    } else {
-      EXPECT_TRUE(fatal_.ok());
-      ASSERT_EQ(transport_.registers.size(), 1u);
-      EXPECT_EQ(transport_.registers.front().request.host_id(), kHostId);
-      transport_.registers.clear();
+    EXPECT_EQ(fatal_.ok(), c.want != Want::kGiveUp);
+    switch (c.want) {
+      case Want::kPollAgain:
+        EXPECT_THAT(transport_.registers, IsEmpty());
+        ASSERT_EQ(transport_.polls.size(), 1u);
+        EXPECT_EQ(transport_.polls.front().request.host_id(), kHostId);
+        break;
+      case Want::kReconnect:
+        EXPECT_THAT(transport_.polls, IsEmpty());
+        ASSERT_EQ(transport_.registers.size(), 1u);
+        EXPECT_EQ(transport_.registers.front().request.host_id(), kHostId);
+        break;
+      case Want::kRegisterAnew:
+        EXPECT_THAT(transport_.polls, IsEmpty());
+        ASSERT_EQ(transport_.registers.size(), 1u);
+        EXPECT_EQ(transport_.registers.front().request.host_id(), "");
+        break;
+      case Want::kGiveUp:
+        EXPECT_EQ(fatal_, c.status);
+        EXPECT_EQ(session_->state(), HostSession::State::kStopped);
+        EXPECT_THAT(transport_.registers, IsEmpty());
+        EXPECT_THAT(transport_.polls, IsEmpty());
+        break;
     }
+    session_->Shutdown([] {});
+    loop_.RunUntilIdle();
     EXPECT_EQ(loop_.pending(), 0u);
   }
 }
@@ -500,7 +628,8 @@ TEST_F(HostSessionTest, Backoff_GrowsToFiveSecondsThenResetsOnPoll) {
   AnswerPoll(Commands({}));
   AnswerPoll(absl::UnavailableError("down"));
   loop_.Advance(absl::Milliseconds(100));
-  EXPECT_EQ(transport_.registers.size(), 1u);
+  EXPECT_THAT(transport_.registers, IsEmpty());
+  EXPECT_EQ(transport_.polls.size(), 1u);
 }
 
 TEST_F(HostSessionTest, Shutdown_CancelsCallsAndStartsNoMore) {

@@ -3,6 +3,8 @@
 // waking a held one), acknowledgements, reports, stops, reconnects, lost hosts, and
 // draining with UpdateContainerInstancesState.
 #include <atomic>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -258,7 +260,43 @@ TEST_F(AgentOperationsTest, MaxCommands_LimitsOneAnswer) {
   EXPECT_EQ(response->commands_size(), 1);
 }
 
+// storage refuses an acknowledgement of a sequence never issued; the agent must see
+// exactly that (it reconnects and acknowledges from 0), not something the hub made up.
+TEST_F(AgentOperationsTest, AckNeverIssued_FailedPreconditionReachesTheAgent) {
+  std::string host = AddHost("us-east-1a");
+  RunPlaced();
+  v1::PollCommandsResponse first = PollExpecting(host, 1);
+  ASSERT_EQ(first.commands_size(), 1);
+  const int64_t issued = first.commands(0).sequence();
+  EXPECT_THAT(Poll(host, issued + 100, 5000),
+              StatusIs(kFailedPrecondition,
+                       absl::StrCat("ackedSequence: ", issued + 100, " was never issued")));
+  // Nothing was deleted: after the reconnect, from 0, the command is still there.
+  ASSERT_THAT(Reconnect(host, {}), IsOk());
+  v1::PollCommandsResponse again = PollExpecting(host, 1);
+  ASSERT_EQ(again.commands_size(), 1);
+  EXPECT_EQ(again.commands(0).sequence(), issued);
+}
+
 // ---- ReportTaskState and StopTask -------------------------------------------------
+
+// A time PostgreSQL cannot store would fail the whole batch (INTERNAL) on every retry.
+TEST_F(AgentOperationsTest, ReportTimeOutOfRange_InvalidArgumentNamingTheField) {
+  std::string host = AddHost("us-east-1a");
+  std::string arn = RunPlaced();
+  PollExpecting(host, 1);
+  v1::TaskStateReport far = Running(arn);
+  far.set_at_unix_ms(99999999999999);
+  EXPECT_THAT(Report(host, {Running(arn), far}),
+              StatusIs(kInvalid,
+                       "tasks[1].atUnixMs: 99999999999999 is out of range; use epoch milliseconds "
+                       "between 2000-01-01 and one day from now"));
+  v1::TaskStateReport pulled = Running(arn);
+  pulled.set_pull_stopped_at_unix_ms(std::numeric_limits<int64_t>::max());
+  EXPECT_THAT(Report(host, {pulled}), StatusIs(kInvalid, "tasks[0].pullStoppedAtUnixMs: "));
+  EXPECT_THAT(Reconnect(host, {far}), StatusIs(kInvalid, "tasks[0].atUnixMs: 99999999999999"));
+  EXPECT_THAT(Report(host, {Running(arn)}), IsOk());
+}
 
 TEST_F(AgentOperationsTest, ReportRunning_ShowsInDescribeTasks) {
   std::string host = AddHost("us-east-1a");

@@ -133,11 +133,14 @@ v1::TaskStateReport ValidReport() {
   return report;
 }
 
+// "Now" for the reports' time range: shortly after ValidReport's times.
+const absl::Time kNow = absl::FromUnixMillis(1718000060000);
+
 absl::StatusOr<ParsedReports> Parse(const std::vector<v1::TaskStateReport>& reports,
                                     int max = kMaxReportsPerCall) {
   v1::ReportTaskStateRequest request;
   for (const v1::TaskStateReport& report : reports) *request.add_tasks() = report;
-  return ParseTaskReports(Config{}, request.tasks(), max);
+  return ParseTaskReports(Config{}, request.tasks(), max, kNow);
 }
 
 TEST(ParseTaskReports, Valid_ConvertedInOrder) {
@@ -235,6 +238,57 @@ TEST(ParseTaskReports, Invalid_NamesTheMember) {
     v1::TaskStateReport bad = ValidReport();
     c.mutate(bad);
     EXPECT_THAT(Parse({ValidReport(), ValidReport(), bad}), StatusIs(kInvalid, c.want));
+  }
+}
+
+// Times the database cannot store would fail the whole batch (INTERNAL) on every retry.
+TEST(ParseTaskReports, TimeRange_From2000ToOneDayAhead) {
+  constexpr char kRange[] =
+      "is out of range; use epoch milliseconds between 2000-01-01 and one "
+      "day from now";
+  const int64_t now_ms = absl::ToUnixMillis(kNow);
+  const int64_t day_ms = 24 * 3600 * 1000;
+  struct Case {
+    std::string name;
+    std::function<void(v1::TaskStateReport&)> mutate;
+    std::string want_error;  // empty: valid
+  };
+  const std::vector<Case> cases = {
+      {"far future", [](auto& r) { r.set_at_unix_ms(99999999999999); },
+       absl::StrCat("tasks[3].atUnixMs: 99999999999999 ", kRange)},
+      {"largest int64", [](auto& r) { r.set_at_unix_ms(INT64_MAX); },
+       absl::StrCat("tasks[3].atUnixMs: ", INT64_MAX, " ", kRange)},
+      {"seconds instead of milliseconds", [](auto& r) { r.set_at_unix_ms(1718000000); },
+       absl::StrCat("tasks[3].atUnixMs: 1718000000 ", kRange)},
+      {"just before 2000", [](auto& r) { r.set_at_unix_ms(946684799999); },
+       absl::StrCat("tasks[3].atUnixMs: 946684799999 ", kRange)},
+      {"2000-01-01", [](auto& r) { r.set_at_unix_ms(946684800000); }, ""},
+      {"one day ahead", [&](auto& r) { r.set_at_unix_ms(now_ms + day_ms); }, ""},
+      {"one day and a millisecond ahead", [&](auto& r) { r.set_at_unix_ms(now_ms + day_ms + 1); },
+       absl::StrCat("tasks[3].atUnixMs: ", now_ms + day_ms + 1, " ", kRange)},
+      {"pull start far future", [](auto& r) { r.set_pull_started_at_unix_ms(99999999999999); },
+       absl::StrCat("tasks[3].pullStartedAtUnixMs: 99999999999999 ", kRange,
+                    ", or 0 when unknown")},
+      {"pull stop in 1970", [](auto& r) { r.set_pull_stopped_at_unix_ms(1000); },
+       absl::StrCat("tasks[3].pullStoppedAtUnixMs: 1000 ", kRange, ", or 0 when unknown")},
+      {"pull times unknown",
+       [](auto& r) {
+         r.set_pull_started_at_unix_ms(0);
+         r.set_pull_stopped_at_unix_ms(0);
+       },
+       ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    v1::TaskStateReport report = ValidReport();
+    c.mutate(report);
+    absl::StatusOr<ParsedReports> parsed =
+        Parse({ValidReport(), ValidReport(), ValidReport(), report});
+    if (c.want_error.empty()) {
+      EXPECT_THAT(parsed, IsOk());
+    } else {
+      EXPECT_THAT(parsed, StatusIs(kInvalid, c.want_error));
+    }
   }
 }
 

@@ -34,11 +34,13 @@ constexpr absl::Duration kTimeout = absl::Seconds(30);
 constexpr absl::Duration kLongWait = absl::Hours(1);
 constexpr char kHost[] = "0123456789abcdef0123456789abcdef";
 
-Response WithCommands(int count) {
-  Response response;
-  response.set_host_status("ACTIVE");
-  for (int i = 0; i < count; ++i) response.add_commands()->set_sequence(i + 1);
-  return response;
+// A read that found `count` commands (and says whether it left some behind).
+PollHub::Read WithCommands(int count, bool more_pending = false) {
+  PollHub::Read read;
+  read.response.set_host_status("ACTIVE");
+  for (int i = 0; i < count; ++i) read.response.add_commands()->set_sequence(i + 1);
+  read.more_pending = more_pending;
+  return read;
 }
 
 // The fake database: a read answers at once with `pending` commands, or (deferred) is
@@ -46,8 +48,9 @@ Response WithCommands(int count) {
 class FakeReads {
  public:
   PollHub::Fetch Fetch() {
-    return [this](PollHub::Reply reply) {
+    return [this](PollHub::ReadReply reply) {
       int pending = 0;
+      bool more = false;
       {
         absl::MutexLock lock(&mu_);
         ++calls_;
@@ -57,14 +60,16 @@ class FakeReads {
           return;
         }
         pending = pending_;
+        more = more_pending_;
       }
-      reply(WithCommands(pending));
+      reply(WithCommands(pending, more));
     };
   }
 
-  void SetPending(int commands) {
+  void SetPending(int commands, bool more_pending = false) {
     absl::MutexLock lock(&mu_);
     pending_ = commands;
+    more_pending_ = more_pending;
   }
   void SetDeferred(bool defer) {
     absl::MutexLock lock(&mu_);
@@ -85,11 +90,11 @@ class FakeReads {
     return mu_.AwaitWithTimeout(absl::Condition(&reached), kTimeout);
   }
   // The oldest deferred read, waiting (bounded) for one; null when none came.
-  PollHub::Reply TakeDeferred() {
+  PollHub::ReadReply TakeDeferred() {
     absl::MutexLock lock(&mu_);
     auto any = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !deferred_.empty(); };
     if (!mu_.AwaitWithTimeout(absl::Condition(&any), kTimeout)) return nullptr;
-    PollHub::Reply reply = std::move(deferred_.front());
+    PollHub::ReadReply reply = std::move(deferred_.front());
     deferred_.pop_front();
     return reply;
   }
@@ -98,8 +103,9 @@ class FakeReads {
   absl::Mutex mu_;
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
   int pending_ ABSL_GUARDED_BY(mu_) = 0;
+  bool more_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool defer_ ABSL_GUARDED_BY(mu_) = false;
-  std::deque<PollHub::Reply> deferred_ ABSL_GUARDED_BY(mu_);
+  std::deque<PollHub::ReadReply> deferred_ ABSL_GUARDED_BY(mu_);
   int max_outstanding_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
@@ -185,12 +191,12 @@ TEST_F(PollHubTest, WakeDuringRead_ReadsAgain) {
   reads_.SetDeferred(true);
   Answer answer;
   Poll(kHost, kLongWait, answer);
-  PollHub::Reply first = reads_.TakeDeferred();
+  PollHub::ReadReply first = reads_.TakeDeferred();
   ASSERT_NE(first, nullptr);
   // The command commits while the read is in flight; the read saw nothing.
   hub_->Wake({kHost});
   first(WithCommands(0));
-  PollHub::Reply second = reads_.TakeDeferred();
+  PollHub::ReadReply second = reads_.TakeDeferred();
   ASSERT_NE(second, nullptr) << "the wake-up during the read was lost";
   second(WithCommands(1));
   absl::StatusOr<Response> got = answer.Await();
@@ -260,17 +266,88 @@ TEST_F(PollHubTest, ReadFails_AnswersTheErrorAndReadsNextTime) {
   reads_.SetDeferred(true);
   Answer failed;
   Poll(kHost, kLongWait, failed);
-  PollHub::Reply reply = reads_.TakeDeferred();
+  PollHub::ReadReply reply = reads_.TakeDeferred();
   ASSERT_NE(reply, nullptr);
   reply(absl::FailedPreconditionError("host was declared lost"));
   EXPECT_THAT(failed.Await(), StatusIs(absl::StatusCode::kFailedPrecondition, "declared lost"));
 
   Answer next;
   Poll(kHost, kLongWait, next);
-  PollHub::Reply again = reads_.TakeDeferred();
+  PollHub::ReadReply again = reads_.TakeDeferred();
   ASSERT_NE(again, nullptr) << "a host whose read failed was trusted as clean";
   again(WithCommands(1));
   ASSERT_THAT(next.Await(), IsOk());
+}
+
+// A read that fails because the database is overloaded or down still counts the poll
+// as a heartbeat; one that finds the host unknown or lost does not. Either way the
+// error reaches the agent unchanged.
+TEST(PollHub, ReadFails_HeartbeatUnlessHostUnknownOrLost) {
+  struct Case {
+    std::string name;
+    absl::Status status;
+    bool want_heartbeat;
+  };
+  const Case cases[] = {
+      {"unavailable", absl::UnavailableError("database queue is full"), true},
+      {"deadline", absl::DeadlineExceededError("statement timeout"), true},
+      {"internal", absl::InternalError("corrupt command"), true},
+      {"unknown host", absl::NotFoundError("hostId: host is not registered"), false},
+      {"lost host", absl::FailedPreconditionError("hostId: host was declared lost"), false},
+      {"ack never issued",
+       absl::FailedPreconditionError("ackedSequence: 9 was never issued; register again"), false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    FakeReads reads;
+    reads.SetDeferred(true);
+    Answer answer;  // outlives the hub, which answers it at the latest when shut down
+    std::unique_ptr<PollHub> hub = PollHub::Start({});
+    hub->Poll({kHost, 9, kLongWait}, reads.Fetch(), answer.Done());
+    PollHub::ReadReply reply = reads.TakeDeferred();
+    ASSERT_NE(reply, nullptr);
+    reply(c.status);
+    EXPECT_THAT(answer.Await(), StatusIs(c.status.code(), std::string(c.status.message())));
+    if (c.want_heartbeat) {
+      EXPECT_THAT(hub->TakeHeartbeats(), UnorderedElementsAre(kHost));
+    } else {
+      EXPECT_TRUE(hub->TakeHeartbeats().empty());
+    }
+    hub->Shutdown();
+  }
+}
+
+// A read cut by its limit (or that dropped stopped tasks' launches) may find nothing
+// and still leave commands behind: the held poll reads again at once.
+TEST_F(PollHubTest, MorePendingWithoutCommands_HeldPollReadsAgainAtOnce) {
+  reads_.SetDeferred(true);
+  Answer answer;
+  Poll(kHost, kLongWait, answer);
+  PollHub::ReadReply first = reads_.TakeDeferred();
+  ASSERT_NE(first, nullptr);
+  first(WithCommands(0, /*more_pending=*/true));
+  PollHub::ReadReply second = reads_.TakeDeferred();
+  ASSERT_NE(second, nullptr) << "the host was trusted as clean with commands left behind";
+  second(WithCommands(1));
+  absl::StatusOr<Response> got = answer.Await();
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->commands_size(), 1);
+}
+
+TEST_F(PollHubTest, MorePending_NextPollWithTheSameAckReads) {
+  reads_.SetPending(0, /*more_pending=*/true);
+  Answer first;
+  Poll(kHost, absl::ZeroDuration(), first, 5);
+  ASSERT_THAT(first.Await(), IsOk());
+  EXPECT_EQ(reads_.calls(), 1);
+  reads_.SetPending(1);
+  Answer second;
+  Poll(kHost, kLongWait, second, 5);
+  absl::StatusOr<Response> got = second.Await();
+  hub_->Shutdown();  // answers `second` if it is still held
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->commands_size(), 1) << "held without a read";
+  EXPECT_EQ(reads_.calls(), 2);
 }
 
 TEST_F(PollHubTest, Reset_EveryHeldPollReadsAgain) {
@@ -320,7 +397,7 @@ TEST_F(PollHubTest, ReadReplyAfterShutdown_IsDropped) {
   reads_.SetDeferred(true);
   Answer answer;
   Poll(kHost, kLongWait, answer);
-  PollHub::Reply reply = reads_.TakeDeferred();
+  PollHub::ReadReply reply = reads_.TakeDeferred();
   ASSERT_NE(reply, nullptr);
   hub_->Shutdown();
   reply(WithCommands(1));
@@ -340,7 +417,7 @@ TEST(PollHub, ReadsInFlight_AreBounded) {
               answers.back()->Done());
   }
   for (int i = 0; i < kPolls; ++i) {
-    PollHub::Reply reply = reads.TakeDeferred();
+    PollHub::ReadReply reply = reads.TakeDeferred();
     ASSERT_NE(reply, nullptr) << "read " << i << " never started";
     reply(WithCommands(0));
   }
@@ -366,7 +443,7 @@ TEST(PollHub, TenThousandHeldPolls_OneThread_EachAnsweredOnce) {
   for (int i = 0; i < kHosts; ++i) {
     hub->Poll(
         {hosts[i], 0, kLongWait},
-        [&](PollHub::Reply reply) {
+        [&](PollHub::ReadReply reply) {
           reads.fetch_add(1);
           reply(WithCommands(pending.load() ? 1 : 0));
         },

@@ -7,6 +7,8 @@
 #include <thread>
 #include <vector>
 
+#include <pqxx/pqxx>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -143,6 +145,86 @@ TEST_F(CommandsTest, TakeCommandsAndHeartbeats_MarkHostSeen) {
   Exec("UPDATE hosts SET last_seen_at = now() - interval '1 hour'");
   ASSERT_THAT(RecordHeartbeats(*connection_, {host.instance_id, std::string(32, '0')}), IsOk());
   EXPECT_GT(Reload(host).last_seen_at, absl::Now() - absl::Minutes(1));
+}
+
+TEST_F(CommandsTest, AckNeverIssued_FailedPreconditionAndNothingDeleted) {
+  HostRow host = Host();
+  Place(host, 2);  // sequences 1 and 2; the next is 3
+  EXPECT_THAT(TakeCommands(*connection_, host.instance_id, 3, 10),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       absl::StrCat("ackedSequence: 3 was never issued to host ", host.instance_id,
+                                    "; the highest issued is 2")));
+  EXPECT_THAT(AckCommands(*connection_, host.instance_id, 7),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "ackedSequence: 7 was never issued"));
+  EXPECT_THAT(Sequences(Take(host)), ElementsAre(1, 2));
+  EXPECT_THAT(Take(host, 2).commands, IsEmpty()) << "the highest issued number is fine";
+
+  HostRow fresh = Host();
+  EXPECT_THAT(TakeCommands(*connection_, fresh.instance_id, 1, 10),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "the highest issued is 0"));
+}
+
+TEST_F(CommandsTest, MorePending_WhenCutByTheLimit) {
+  HostRow host = Host();
+  Place(host, 3);
+  PolledCommands first = Take(host, 0, 2);
+  EXPECT_THAT(Sequences(first), ElementsAre(1, 2));
+  EXPECT_TRUE(first.more_pending);
+  PolledCommands rest = Take(host, 2, 1);
+  EXPECT_THAT(Sequences(rest), ElementsAre(3));
+  EXPECT_FALSE(rest.more_pending) << "exactly the limit left is all there is";
+  EXPECT_FALSE(Take(host, 3, 1).more_pending);
+}
+
+// A launch whose task stopped after the poll's read (a StopTask racing it) is dropped;
+// the answer is then empty while a later command waits beyond the limit.
+TEST_F(CommandsTest, DroppedLaunch_EmptyAnswerSaysMorePending) {
+  HostRow host = Host();
+  std::vector<std::string> ids = Place(host, 2);
+  // Stopped behind storage's back, its LAUNCH row left in place, as the race leaves it
+  // for the poll to find.
+  const std::string id = "'" + ids[0] + "'";
+  Exec(absl::StrCat(
+      "UPDATE hosts h SET cpu_used = cpu_used - t.cpu, memory_used = memory_used - t.memory, "
+      "storage_used = storage_used - t.ephemeral_storage, eni_used = eni_used - 1 "
+      "FROM tasks t WHERE t.task_id = ",
+      id,
+      " AND h.host_id = t.host_id; "
+      "WITH gone AS (DELETE FROM network_interfaces WHERE task_id = ",
+      id,
+      " RETURNING subnet_id, address_offset), "
+      "freed AS (INSERT INTO subnet_free_addresses SELECT subnet_id, address_offset FROM gone) "
+      "UPDATE subnets s SET addresses_in_use = addresses_in_use - 1 FROM gone "
+      "WHERE s.subnet_id = gone.subnet_id; "
+      "UPDATE tasks SET last_status = 'STOPPED', desired_status = 'STOPPED', stopped_at = now(), "
+      "holds_resources = false WHERE task_id = ",
+      id));
+  PolledCommands dropped = Take(host, 0, 1);
+  EXPECT_THAT(dropped.commands, IsEmpty());
+  EXPECT_TRUE(dropped.more_pending);
+  EXPECT_EQ(CountCommands(ids[0]), 0);
+  EXPECT_FALSE(Get(ids[0]).delivered_at.has_value());
+  PolledCommands next = Take(host, 0, 1);
+  EXPECT_EQ(TaskIds(next), std::vector<std::string>{ids[1]});
+  EXPECT_FALSE(next.more_pending);
+}
+
+TEST_F(CommandsTest, LaunchHandedOutAgain_DoesNotWriteTheTask) {
+  HostRow host = Host();
+  std::string id = Place(host, 1)[0];
+  auto xmin = [&] {
+    pqxx::connection admin(conninfo_);
+    pqxx::read_transaction tx(admin);
+    return tx.exec_params1("SELECT xmin::text FROM tasks WHERE task_id = $1", id)[0]
+        .as<std::string>();
+  };
+  ASSERT_THAT(Take(host).commands, SizeIs(1));
+  const std::string delivered = xmin();
+  PolledCommands again = Take(host);
+  ASSERT_THAT(again.commands, SizeIs(1));
+  EXPECT_EQ(again.commands[0].kind, "LAUNCH");
+  EXPECT_TRUE(again.commands[0].task.delivered_at.has_value());
+  EXPECT_EQ(xmin(), delivered) << "no new row version";
 }
 
 using StopTest = AgentTest;

@@ -80,6 +80,10 @@ const Check kChecks[] = {
     {"command numbers below the host's next", R"sql(
       SELECT 'command ' || c.host_id || '/' || c.seq || ' not below next ' || h.next_command_seq
       FROM host_commands c JOIN hosts h USING (host_id) WHERE c.seq >= h.next_command_seq)sql"},
+    {"a lost host has no pending commands", R"sql(
+      SELECT c.kind || ' ' || c.host_id || '/' || c.seq || ' pending on lost host ' ||
+             h.instance_id
+      FROM host_commands c JOIN hosts h USING (host_id) WHERE NOT h.agent_connected)sql"},
     {"a lost host holds nothing", R"sql(
       SELECT t.task_id || ' is ' || t.last_status || ' on lost host ' || h.instance_id
       FROM tasks t JOIN hosts h USING (host_id)

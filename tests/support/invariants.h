@@ -19,7 +19,8 @@ namespace gantry::testing {
 // - stopped tasks hold nothing and have no pending commands;
 // - every command is for a task on the command's host, numbered below the host's
 //   next_command_seq;
-// - a lost host (agent not connected) has no task that is not STOPPED.
+// - a lost host (agent not connected) has no task that is not STOPPED and no pending
+//   command.
 std::vector<std::string> SchedulerInvariantViolations(const std::string& conninfo);
 
 }  // namespace gantry::testing
