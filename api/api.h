@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "gantry/v1/admin.pb.h"
 #include "gantry/v1/agent.pb.h"
 #include "gantry/v1/ecs.pb.h"
 #include "gantry/v1/network.pb.h"
@@ -148,11 +149,28 @@ class AgentOperations {
   const std::function<void()> capacity_changed_;
 };
 
+// The provider's operations (admin_operations.cc): the fleet's capacity.
+class AdminOperations {
+ public:
+  // `database` must outlive this object.
+  AdminOperations(Config config, storage::Database* database);
+
+  // Capacity per zone and subnet and why waiting tasks wait, from one consistent
+  // snapshot. NOT_FOUND for an unknown cluster.
+  void DescribeCapacity(const v1::DescribeCapacityRequest& request,
+                        Done<v1::DescribeCapacityResponse> done);
+
+ private:
+  const Config config_;
+  storage::Database* const database_;
+};
+
 // The operations a Server serves; all must outlive it.
 struct Services {
   EcsOperations* ecs = nullptr;
   NetworkOperations* network = nullptr;
   AgentOperations* agent = nullptr;
+  AdminOperations* admin = nullptr;
 };
 
 // Makes sure the cluster named `default` exists (idempotent). Blocking; for startup.
@@ -161,7 +179,7 @@ absl::Status EnsureDefaultCluster(storage::Connection& connection, const Config&
 class Server {
  public:
   // Listens on `address` (HOST:PORT; port 0 picks a free one) and serves the ECS,
-  // Network and AgentControl services, grpc.health.v1 and server reflection.
+  // Network, AgentControl and Admin services, grpc.health.v1 and server reflection.
   static absl::StatusOr<std::unique_ptr<Server>> Start(const std::string& address,
                                                        const Services& services);
   ~Server();
@@ -182,6 +200,7 @@ class Server {
   std::unique_ptr<class EcsGrpcService> ecs_service_;
   std::unique_ptr<class NetworkGrpcService> network_service_;
   std::unique_ptr<class AgentGrpcService> agent_service_;
+  std::unique_ptr<class AdminGrpcService> admin_service_;
   std::string address_;
 };
 

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "gantry/v1/admin.grpc.pb.h"
 #include "gantry/v1/agent.grpc.pb.h"
 #include "gantry/v1/ecs.grpc.pb.h"
 #include "gantry/v1/network.grpc.pb.h"
@@ -90,6 +91,15 @@ class AgentGrpcService final : public v1::AgentControl::CallbackService {
  private:
   AgentOperations* const operations_;
 };
+class AdminGrpcService final : public v1::Admin::CallbackService {
+ public:
+  explicit AdminGrpcService(AdminOperations* operations) : operations_(operations) {}
+
+  GANTRY_UNARY(DescribeCapacity)
+
+ private:
+  AdminOperations* const operations_;
+};
 #undef GANTRY_UNARY
 
 namespace {
@@ -130,11 +140,13 @@ absl::Status ValidateConfig(const Config& config) {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const std::string& address,
                                                       const Services& services) {
-  GANTRY_CHECK(services.ecs != nullptr && services.network != nullptr && services.agent != nullptr);
+  GANTRY_CHECK(services.ecs != nullptr && services.network != nullptr &&
+               services.agent != nullptr && services.admin != nullptr);
   auto server = std::unique_ptr<Server>(new Server());
   server->ecs_service_ = std::make_unique<EcsGrpcService>(services.ecs);
   server->network_service_ = std::make_unique<NetworkGrpcService>(services.network);
   server->agent_service_ = std::make_unique<AgentGrpcService>(services.agent);
+  server->admin_service_ = std::make_unique<AdminGrpcService>(services.admin);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -151,6 +163,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const std::string& address
   builder.RegisterService(server->ecs_service_.get());
   builder.RegisterService(server->network_service_.get());
   builder.RegisterService(server->agent_service_.get());
+  builder.RegisterService(server->admin_service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || port == 0) {
     return absl::UnavailableError(
@@ -162,6 +175,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const std::string& address
     health->SetServingStatus(v1::Ecs::service_full_name(), true);
     health->SetServingStatus(v1::Network::service_full_name(), true);
     health->SetServingStatus(v1::AgentControl::service_full_name(), true);
+    health->SetServingStatus(v1::Admin::service_full_name(), true);
   }
   return server;
 }

@@ -148,8 +148,10 @@ int main(int argc, char** argv) {
   gantry::api::NetworkOperations network(config, database->get());
   gantry::api::AgentOperations agent(config, database->get(), hub.get(), host_timeout,
                                      capacity_changed);
-  auto server = gantry::api::Server::Start(absl::GetFlag(FLAGS_listen),
-                                           {.ecs = &ecs, .network = &network, .agent = &agent});
+  gantry::api::AdminOperations admin(config, database->get());
+  auto server = gantry::api::Server::Start(
+      absl::GetFlag(FLAGS_listen),
+      {.ecs = &ecs, .network = &network, .agent = &agent, .admin = &admin});
   if (!server.ok()) return Fail("listen_failed", server.status());
 
   gantry::log::Info("gantryd_ready", {{"grpc", (*server)->address()}});

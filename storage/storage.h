@@ -26,6 +26,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gantry/v1/ecs_tasks.pb.h"
@@ -539,6 +540,68 @@ struct ExpiredTask {
 // Tasks placed or stopped meanwhile are left alone. Returns the ids stopped.
 absl::StatusOr<std::vector<std::string>> ExpireWaitingTasks(Connection& connection,
                                                             const std::vector<ExpiredTask>& tasks);
+
+// ---- Fleet capacity (capacity.cc) ------------------------------------------------
+
+// One host as the capacity view sees it, lost or not.
+struct FleetHost {
+  int64_t host_id = 0;
+  std::string availability_zone;
+  std::string status;  // ACTIVE, DRAINING, INACTIVE
+  bool agent_connected = true;
+  HostResources total;
+  HostResources used;
+};
+
+struct FleetSubnet {
+  std::string subnet_id;
+  std::string vpc_id;
+  std::string availability_zone;
+  std::string cidr_block;
+  int32_t usable_addresses = 0;  // 2^(32-prefix) - 5
+  int32_t addresses_in_use = 0;
+};
+
+// Placed tasks that are not STOPPED, by zone and lastStatus.
+struct ZoneStatusCount {
+  std::string availability_zone;
+  std::string last_status;
+  int32_t tasks = 0;
+};
+
+// A task waiting for capacity: what placement needs to explain it.
+struct WaitingTask {
+  std::string task_id;
+  std::string group;
+  HostResources needs;  // enis = 1
+  std::vector<std::string> subnet_ids;
+  absl::Time created_at;
+};
+
+struct FleetSnapshot {
+  absl::Time taken_at;  // the snapshot's time (its transaction's start)
+  std::vector<FleetHost> hosts;
+  std::vector<FleetSubnet> subnets;  // by zone, then id
+  std::vector<ZoneStatusCount> placed_tasks;
+  // Waiting tasks per zone of their candidate subnets (a task counts once per zone).
+  std::vector<std::pair<std::string, int32_t>> waiting_by_zone;
+  int32_t waiting_total = 0;
+  std::vector<WaitingTask> waiting;  // the oldest, at most the limit asked for
+};
+
+// Which tasks a capacity view counts: one cluster's, or (unset) every task.
+struct ClusterKey {
+  std::string account_id;
+  std::string name;
+};
+
+// Every host, every subnet, task counts and the oldest `waiting_limit` waiting tasks, in
+// one REPEATABLE READ, read-only transaction, so the figures agree with each other (a
+// task counted as placed holds exactly the share its host's `used` includes). NOT_FOUND
+// when `cluster` is given and does not exist.
+absl::StatusOr<FleetSnapshot> ReadFleetSnapshot(Connection& connection,
+                                                const std::optional<ClusterKey>& cluster,
+                                                int waiting_limit);
 
 // ---- The agent protocol (agents.cc) ----------------------------------------------
 //

@@ -4,9 +4,10 @@ namespace gantry::storage::internal {
 
 std::vector<Statement> AllStatements() {
   std::vector<Statement> all;
-  for (const auto* group : {&ClusterStatements(), &TaskDefinitionStatements(), &NetworkStatements(),
-                            &HostStatements(), &TaskStatements(), &PlacementStatements(),
-                            &CommandStatements(), &AgentStatements(), &HostCommandStatements()}) {
+  for (const auto* group :
+       {&ClusterStatements(), &TaskDefinitionStatements(), &NetworkStatements(), &HostStatements(),
+        &TaskStatements(), &PlacementStatements(), &CommandStatements(), &AgentStatements(),
+        &HostCommandStatements(), &CapacityStatements()}) {
     all.insert(all.end(), group->begin(), group->end());
   }
   return all;

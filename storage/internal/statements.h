@@ -20,6 +20,7 @@ const std::vector<Statement>& PlacementStatements();
 const std::vector<Statement>& CommandStatements();
 const std::vector<Statement>& AgentStatements();
 const std::vector<Statement>& HostCommandStatements();
+const std::vector<Statement>& CapacityStatements();
 
 // All of the above, prepared by Connection at connect time.
 std::vector<Statement> AllStatements();

@@ -53,11 +53,14 @@ class GrpcServerTest : public ::testing::Test {
     database_ = *std::move(database);
     operations_ = std::make_unique<EcsOperations>(Config{}, database_.get(), nullptr);
     network_ = std::make_unique<NetworkOperations>(Config{}, database_.get());
+    admin_ = std::make_unique<AdminOperations>(Config{}, database_.get());
     agent_ = std::make_unique<AgentOperations>(Config{}, database_.get(), hub_.get(),
                                                absl::Seconds(30), [] {});
-    absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(
-        "127.0.0.1:0",
-        Services{.ecs = operations_.get(), .network = network_.get(), .agent = agent_.get()});
+    absl::StatusOr<std::unique_ptr<Server>> server =
+        Server::Start("127.0.0.1:0", Services{.ecs = operations_.get(),
+                                              .network = network_.get(),
+                                              .agent = agent_.get(),
+                                              .admin = admin_.get()});
     ASSERT_THAT(server, IsOk());
     server_ = *std::move(server);
     channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
@@ -85,6 +88,7 @@ class GrpcServerTest : public ::testing::Test {
   std::unique_ptr<PollHub> hub_ = PollHub::Start({});
   std::unique_ptr<EcsOperations> operations_;
   std::unique_ptr<NetworkOperations> network_;
+  std::unique_ptr<AdminOperations> admin_;
   std::unique_ptr<AgentOperations> agent_;
   std::unique_ptr<Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -260,7 +264,8 @@ TEST(GrpcServer, Start_AddressInUse_IsUnavailable) {
   NetworkOperations network(Config{}, database->get());
   std::unique_ptr<PollHub> hub = PollHub::Start({});
   AgentOperations agent(Config{}, database->get(), hub.get(), absl::Seconds(30), [] {});
-  Services services{.ecs = &operations, .network = &network, .agent = &agent};
+  AdminOperations admin(Config{}, database->get());
+  Services services{.ecs = &operations, .network = &network, .agent = &agent, .admin = &admin};
   absl::StatusOr<std::unique_ptr<Server>> first = Server::Start("127.0.0.1:0", services);
   ASSERT_THAT(first, IsOk());
   absl::StatusOr<std::unique_ptr<Server>> second = Server::Start((*first)->address(), services);

@@ -1,0 +1,152 @@
+// The capacity view: the whole fleet read in one snapshot.
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "storage/internal/errors.h"
+#include "storage/internal/statements.h"
+#include "storage/storage.h"
+
+namespace gantry::storage {
+namespace internal {
+namespace {
+
+// Every statement below takes the same first two parameters: the account and the
+// cluster whose tasks count, both NULL for every task.
+constexpr char kClusterFilter[] = "($1::text IS NULL OR (t.account_id = $1 AND t.cluster = $2))";
+
+constexpr char kClusterExists[] =
+    "SELECT 1 FROM clusters WHERE account_id = $1 AND name = $2 AND status = 'ACTIVE'";
+
+constexpr char kSnapshotTime[] = "SELECT (extract(epoch FROM now()) * 1000000)::int8";
+
+constexpr char kHosts[] = R"sql(
+SELECT host_id, availability_zone, status, agent_connected,
+       cpu_total, memory_total, storage_total, eni_total,
+       cpu_used, memory_used, storage_used, eni_used
+FROM hosts)sql";
+
+constexpr char kSubnets[] = R"sql(
+SELECT subnet_id, vpc_id, availability_zone, cidr_block::text, address_count - 5, addresses_in_use
+FROM subnets ORDER BY availability_zone, subnet_id)sql";
+
+const std::string kPlacedTasks = absl::StrCat(R"sql(
+SELECT t.availability_zone, t.last_status, count(*)::int4
+FROM tasks t
+WHERE t.last_status <> 'STOPPED' AND t.host_id IS NOT NULL AND )sql",
+                                              kClusterFilter, R"sql(
+GROUP BY 1, 2)sql");
+
+// A waiting task counts once in each distinct zone of its candidate subnets.
+const std::string kWaitingByZone = absl::StrCat(R"sql(
+SELECT z.availability_zone, count(*)::int4
+FROM tasks t
+CROSS JOIN LATERAL (SELECT DISTINCT s.availability_zone FROM subnets s
+                    WHERE s.subnet_id = ANY (t.subnet_ids)) z
+WHERE t.host_id IS NULL AND t.last_status = 'PROVISIONING' AND )sql",
+                                                kClusterFilter, R"sql(
+GROUP BY 1)sql");
+
+const std::string kWaitingTotal = absl::StrCat(R"sql(
+SELECT count(*)::int4 FROM tasks t
+WHERE t.host_id IS NULL AND t.last_status = 'PROVISIONING' AND )sql",
+                                               kClusterFilter);
+
+const std::string kWaitingOldest = absl::StrCat(R"sql(
+SELECT t.task_id, t.task_group, t.cpu, t.memory, t.ephemeral_storage,
+       array_to_string(t.subnet_ids, ','), (extract(epoch FROM t.created_at) * 1000000)::int8
+FROM tasks t
+WHERE t.host_id IS NULL AND t.last_status = 'PROVISIONING' AND )sql",
+                                                kClusterFilter, R"sql(
+ORDER BY t.queue_seq
+LIMIT $3)sql");
+
+std::vector<std::string> SplitIds(const std::string& joined) {
+  if (joined.empty()) return {};
+  return absl::StrSplit(joined, ',');
+}
+
+}  // namespace
+
+const std::vector<Statement>& CapacityStatements() {
+  static const std::vector<Statement> kStatements = {
+      {"capacity_cluster_exists", kClusterExists},
+      {"capacity_snapshot_time", kSnapshotTime},
+      {"capacity_hosts", kHosts},
+      {"capacity_subnets", kSubnets},
+      {"capacity_placed_tasks", kPlacedTasks.c_str()},
+      {"capacity_waiting_by_zone", kWaitingByZone.c_str()},
+      {"capacity_waiting_total", kWaitingTotal.c_str()},
+      {"capacity_waiting_oldest", kWaitingOldest.c_str()},
+  };
+  return kStatements;
+}
+
+}  // namespace internal
+
+absl::StatusOr<FleetSnapshot> ReadFleetSnapshot(Connection& connection,
+                                                const std::optional<ClusterKey>& cluster,
+                                                int waiting_limit) {
+  // NULL parameters (null pointers) when every task counts.
+  const char* account = cluster.has_value() ? cluster->account_id.c_str() : nullptr;
+  const char* name = cluster.has_value() ? cluster->name.c_str() : nullptr;
+  return internal::InTransaction(
+      connection, "read fleet snapshot", [&](pqxx::work& tx) -> absl::StatusOr<FleetSnapshot> {
+        // Must be the transaction's first statement: every read below then sees the
+        // same snapshot, so hosts' used shares and the tasks holding them agree.
+        tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+        if (cluster.has_value() &&
+            tx.exec_prepared("capacity_cluster_exists", account, name).empty()) {
+          return absl::NotFoundError(
+              absl::StrCat("cluster: cluster \"", cluster->name, "\" does not exist"));
+        }
+        FleetSnapshot snapshot;
+        snapshot.taken_at =
+            absl::FromUnixMicros(tx.exec_prepared1("capacity_snapshot_time")[0].as<int64_t>());
+        for (const pqxx::row& row : tx.exec_prepared("capacity_hosts")) {
+          FleetHost host;
+          host.host_id = row[0].as<int64_t>();
+          host.availability_zone = row[1].as<std::string>();
+          host.status = row[2].as<std::string>();
+          host.agent_connected = row[3].as<bool>();
+          host.total = {row[4].as<int32_t>(), row[5].as<int32_t>(), row[6].as<int32_t>(),
+                        row[7].as<int32_t>()};
+          host.used = {row[8].as<int32_t>(), row[9].as<int32_t>(), row[10].as<int32_t>(),
+                       row[11].as<int32_t>()};
+          snapshot.hosts.push_back(std::move(host));
+        }
+        for (const pqxx::row& row : tx.exec_prepared("capacity_subnets")) {
+          snapshot.subnets.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
+                                      row[2].as<std::string>(), row[3].as<std::string>(),
+                                      row[4].as<int32_t>(), row[5].as<int32_t>()});
+        }
+        for (const pqxx::row& row : tx.exec_prepared("capacity_placed_tasks", account, name)) {
+          snapshot.placed_tasks.push_back(
+              {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int32_t>()});
+        }
+        for (const pqxx::row& row : tx.exec_prepared("capacity_waiting_by_zone", account, name)) {
+          snapshot.waiting_by_zone.emplace_back(row[0].as<std::string>(), row[1].as<int32_t>());
+        }
+        snapshot.waiting_total =
+            tx.exec_prepared1("capacity_waiting_total", account, name)[0].as<int32_t>();
+        for (const pqxx::row& row :
+             tx.exec_prepared("capacity_waiting_oldest", account, name, waiting_limit)) {
+          WaitingTask task;
+          task.task_id = row[0].as<std::string>();
+          task.group = row[1].as<std::string>();
+          task.needs = {row[2].as<int32_t>(), row[3].as<int32_t>(), row[4].as<int32_t>(), 1};
+          task.subnet_ids = internal::SplitIds(row[5].as<std::string>());
+          task.created_at = absl::FromUnixMicros(row[6].as<int64_t>());
+          snapshot.waiting.push_back(std::move(task));
+        }
+        return snapshot;
+      });
+}
+
+}  // namespace gantry::storage
