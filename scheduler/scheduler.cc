@@ -31,14 +31,9 @@ struct Entry {
   Done done;
 };
 
-// Tasks of different clusters or accounts never share a spread group.
-std::string GroupKey(std::string_view account, std::string_view cluster, std::string_view group) {
-  return absl::StrCat(std::string(account), "/", std::string(cluster), "/", std::string(group));
-}
-
 placement::TaskRequest ToPlacementRequest(const storage::NewTask& task) {
   placement::TaskRequest request;
-  request.group = GroupKey(task.account_id, task.cluster, task.group);
+  request.group = SpreadGroupKey(task.account_id, task.cluster, task.group);
   request.needs = {task.cpu_units, task.memory_mib, task.ephemeral_storage_gib, 1};
   request.subnet_ids = task.subnet_ids;
   return request;
@@ -60,7 +55,7 @@ placement::Snapshot ToSnapshot(const storage::CapacitySnapshot& capacity) {
     snapshot.subnets.push_back({subnet.subnet_id, subnet.availability_zone, subnet.free_addresses});
   }
   for (const storage::GroupZoneCount& count : capacity.group_counts) {
-    snapshot.group_counts.push_back({GroupKey(count.account_id, count.cluster, count.group),
+    snapshot.group_counts.push_back({SpreadGroupKey(count.account_id, count.cluster, count.group),
                                      count.availability_zone, count.tasks});
   }
   return snapshot;
@@ -434,6 +429,11 @@ class Scheduler::Loop {
   bool view_dirty_ = true;
   absl::Time next_waiting_retry_ = absl::InfinitePast();
 };
+
+std::string SpreadGroupKey(std::string_view account_id, std::string_view cluster,
+                           std::string_view group) {
+  return absl::StrCat(std::string(account_id), "/", std::string(cluster), "/", std::string(group));
+}
 
 absl::StatusOr<RunOutcome> ReplayBinding(storage::Connection& connection, const RunRequest& request,
                                          const storage::TokenBinding& binding) {

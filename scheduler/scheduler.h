@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -76,6 +77,12 @@ struct RunOutcome {
 // Blocking (reads the tasks).
 absl::StatusOr<RunOutcome> ReplayBinding(storage::Connection& connection, const RunRequest& request,
                                          const storage::TokenBinding& binding);
+
+// The placement spread group of a task: tasks of different clusters or accounts never
+// share one. Whoever runs placement::Placer over stored tasks must key groups so, or its
+// zone choices differ from the scheduler's.
+std::string SpreadGroupKey(std::string_view account_id, std::string_view cluster,
+                           std::string_view group);
 
 class Scheduler {
  public:

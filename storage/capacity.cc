@@ -58,14 +58,14 @@ SELECT count(*)::int4 FROM tasks t
 WHERE t.host_id IS NULL AND t.last_status = 'PROVISIONING' AND )sql",
                                                kClusterFilter);
 
-const std::string kWaitingOldest = absl::StrCat(R"sql(
-SELECT t.task_id, t.task_group, t.cpu, t.memory, t.ephemeral_storage,
+// Every cluster's: the view explains a cluster's tasks behind the others' in the queue.
+constexpr char kWaitingOldest[] = R"sql(
+SELECT t.task_id, t.account_id, t.cluster, t.task_group, t.cpu, t.memory, t.ephemeral_storage,
        array_to_string(t.subnet_ids, ','), (extract(epoch FROM t.created_at) * 1000000)::int8
 FROM tasks t
-WHERE t.host_id IS NULL AND t.last_status = 'PROVISIONING' AND )sql",
-                                                kClusterFilter, R"sql(
+WHERE t.host_id IS NULL AND t.last_status = 'PROVISIONING'
 ORDER BY t.queue_seq
-LIMIT $3)sql");
+LIMIT $1)sql";
 
 std::vector<std::string> SplitIds(const std::string& joined) {
   if (joined.empty()) return {};
@@ -83,7 +83,7 @@ const std::vector<Statement>& CapacityStatements() {
       {"capacity_placed_tasks", kPlacedTasks.c_str()},
       {"capacity_waiting_by_zone", kWaitingByZone.c_str()},
       {"capacity_waiting_total", kWaitingTotal.c_str()},
-      {"capacity_waiting_oldest", kWaitingOldest.c_str()},
+      {"capacity_waiting_oldest", kWaitingOldest},
   };
   return kStatements;
 }
@@ -135,15 +135,24 @@ absl::StatusOr<FleetSnapshot> ReadFleetSnapshot(Connection& connection,
         }
         snapshot.waiting_total =
             tx.exec_prepared1("capacity_waiting_total", account, name)[0].as<int32_t>();
-        for (const pqxx::row& row :
-             tx.exec_prepared("capacity_waiting_oldest", account, name, waiting_limit)) {
+        for (const pqxx::row& row : tx.exec_prepared("capacity_waiting_oldest", waiting_limit)) {
           WaitingTask task;
           task.task_id = row[0].as<std::string>();
-          task.group = row[1].as<std::string>();
-          task.needs = {row[2].as<int32_t>(), row[3].as<int32_t>(), row[4].as<int32_t>(), 1};
-          task.subnet_ids = internal::SplitIds(row[5].as<std::string>());
-          task.created_at = absl::FromUnixMicros(row[6].as<int64_t>());
+          task.account_id = row[1].as<std::string>();
+          task.cluster = row[2].as<std::string>();
+          task.counted = !cluster.has_value() ||
+                         (task.account_id == cluster->account_id && task.cluster == cluster->name);
+          task.group = row[3].as<std::string>();
+          task.needs = {row[4].as<int32_t>(), row[5].as<int32_t>(), row[6].as<int32_t>(), 1};
+          task.subnet_ids = internal::SplitIds(row[7].as<std::string>());
+          task.created_at = absl::FromUnixMicros(row[8].as<int64_t>());
           snapshot.waiting.push_back(std::move(task));
+        }
+        // The statement the scheduler loads its view with, so spreads agree.
+        for (const pqxx::row& row : tx.exec_prepared("placement_group_counts")) {
+          snapshot.group_counts.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
+                                           row[2].as<std::string>(), row[3].as<std::string>(),
+                                           row[4].as<int64_t>()});
         }
         return snapshot;
       });

@@ -572,6 +572,11 @@ struct ZoneStatusCount {
 // A task waiting for capacity: what placement needs to explain it.
 struct WaitingTask {
   std::string task_id;
+  std::string account_id;
+  std::string cluster;
+  // Of the cluster the view counts (every task when it counts all). Tasks of other
+  // clusters are there because they are ahead in the queue: they take room first.
+  bool counted = true;
   std::string group;
   HostResources needs;  // enis = 1
   std::vector<std::string> subnet_ids;
@@ -585,8 +590,11 @@ struct FleetSnapshot {
   std::vector<ZoneStatusCount> placed_tasks;
   // Waiting tasks per zone of their candidate subnets (a task counts once per zone).
   std::vector<std::pair<std::string, int32_t>> waiting_by_zone;
-  int32_t waiting_total = 0;
-  std::vector<WaitingTask> waiting;  // the oldest, at most the limit asked for
+  int32_t waiting_total = 0;  // counted ones only
+  // The oldest waiting tasks of every cluster in queue order, at most the limit asked for.
+  std::vector<WaitingTask> waiting;
+  // Tasks holding resources per spread group and zone, as the scheduler reads them.
+  std::vector<GroupZoneCount> group_counts;
 };
 
 // Which tasks a capacity view counts: one cluster's, or (unset) every task.
@@ -595,7 +603,9 @@ struct ClusterKey {
   std::string name;
 };
 
-// Every host, every subnet, task counts and the oldest `waiting_limit` waiting tasks, in
+// Every host, every subnet, task counts, group counts and the oldest `waiting_limit`
+// waiting tasks (of every cluster: those of other clusters ahead in the queue take room
+// first), in
 // one REPEATABLE READ, read-only transaction, so the figures agree with each other (a
 // task counted as placed holds exactly the share its host's `used` includes). NOT_FOUND
 // when `cluster` is given and does not exist.

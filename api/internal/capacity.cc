@@ -10,6 +10,7 @@
 
 #include "api/internal/resources.h"
 #include "placement/placement.h"
+#include "scheduler/scheduler.h"
 
 namespace gantry::api::internal {
 namespace {
@@ -123,6 +124,11 @@ placement::Snapshot ToPlacementSnapshot(const storage::FleetSnapshot& fleet) {
     snapshot.subnets.push_back({subnet.subnet_id, subnet.availability_zone,
                                 subnet.usable_addresses - subnet.addresses_in_use});
   }
+  for (const storage::GroupZoneCount& count : fleet.group_counts) {
+    snapshot.group_counts.push_back(
+        {scheduler::SpreadGroupKey(count.account_id, count.cluster, count.group),
+         count.availability_zone, count.tasks});
+  }
   return snapshot;
 }
 
@@ -133,15 +139,18 @@ constexpr char kPlaceableDetail[] =
 v1::WaitingTasks ExplainWaiting(const storage::FleetSnapshot& fleet) {
   v1::WaitingTasks waiting;
   waiting.set_total(fleet.waiting_total);
-  size_t explained = std::min(fleet.waiting.size(), static_cast<size_t>(kMaxExplainedWaitingTasks));
-  waiting.set_explained(static_cast<int32_t>(explained));
+  int32_t explained = 0;
   placement::Placer placer(ToPlacementSnapshot(fleet));
   // (reason, detail, never) -> index into waiting.reasons, in order of first appearance.
   std::map<std::tuple<std::string, std::string, bool>, int> index;
-  for (size_t i = 0; i < explained; ++i) {
-    const storage::WaitingTask& task = fleet.waiting[i];
-    placement::TaskRequest request{task.group, ToPlacement(task.needs), task.subnet_ids};
+  for (const storage::WaitingTask& task : fleet.waiting) {
+    // Every task ahead in the queue takes its room, counted or not.
+    placement::TaskRequest request{
+        scheduler::SpreadGroupKey(task.account_id, task.cluster, task.group),
+        ToPlacement(task.needs), task.subnet_ids};
     placement::Decision decision = placer.Place(request);
+    if (!task.counted) continue;
+    ++explained;
     std::tuple<std::string, std::string, bool> key{kPlaceable, kPlaceableDetail, false};
     if (const auto* unplaced = std::get_if<placement::Unplaced>(&decision)) {
       key = {unplaced->reason, unplaced->detail, unplaced->never};
@@ -158,6 +167,7 @@ v1::WaitingTasks ExplainWaiting(const storage::FleetSnapshot& fleet) {
     v1::WaitingReason* reason = waiting.mutable_reasons(it->second);
     reason->set_tasks(reason->tasks() + 1);
   }
+  waiting.set_explained(explained);
   return waiting;
 }
 
