@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cli/cli.h"
+#include "cli/internal/query.h"
 #include "cli/internal/util.h"
 
 namespace gantry::cli {
@@ -96,6 +97,42 @@ const FlagSpec* FindFlag(const CommandSpec& command, std::string_view name) {
 
 absl::Status UsageError(const std::string& message) { return absl::InvalidArgumentError(message); }
 
+constexpr std::string_view kScriptingExamples =
+    "  VPC=$(gantryctl create-vpc --cidr-block 10.0.0.0/16 --query Vpc.VpcId --output text)\n"
+    "  gantryctl describe-subnets --query 'Subnets[*].SubnetId' --output text\n"
+    "  gantryctl describe-tasks --tasks 0c1d2e3f --query 'tasks[0].containers[*].lastStatus'\n"
+    "  gantryctl run-task --task-definition web:3 --network-configuration "
+    "'awsvpcConfiguration={subnets=[subnet-a]}' --wait --query 'tasks[].taskArn' --output text\n";
+
+constexpr CommandGroup kGroups[] = {
+    {"wait", "Wait until tasks are RUNNING or STOPPED, polling DescribeTasks"},
+};
+
+// The commands of group `group` (`wait tasks-running`, ...), in table order.
+std::vector<const CommandSpec*> GroupCommands(std::string_view group) {
+  std::vector<const CommandSpec*> commands;
+  for (const CommandSpec& command : Commands()) {
+    std::string_view name = command.name;
+    if (name.size() > group.size() && name.starts_with(group) && name[group.size()] == ' ') {
+      commands.push_back(&command);
+    }
+  }
+  return commands;
+}
+
+// "tasks-running or tasks-stopped".
+std::string SubCommandList(std::string_view group) {
+  std::vector<std::string> words;
+  for (const CommandSpec* command : GroupCommands(group)) {
+    words.emplace_back(command->name.substr(group.size() + 1));
+  }
+  std::string list;
+  for (size_t i = 0; i < words.size(); ++i) {
+    absl::StrAppend(&list, i == 0 ? "" : i + 1 == words.size() ? " or " : ", ", words[i]);
+  }
+  return list;
+}
+
 // Parser state while walking the arguments left to right.
 class ArgParser {
  public:
@@ -109,8 +146,10 @@ class ArgParser {
   absl::Status ParseGlobal(std::string_view name, std::string value);
   absl::Status ParseCommandFlag(const FlagSpec& flag, const std::string* inline_value);
   absl::Status ParsePositional(const std::string& arg);
+  absl::Status ParseSubCommand(const std::string& arg);
   absl::StatusOr<std::string> TakeValue(std::string_view name, const std::string* inline_value);
   absl::Status CheckRequired() const;
+  absl::Status CheckOutput();
 
   const std::vector<std::string>& args_;
   size_t next_ = 0;
@@ -119,6 +158,8 @@ class ArgParser {
   bool saw_help_word_ = false;  // `help` was the command word
   bool endpoint_set_ = false;
   bool output_set_ = false;
+  bool query_set_ = false;
+  const CommandGroup* group_ = nullptr;  // the group word, until its sub-command comes
   const FlagSpec* open_many_ = nullptr;  // kMany flag still collecting values
 };
 
@@ -133,17 +174,38 @@ absl::StatusOr<Invocation> ArgParser::Parse(std::string_view env_endpoint) {
     inv_.endpoint =
         env_endpoint.empty() ? std::string(kDefaultEndpoint) : std::string(env_endpoint);
   }
+  absl::Status status = CheckOutput();
+  if (!status.ok()) {
+    return status;
+  }
   if (inv_.help) {
     return inv_;
+  }
+  if (command_ == nullptr && group_ != nullptr) {
+    return UsageError(
+        absl::StrCat(Sv(group_->name), " needs a sub-command: ", SubCommandList(group_->name)));
   }
   if (command_ == nullptr) {
     return UsageError("missing command");
   }
-  absl::Status status = CheckRequired();
+  status = CheckRequired();
   if (!status.ok()) {
     return status;
   }
   return inv_;
+}
+
+// --query prints a selection, which only JSON and text can show.
+absl::Status ArgParser::CheckOutput() {
+  if (!query_set_) {
+    return absl::OkStatus();
+  }
+  if (!output_set_) {
+    inv_.output = OutputFormat::kJson;
+  } else if (inv_.output == OutputFormat::kTable) {
+    return UsageError("--query needs --output json or text (tables show whole responses)");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ArgParser::ParseOne() {
@@ -166,7 +228,7 @@ absl::Status ArgParser::ParseOne() {
 }
 
 absl::Status ArgParser::ParseFlag(std::string_view name, const std::string* inline_value) {
-  if (name == "endpoint" || name == "output") {
+  if (name == "endpoint" || name == "output" || name == "query") {
     absl::StatusOr<std::string> value = TakeValue(name, inline_value);
     if (!value.ok()) {
       return value.status();
@@ -185,12 +247,18 @@ absl::Status ArgParser::ParseFlag(std::string_view name, const std::string* inli
 }
 
 absl::Status ArgParser::ParseGlobal(std::string_view name, std::string value) {
-  bool& seen = name == "endpoint" ? endpoint_set_ : output_set_;
+  bool& seen = name == "endpoint" ? endpoint_set_ : name == "query" ? query_set_ : output_set_;
   if (seen) {
     return UsageError(absl::StrCat("--", Sv(name), " given more than once"));
   }
   seen = true;
-  if (name == "endpoint") {
+  if (name == "query") {
+    absl::StatusOr<internal::Query> query = internal::Query::Parse(value);
+    if (!query.ok()) {
+      return query.status();
+    }
+    inv_.query = std::move(value);
+  } else if (name == "endpoint") {
     if (value.empty()) {
       return UsageError("--endpoint needs HOST:PORT");
     }
@@ -199,9 +267,11 @@ absl::Status ArgParser::ParseGlobal(std::string_view name, std::string value) {
     inv_.output = OutputFormat::kTable;
   } else if (value == "json") {
     inv_.output = OutputFormat::kJson;
+  } else if (value == "text") {
+    inv_.output = OutputFormat::kText;
   } else {
     return UsageError(
-        absl::StrCat("--output: \"", value, "\" is not an output format; use table or json"));
+        absl::StrCat("--output: \"", value, "\" is not an output format; use table, json or text"));
   }
   return absl::OkStatus();
 }
@@ -210,6 +280,16 @@ absl::Status ArgParser::ParseCommandFlag(const FlagSpec& flag, const std::string
   std::vector<std::string>& values = inv_.flags[std::string(flag.name)];
   if (flag.arity == FlagArity::kOne && !values.empty()) {
     return UsageError(absl::StrCat("--", Sv(flag.name), " given more than once"));
+  }
+  if (flag.arity == FlagArity::kNone) {
+    if (inline_value != nullptr) {
+      return UsageError(absl::StrCat("--", Sv(flag.name), " takes no value"));
+    }
+    if (!values.empty()) {
+      return UsageError(absl::StrCat("--", Sv(flag.name), " given more than once"));
+    }
+    values.push_back("true");
+    return absl::OkStatus();
   }
   if (flag.arity == FlagArity::kMany) {
     // Values follow as positional arguments; at least one is checked in CheckRequired.
@@ -234,9 +314,17 @@ absl::Status ArgParser::ParsePositional(const std::string& arg) {
   if (command_ != nullptr) {
     return UsageError(absl::StrCat("unexpected argument \"", arg, "\" for ", Sv(command_->name)));
   }
+  if (group_ != nullptr) {
+    return ParseSubCommand(arg);
+  }
   if (arg == "help" && !saw_help_word_) {
     saw_help_word_ = true;
     inv_.help = true;
+    return absl::OkStatus();
+  }
+  group_ = FindCommandGroup(arg);
+  if (group_ != nullptr) {
+    inv_.command = arg;
     return absl::OkStatus();
   }
   command_ = FindCommand(arg);
@@ -244,6 +332,17 @@ absl::Status ArgParser::ParsePositional(const std::string& arg) {
     return UsageError(absl::StrCat("unknown command \"", arg, "\""));
   }
   inv_.command = arg;
+  return absl::OkStatus();
+}
+
+absl::Status ArgParser::ParseSubCommand(const std::string& arg) {
+  std::string name = absl::StrCat(Sv(group_->name), " ", arg);
+  command_ = FindCommand(name);
+  if (command_ == nullptr) {
+    return UsageError(absl::StrCat("unknown command \"", name, "\"; ", Sv(group_->name), " takes ",
+                                   SubCommandList(group_->name)));
+  }
+  inv_.command = std::move(name);
   return absl::OkStatus();
 }
 
@@ -274,7 +373,10 @@ absl::Status ArgParser::CheckRequired() const {
 }
 
 std::string FlagUsage(const FlagSpec& flag) {
-  std::string usage = absl::StrCat("--", Sv(flag.name), " ", Sv(flag.value_name));
+  std::string usage = absl::StrCat("--", Sv(flag.name));
+  if (flag.arity != FlagArity::kNone) {
+    absl::StrAppend(&usage, " ", Sv(flag.value_name));
+  }
   if (flag.arity == FlagArity::kMany) {
     absl::StrAppend(&usage, " ...");
   }
@@ -304,6 +406,7 @@ const std::vector<CommandSpec>& Commands() {
     internal::AddTaskCommands(all);
     internal::AddContainerInstanceCommands(all);
     internal::AddNetworkCommands(all);
+    internal::AddCapacityCommands(all);
     return all;
   }();
   return *commands;
@@ -316,6 +419,15 @@ const CommandSpec* FindCommand(std::string_view name) {
   return it == commands.end() ? nullptr : &*it;
 }
 
+const CommandGroup* FindCommandGroup(std::string_view name) {
+  for (const CommandGroup& group : kGroups) {
+    if (group.name == name) {
+      return &group;
+    }
+  }
+  return nullptr;
+}
+
 absl::StatusOr<Invocation> ParseArgs(const std::vector<std::string>& args,
                                      std::string_view env_endpoint) {
   return ArgParser(args).Parse(env_endpoint);
@@ -323,7 +435,8 @@ absl::StatusOr<Invocation> ParseArgs(const std::vector<std::string>& args,
 
 std::string GeneralHelp() {
   std::string help =
-      "Usage: gantryctl [--endpoint HOST:PORT] [--output table|json] COMMAND [flags]\n"
+      "Usage: gantryctl [--endpoint HOST:PORT] [--output table|json|text] [--query EXPR] "
+      "COMMAND [flags]\n"
       "\n"
       "Talks to gantryd: clusters, task definitions, tasks and container instances\n"
       "(gantry.v1.Ecs, named as in `aws ecs`), VPCs, subnets and security groups\n"
@@ -333,7 +446,11 @@ std::string GeneralHelp() {
       "  --endpoint HOST:PORT   gantryd's gRPC address (default: $GANTRY_ENDPOINT, then " +
       std::string(kDefaultEndpoint) +
       ")\n"
-      "  --output table|json    table (default) or the JSON response as the AWS CLI prints it\n"
+      "  --output table|json|text\n"
+      "                         table (default), the JSON response as the AWS CLI prints it,\n"
+      "                         or text: tab-separated values, one line per list or object\n"
+      "  --query EXPR           print only part of the response (JSON, or text with\n"
+      "                         --output text): a.b, a[0], a[-1], a[*].b, a[].b, nested\n"
       "  -h, --help             show help\n"
       "\n"
       "Commands:\n";
@@ -349,7 +466,8 @@ std::string GeneralHelp() {
   for (const auto& row : rows) {
     absl::StrAppend(&help, "  ", row[0], std::string(width + 2 - row[0].size(), ' '), row[1], "\n");
   }
-  absl::StrAppend(&help, "\nRun 'gantryctl COMMAND --help' for a command's flags and examples.\n");
+  absl::StrAppend(&help, "\nScripting examples:\n", Sv(kScriptingExamples),
+                  "\nRun 'gantryctl COMMAND --help' for a command's flags and examples.\n");
   return help;
 }
 
@@ -363,12 +481,37 @@ std::string CommandHelp(const CommandSpec& spec) {
     absl::StrAppend(&help, "\nFlags:\n");
   }
   for (const FlagSpec& flag : spec.flags) {
-    absl::StrAppend(&help, "  --", Sv(flag.name), " ", Sv(flag.value_name),
-                    flag.arity == FlagArity::kMany ? " ..." : "",
+    absl::StrAppend(&help, "  --", Sv(flag.name), flag.arity == FlagArity::kNone ? "" : " ",
+                    Sv(flag.value_name), flag.arity == FlagArity::kMany ? " ..." : "",
                     flag.required ? "  (required)" : "", "\n      ", Sv(flag.help),
                     "\n      Example: ", Sv(flag.example), "\n");
   }
-  absl::StrAppend(&help, "\nExample:\n  ", Sv(spec.example), "\n");
+  absl::StrAppend(
+      &help, "\nExample:\n  ", Sv(spec.example), "\n",
+      "\nGlobal flags: --endpoint HOST:PORT, --output table|json|text, --query EXPR\n"
+      "  e.g. gantryctl describe-subnets --query 'Subnets[*].SubnetId' --output text\n");
+  return help;
+}
+
+std::string GroupHelp(const CommandGroup& group) {
+  std::string help = absl::StrCat("Usage: gantryctl ", Sv(group.name), " SUB-COMMAND [flags]\n\n",
+                                  Sv(group.summary), ".\n\nSub-commands:\n");
+  std::vector<const CommandSpec*> commands = GroupCommands(group.name);
+  size_t width = 0;
+  for (const CommandSpec* command : commands) {
+    width = std::max(width, command->name.size() - group.name.size() - 1);
+  }
+  for (const CommandSpec* command : commands) {
+    std::string_view word = command->name.substr(group.name.size() + 1);
+    absl::StrAppend(&help, "  ", Sv(word), std::string(width + 2 - word.size(), ' '),
+                    Sv(command->summary), "\n");
+  }
+  absl::StrAppend(&help, "\nExamples:\n");
+  for (const CommandSpec* command : commands) {
+    absl::StrAppend(&help, "  ", Sv(command->example), "\n");
+  }
+  absl::StrAppend(&help, "\nRun 'gantryctl ", Sv(group.name),
+                  " SUB-COMMAND --help' for a sub-command's flags.\n");
   return help;
 }
 

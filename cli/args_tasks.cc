@@ -8,8 +8,13 @@
 namespace gantry::cli::internal {
 namespace {
 
-constexpr FlagSpec kTagsFlag = Many("tags", "key=K,value=V", "Tags to attach to each task",
-                                    "--tags key=team,value=core key=env,value=dev");
+constexpr FlagSpec kTagsFlag = Many(
+    "tags", "key=K,value=V", "Tags to attach to each task: shorthand or a JSON list",
+    R"(--tags key=team,value=core key=env,value=dev  or  --tags '[{"key":"team","value":"core"}]')");
+
+constexpr FlagSpec kTimeoutFlag =
+    One("timeout", "DURATION", "Give up waiting after this long: 30s, 10m, 1h30m (default 10m)",
+        "--timeout 5m");
 
 void AddRunTask(std::vector<CommandSpec>* commands) {
   commands->push_back(
@@ -27,7 +32,10 @@ void AddRunTask(std::vector<CommandSpec>* commands) {
         One("launch-type", "TYPE", "FARGATE (the only launch type)", "--launch-type FARGATE"),
         One("platform-version", "VERSION", "Fargate platform version (default LATEST)",
             "--platform-version LATEST"),
-        One("overrides", "JSON", "TaskOverride as JSON: containerOverrides, cpu, memory, ...",
+        One("overrides", "OVERRIDES",
+            "TaskOverride (containerOverrides, cpu, memory, ...) as JSON or AWS CLI shorthand",
+            "--overrides 'containerOverrides=[{name=app,command=[sleep,60],"
+            "environment=[{name=A,value=1}],cpu=256}],cpu=512,memory=1024'  or  "
             R"(--overrides '{"containerOverrides":[{"name":"app","command":["sleep","60"]}]}')"),
         One("network-configuration", "CONFIG",
             "The task ENI's subnets and security groups, as JSON or AWS CLI shorthand",
@@ -35,9 +43,29 @@ void AddRunTask(std::vector<CommandSpec>* commands) {
             "'awsvpcConfiguration={subnets=[subnet-a,subnet-b],securityGroups=[sg-x],"
             "assignPublicIp=DISABLED}'",
             /*required=*/true),
-        kTagsFlag},
+        kTagsFlag,
+        Switch("wait",
+               "Wait until every started task is RUNNING, then print them as describe-tasks "
+               "does; exit 1 if one stops first or the wait times out",
+               "--wait --timeout 5m"),
+        kTimeoutFlag},
        "gantryctl run-task --task-definition web:3 --count 2 --network-configuration "
-       "'awsvpcConfiguration={subnets=[subnet-a],securityGroups=[sg-x]}'"});
+       "'awsvpcConfiguration={subnets=[subnet-a],securityGroups=[sg-x]}' --wait"});
+}
+
+// `wait tasks-running` and `wait tasks-stopped`, as `aws ecs wait ...`.
+void AddWaitCommands(std::vector<CommandSpec>* commands) {
+  constexpr FlagSpec kTasks = Many("tasks", "TASK", "Task IDs or ARNs (up to 100)",
+                                   "--tasks 0c1d2e3f 9a8b7c6d", /*required=*/true);
+  commands->push_back(
+      {"wait tasks-running",
+       "Wait until tasks are RUNNING; fail as soon as one is STOPPED",
+       {kClusterFlag, kTasks, kTimeoutFlag},
+       "gantryctl wait tasks-running --cluster prod --tasks 0c1d2e3f 9a8b7c6d --timeout 5m"});
+  commands->push_back({"wait tasks-stopped",
+                       "Wait until tasks are STOPPED",
+                       {kClusterFlag, kTasks, kTimeoutFlag},
+                       "gantryctl wait tasks-stopped --tasks 0c1d2e3f --timeout 2m"});
 }
 
 void AddTaskQueries(std::vector<CommandSpec>* commands) {
@@ -76,6 +104,7 @@ void AddTaskQueries(std::vector<CommandSpec>* commands) {
 void AddTaskCommands(std::vector<CommandSpec>* commands) {
   AddRunTask(commands);
   AddTaskQueries(commands);
+  AddWaitCommands(commands);
 }
 
 void AddContainerInstanceCommands(std::vector<CommandSpec>* commands) {

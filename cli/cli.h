@@ -5,19 +5,23 @@
 // (register-container-instance, which adds capacity the way gantry-agent does).
 // `--output json` prints exactly the response message in protobuf's JSON mapping,
 // which is the AWS CLI's JSON because the protos carry ECS's and EC2's member
-// names; `--output table` (the default) prints aligned human-readable tables. List
+// names; `--output table` (the default) prints aligned human-readable tables;
+// `--output text` prints tab-separated values as the AWS CLI does, and `--query`
+// selects part of the response first (a JMESPath subset), for scripts. List
 // commands without paging flags (list-tasks, list-container-instances) follow every
-// page, as the AWS CLI does, and print one merged response.
+// page, as the AWS CLI does, and print one merged response. `run-task --wait` and
+// `wait tasks-running|tasks-stopped` poll DescribeTasks until the tasks get there.
 //
 // Everything except Run() is pure: argument parsing, request building and table
 // rendering take values and return values, with no I/O, clock or global state, and
 // are safe to call from any thread. Run() is the shell: it reads --cli-input-json
-// input, calls gantryd over gRPC with a deadline on every call, and prints.
+// input, calls gantryd over gRPC with a deadline on every call, waits, and prints.
 //
 // Errors: parsing and request building return INVALID_ARGUMENT whose message is a
 // usage error naming the offending command, flag or value (exit code kExitUsage).
 // Server errors and local --cli-input-json errors exit with kExitError after printing
-// `error: <CODE>: <message>` to stderr.
+// `error: <CODE>: <message>` to stderr; so do waits that fail or time out, after
+// printing `error: <what happened>`.
 #pragma once
 
 #include <chrono>
@@ -29,12 +33,15 @@
 #include <string_view>
 #include <vector>
 
+#include "gantry/v1/admin.pb.h"
 #include "gantry/v1/agent.pb.h"
 #include "gantry/v1/ecs.pb.h"
 #include "gantry/v1/network.pb.h"
 #include "google/protobuf/struct.pb.h"
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "grpcpp/support/status.h"
 
@@ -50,11 +57,12 @@ inline constexpr std::string_view kDefaultEndpoint = "127.0.0.1:50051";
 // Deadline of every RPC.
 inline constexpr std::chrono::seconds kRpcTimeout{30};
 
-enum class OutputFormat { kTable, kJson };
+enum class OutputFormat { kTable, kJson, kText };
 
 enum class FlagArity {
   kOne,   // exactly one value: --cluster-name prod
   kMany,  // one or more values up to the next flag: --clusters a b c
+  kNone,  // a switch without a value: --watch (Invocation::Has tells it was given)
 };
 
 struct FlagSpec {
@@ -66,6 +74,8 @@ struct FlagSpec {
   std::string_view example;  // e.g. "--cluster-name prod"
 };
 
+// A command's name is one word (`run-task`) or, for commands of a group, the group's
+// word and a sub-command word (`wait tasks-running`).
 struct CommandSpec {
   std::string_view name;
   std::string_view summary;
@@ -73,17 +83,27 @@ struct CommandSpec {
   std::string_view example;  // a whole command line
 };
 
+// Commands named `GROUP SUB-COMMAND`; `gantryctl GROUP --help` lists them.
+struct CommandGroup {
+  std::string_view name;  // the first word
+  std::string_view summary;
+};
+
 // Every command gantryctl knows, in the order help lists them.
 const std::vector<CommandSpec>& Commands();
 // nullptr when `name` is not a command.
 const CommandSpec* FindCommand(std::string_view name);
+// nullptr when `name` is not a group's word.
+const CommandGroup* FindCommandGroup(std::string_view name);
 
 // A parsed command line.
 struct Invocation {
   std::string endpoint;
   OutputFormat output = OutputFormat::kTable;
-  // The command to run, or (when `help` is set) the command to explain; empty with
-  // `help` means general help.
+  // --query's expression (already checked); empty when not given.
+  std::string query;
+  // The command to run, or (when `help` is set) the command or group to explain;
+  // empty with `help` means general help.
   std::string command;
   bool help = false;
   // Command flags by name without "--"; kOne flags hold exactly one value.
@@ -97,18 +117,21 @@ struct Invocation {
 };
 
 // Parses the arguments after the program name:
-//   [--endpoint HOST:PORT] [--output table|json] COMMAND [flags]
+//   [--endpoint HOST:PORT] [--output table|json|text] [--query EXPR] COMMAND [flags]
 // Global flags may come before or after the command; `--flag=value` is accepted.
 // The endpoint defaults to `env_endpoint` (GANTRY_ENDPOINT) when non-empty, then to
-// kDefaultEndpoint. `help [COMMAND]`, `--help` and `-h` ask for help (required flags
-// are then not checked). INVALID_ARGUMENT naming the unknown command or flag, the
-// flag missing its value, or the missing required flag.
+// kDefaultEndpoint. `--query` without `--output` means `--output json`; with
+// `--output table` it is a usage error. `help [COMMAND]`, `--help` and `-h` ask for
+// help (required flags are then not checked); `wait --help` explains the group.
+// INVALID_ARGUMENT naming the unknown command or flag, the flag missing its value,
+// the missing required flag, or what is wrong with the --query expression.
 absl::StatusOr<Invocation> ParseArgs(const std::vector<std::string>& args,
                                      std::string_view env_endpoint);
 
 // Help texts, ending with a newline.
 std::string GeneralHelp();
 std::string CommandHelp(const CommandSpec& spec);
+std::string GroupHelp(const CommandGroup& group);
 
 // Request builders for the commands whose flags map one to one onto the request.
 // INVALID_ARGUMENT naming the flag when a value is malformed (a non-integer
@@ -126,10 +149,11 @@ absl::StatusOr<v1::DeregisterTaskDefinitionRequest> BuildDeregisterTaskDefinitio
     const Invocation& inv);
 
 // Task and container-instance commands. Integer flags (--count, --cpu, --memory,
-// ...) must be positive integers of the wire type; --overrides is parsed strictly
-// as a TaskOverride in ECS JSON; --network-configuration by
-// ParseNetworkConfiguration. Business limits (at most 10 tasks, valid CPU sizes)
-// and references are the server's to check. INVALID_ARGUMENT naming the flag.
+// ...) must be positive integers of the wire type; --overrides is a TaskOverride
+// read by ParseStructuredFlag; --network-configuration by ParseNetworkConfiguration;
+// run-task's --timeout must be a valid duration and comes only with --wait.
+// Business limits (at most 10 tasks, valid CPU sizes) and references are the
+// server's to check. INVALID_ARGUMENT naming the flag.
 absl::StatusOr<v1::RunTaskRequest> BuildRunTaskRequest(const Invocation& inv);
 absl::StatusOr<v1::StopTaskRequest> BuildStopTaskRequest(const Invocation& inv);
 absl::StatusOr<v1::DescribeTasksRequest> BuildDescribeTasksRequest(const Invocation& inv);
@@ -164,11 +188,25 @@ absl::StatusOr<v1::DescribeSecurityGroupsRequest> BuildDescribeSecurityGroupsReq
 absl::StatusOr<google::protobuf::Value> ParseShorthand(std::string_view text,
                                                        std::string_view flag);
 
-// The value of --network-configuration: JSON when it starts with '{', otherwise
-// shorthand (`awsvpcConfiguration={subnets=[a,b],securityGroups=[sg],
-// assignPublicIp=DISABLED}`); a single value may stand for a one-element list.
-// Member names are checked strictly (ECS's lowerCamelCase). INVALID_ARGUMENT
-// starting with `--network-configuration: `.
+// Fills `message` (which must be empty) from a shorthand tree (ParseShorthand's
+// result), strictly, as the AWS CLI reads shorthand: each scalar, always a string in
+// the tree, takes the type of the field it is for (a number for numeric fields,
+// true/false for bool fields; text that is neither stays a string and is refused),
+// and a single value or object may stand for a one-element list. Member names are
+// checked strictly (the messages' JSON names). INVALID_ARGUMENT from the ecsjson
+// reader with every line starting `--FLAG: ` and the member's path.
+absl::Status ShorthandToMessage(const google::protobuf::Value& tree, std::string_view flag,
+                                google::protobuf::Message* message);
+
+// The value of a flag that holds a whole message (--overrides,
+// --network-configuration): JSON, read strictly by ecsjson, when it starts with '{'
+// or '['; otherwise shorthand (ParseShorthand, then ShorthandToMessage).
+// INVALID_ARGUMENT starting with `--FLAG: `.
+absl::Status ParseStructuredFlag(std::string_view text, std::string_view flag,
+                                 google::protobuf::Message* message);
+
+// The value of --network-configuration by ParseStructuredFlag, e.g.
+// `awsvpcConfiguration={subnets=[a,b],securityGroups=[sg],assignPublicIp=DISABLED}`.
 absl::StatusOr<v1::NetworkConfiguration> ParseNetworkConfiguration(std::string_view text);
 
 // One page of a List* call: its items, and the token of the next page (empty on
@@ -187,8 +225,10 @@ inline constexpr int kMaxListPages = 1000;
 // pages.
 absl::StatusOr<std::vector<std::string>> FetchAllPages(const FetchPage& fetch);
 
-// Parses AWS CLI shorthand tags: each value is `key=K,value=V` (member names are
-// case-insensitive; the value may be empty). INVALID_ARGUMENT naming --tags.
+// Parses --tags as the AWS CLI does: each value is shorthand `key=K,value=V` (member
+// names are case-insensitive; the value may be empty) or JSON, a list of tags
+// `[{"key": "K", "value": "V"}, ...]` or one tag object, read strictly. Every tag
+// needs a key. INVALID_ARGUMENT naming --tags.
 absl::StatusOr<std::vector<v1::Tag>> ParseTags(const std::vector<std::string>& values);
 
 // Where the text of --cli-input-json comes from.
@@ -200,6 +240,9 @@ struct JsonSource {
 // `file://PATH` reads PATH, `-` reads standard input, anything else is JSON text.
 JsonSource ClassifyCliInputJson(std::string_view arg);
 
+// Columns a text takes on a terminal: its UTF-8 code points (tables hold no wide or
+// combining characters).
+size_t DisplayWidth(std::string_view text);
 // Aligned columns separated by two spaces, header first, no trailing blanks.
 std::string RenderTable(const std::vector<std::string>& header,
                         const std::vector<std::vector<std::string>>& rows);
@@ -245,6 +288,24 @@ std::string FormatTable(const v1::DeleteSubnetResponse& response);
 std::string FormatTable(const v1::CreateSecurityGroupResponse& response);
 std::string FormatTable(const v1::DescribeSecurityGroupsResponse& response);
 
+// `capacity` (gantry.v1.Admin): the request, --watch's refresh interval (default 2s;
+// a duration such as 500ms or 5s, or bare seconds; 100ms to 1h), and the table: per
+// zone hosts, CPU and memory with utilisation bars (█/░, or #/. without `unicode`),
+// storage and ENI slots used/total, task counts; a fleet row when there are several
+// zones; subnets' addresses; why waiting tasks wait.
+absl::StatusOr<v1::DescribeCapacityRequest> BuildDescribeCapacityRequest(const Invocation& inv);
+absl::StatusOr<absl::Duration> CapacityInterval(const Invocation& inv);
+std::string FormatCapacityTable(const v1::DescribeCapacityResponse& response, bool unicode);
+std::string FormatTable(const v1::DescribeCapacityResponse& response);
+
+// A response as --output json or text prints it after applying `query` (when not
+// empty): pretty JSON of the selection, or the AWS CLI's text (see FormatText in
+// cli/internal/query.h). JSON without a query is ecsjson::ToJson, and nothing for a
+// response that has no members at all. INVALID_ARGUMENT when `query` is malformed
+// (ParseArgs has checked it before) or `output` is kTable.
+absl::StatusOr<std::string> FormatOutput(const google::protobuf::Message& response,
+                                         OutputFormat output, std::string_view query);
+
 // What to print on stderr for a failed RPC: `error: <CODE>: <message>` with every
 // line of a multi-line message, or, when the channel never connected
 // (`reached_server` false) and the code is UNAVAILABLE or DEADLINE_EXCEEDED, that
@@ -254,8 +315,10 @@ std::string FormatRpcError(const grpc::Status& status, std::string_view endpoint
 
 // Runs gantryctl with `args` (without the program name) and returns its exit code.
 // Reads `in` only for `--cli-input-json -`; writes results to `out` and errors to
-// `err`. Blocks for at most kRpcTimeout per RPC.
+// `err`. Blocks for at most kRpcTimeout per RPC, and while waiting for tasks for at
+// most --timeout (plus one RPC). A wait shows its progress on `err`, one line
+// rewritten in place, only when `err_is_terminal`.
 int Run(const std::vector<std::string>& args, std::string_view env_endpoint, std::istream& in,
-        std::ostream& out, std::ostream& err);
+        std::ostream& out, std::ostream& err, bool err_is_terminal = false);
 
 }  // namespace gantry::cli

@@ -106,12 +106,19 @@ std::string FormatTags(const google::protobuf::RepeatedPtrField<v1::Tag>& tags) 
 
 }  // namespace
 
+size_t DisplayWidth(std::string_view text) {
+  // One column per UTF-8 code point: count every byte that does not continue one.
+  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
 std::string RenderTable(const std::vector<std::string>& header,
                         const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths(header.size(), 0);
   auto measure = [&](const std::vector<std::string>& row) {
     for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
-      widths[i] = std::max(widths[i], row[i].size());
+      widths[i] = std::max(widths[i], DisplayWidth(row[i]));
     }
   };
   measure(header);
@@ -123,7 +130,7 @@ std::string RenderTable(const std::vector<std::string>& header,
     for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
       absl::StrAppend(&line, row[i]);
       if (i + 1 < row.size()) {
-        line.append(widths[i] - row[i].size() + 2, ' ');
+        line.append(widths[i] - DisplayWidth(row[i]) + 2, ' ');
       }
     }
     line.erase(line.find_last_not_of(' ') + 1);

@@ -2,7 +2,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include "google/protobuf/struct.pb.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -12,7 +15,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cli/cli.h"
+#include "cli/internal/util.h"
 #include "common/status_macros.h"
+#include "ecsjson/ecsjson.h"
 
 namespace gantry::cli {
 namespace {
@@ -63,11 +68,54 @@ absl::StatusOr<v1::Tag> ParseTag(absl::string_view text) {
   return tag;
 }
 
+// One JSON tag object; `path` names it in errors ("[1]", or "" for a lone object).
+absl::StatusOr<v1::Tag> ParseJsonTag(const google::protobuf::Value& value,
+                                     const std::string& path) {
+  v1::Tag tag;
+  absl::Status status = ecsjson::FromValue(value, &tag, {}, path);
+  if (!status.ok()) {
+    return internal::FlagValueError("tags", status);
+  }
+  if (!tag.has_key()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tags: ", path, path.empty() ? "" : ": ", "the tag has no \"key\""));
+  }
+  return tag;
+}
+
+// The AWS CLI's JSON form: `[{"key": "K", "value": "V"}, ...]`, or one such object.
+absl::Status AppendJsonTags(std::string_view text, std::vector<v1::Tag>* tags) {
+  absl::StatusOr<google::protobuf::Value> json = ecsjson::ParseJson(text);
+  if (!json.ok()) {
+    return internal::FlagValueError("tags", json.status());
+  }
+  if (json->has_struct_value()) {
+    GANTRY_ASSIGN_OR_RETURN(v1::Tag tag, ParseJsonTag(*json, ""));
+    tags->push_back(std::move(tag));
+    return absl::OkStatus();
+  }
+  if (!json->has_list_value()) {
+    return absl::InvalidArgumentError(
+        R"(--tags: expected a JSON list of tags, e.g. [{"key":"team","value":"core"}])");
+  }
+  const auto& elements = json->list_value().values();
+  for (int i = 0; i < elements.size(); ++i) {
+    GANTRY_ASSIGN_OR_RETURN(v1::Tag tag, ParseJsonTag(elements[i], absl::StrCat("[", i, "]")));
+    tags->push_back(std::move(tag));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<v1::Tag>> ParseTags(const std::vector<std::string>& values) {
   std::vector<v1::Tag> tags;
   for (const std::string& value : values) {
+    absl::string_view start = absl::StripLeadingAsciiWhitespace(value);
+    if (absl::StartsWith(start, "[") || absl::StartsWith(start, "{")) {
+      GANTRY_RETURN_IF_ERROR(AppendJsonTags(value, &tags));
+      continue;
+    }
     GANTRY_ASSIGN_OR_RETURN(v1::Tag tag, ParseTag(value));
     tags.push_back(std::move(tag));
   }

@@ -13,8 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "cli/cli.h"
 #include "cli/internal/util.h"
+#include "cli/internal/wait.h"
 #include "common/status_macros.h"
-#include "ecsjson/ecsjson.h"
 
 namespace gantry::cli {
 namespace {
@@ -30,11 +30,19 @@ constexpr int64_t kDefaultEniSlots = 16;
 
 absl::StatusOr<v1::TaskOverride> ParseOverrides(const std::string& text) {
   v1::TaskOverride overrides;
-  absl::Status status = ecsjson::ParseStrict(text, &overrides);
-  if (!status.ok()) {
-    return internal::FlagValueError("overrides", status);
-  }
+  GANTRY_RETURN_IF_ERROR(ParseStructuredFlag(text, "overrides", &overrides));
   return overrides;
+}
+
+// --timeout is how long --wait waits, so it makes no sense alone.
+absl::Status CheckWaitFlags(const Invocation& inv) {
+  if (!inv.Has("timeout")) {
+    return absl::OkStatus();
+  }
+  if (!inv.Has("wait")) {
+    return absl::InvalidArgumentError("--timeout needs --wait");
+  }
+  return internal::ParseWaitTimeout(inv.Value("timeout")).status();
 }
 
 // Copies kOne string flag `flag`, when given, into the field `mutable_field` returns.
@@ -67,6 +75,7 @@ absl::Status SetRunTaskOptions(const Invocation& inv, v1::RunTaskRequest* reques
 
 absl::StatusOr<v1::RunTaskRequest> BuildRunTaskRequest(const Invocation& inv) {
   v1::RunTaskRequest request;
+  GANTRY_RETURN_IF_ERROR(CheckWaitFlags(inv));
   GANTRY_RETURN_IF_ERROR(SetRunTaskOptions(inv, &request));
   if (inv.Has("overrides")) {
     GANTRY_ASSIGN_OR_RETURN(*request.mutable_overrides(), ParseOverrides(inv.Value("overrides")));

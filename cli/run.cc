@@ -1,16 +1,22 @@
 // The I/O shell of gantryctl: reads --cli-input-json, calls gantryd, prints.
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <istream>
 #include <map>
 #include <memory>
 #include <ostream>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "gantry/v1/admin.grpc.pb.h"
 #include "gantry/v1/agent.grpc.pb.h"
 #include "gantry/v1/ecs.grpc.pb.h"
 #include "gantry/v1/network.grpc.pb.h"
@@ -21,7 +27,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
 #include "cli/cli.h"
+#include "cli/internal/shell.h"
 #include "cli/internal/util.h"
 #include "ecsjson/ecsjson.h"
 #include "grpcpp/channel.h"
@@ -38,59 +46,15 @@ namespace {
 // runaway read such as `file:///dev/zero`.
 constexpr size_t kMaxInputBytes = 4 << 20;
 
-struct Io {
-  std::istream& in;
-  std::ostream& out;
-  std::ostream& err;
-};
-
-template <typename Stub, typename Request, typename Response>
-using RpcMethod = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, Response*);
+using internal::Client;
+using internal::Io;
+using internal::PrintError;
+using internal::PrintResponse;
+using internal::PrintUsageError;
+using internal::RpcMethod;
 
 template <typename Request>
 using Builder = absl::StatusOr<Request> (*)(const Invocation&);
-
-// A channel to gantryd and one service stub on it; every call gets kRpcTimeout.
-template <typename Stub>
-class Client {
- public:
-  explicit Client(const std::string& endpoint)
-      : channel_(grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials())),
-        stub_(channel_) {}
-
-  template <typename Request, typename Response>
-  grpc::Status Call(RpcMethod<Stub, Request, Response> method, const Request& request,
-                    Response* response) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + kRpcTimeout);
-    return (stub_.*method)(&context, request, response);
-  }
-
-  // A channel that is not READY after a failed call never reached the server.
-  bool ReachedServer() {
-    return channel_->GetState(/*try_to_connect=*/false) == GRPC_CHANNEL_READY;
-  }
-
- private:
-  std::shared_ptr<grpc::Channel> channel_;
-  Stub stub_;
-};
-
-int PrintUsageError(const absl::Status& status, std::string_view command, std::ostream& err) {
-  err << "gantryctl: " << status.message() << "\n";
-  if (command.empty()) {
-    err << "Run 'gantryctl help' for usage.\n";
-  } else {
-    err << "Run 'gantryctl " << command << " --help' for usage.\n";
-  }
-  return kExitUsage;
-}
-
-int PrintError(const absl::Status& status, std::ostream& err) {
-  grpc::Status as_grpc(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
-  err << FormatRpcError(as_grpc, "", /*reached_server=*/true);
-  return kExitError;
-}
 
 // Reads at most kMaxInputBytes from `in`.
 absl::StatusOr<std::string> ReadAll(std::istream& in, const std::string& what) {
@@ -125,18 +89,6 @@ absl::StatusOr<std::string> ReadCliInputJson(const JsonSource& source, std::istr
       break;
   }
   return source.value;
-}
-
-template <typename Response>
-int PrintResponse(const Invocation& inv, const Response& response, Io& io) {
-  if (inv.output == OutputFormat::kTable) {
-    io.out << FormatTable(response);
-  } else if (Response::descriptor()->field_count() > 0) {
-    // A response with no members at all (DeleteSubnet) prints nothing, as the AWS CLI does.
-    std::string json = ecsjson::ToJson(response, /*pretty=*/true);
-    io.out << json << (absl::EndsWith(json, "\n") ? "" : "\n");
-  }
-  return io.out.good() ? kExitOk : kExitError;
 }
 
 // Calls `method` with a deadline and prints the response or the error.
@@ -221,6 +173,69 @@ int RunRegisterTaskDefinition(const Invocation& inv, Io& io) {
   return CallAndPrint(inv, *request, &v1::Ecs::Stub::RegisterTaskDefinition, io);
 }
 
+// True when the locale's character set is UTF-8, so block characters draw bars.
+bool Utf8Locale() {
+  for (const char* name : {"LC_ALL", "LC_CTYPE", "LANG"}) {
+    const char* value = std::getenv(name);
+    if (value == nullptr || *value == '\0') continue;
+    std::string lower = absl::AsciiStrToLower(value);
+    return absl::StrContains(lower, "utf-8") || absl::StrContains(lower, "utf8");
+  }
+  return false;
+}
+
+// `capacity`, once or (--watch) every --interval until interrupted. On a terminal each
+// refresh redraws the screen; otherwise refreshes follow each other (tables separated by
+// a blank line, or one JSON document per line). While watching, a failed call is shown
+// and retried at the next refresh (gantryd may be restarting); the first must succeed.
+int RunCapacity(const Invocation& inv, Io& io) {
+  absl::StatusOr<v1::DescribeCapacityRequest> request = BuildDescribeCapacityRequest(inv);
+  if (!request.ok()) return PrintUsageError(request.status(), inv.command, io.err);
+  absl::StatusOr<absl::Duration> interval = CapacityInterval(inv);
+  if (!interval.ok()) return PrintUsageError(interval.status(), inv.command, io.err);
+  bool watch = inv.Has("watch");
+  bool terminal = &io.out == &std::cout && isatty(STDOUT_FILENO) == 1;
+  bool unicode = Utf8Locale();
+  Client<v1::Admin::Stub> client(inv.endpoint);
+  for (int refresh = 0;; ++refresh) {
+    v1::DescribeCapacityResponse response;
+    grpc::Status status = client.Call(&v1::Admin::Stub::DescribeCapacity, *request, &response);
+    if (!status.ok() && (!watch || refresh == 0)) {
+      io.err << FormatRpcError(status, inv.endpoint, client.ReachedServer());
+      return kExitError;
+    }
+    if (!watch) {
+      if (inv.output != OutputFormat::kTable) return PrintStructured(inv, response, io);
+      io.out << FormatCapacityTable(response, unicode);
+      return io.out.good() ? kExitOk : kExitError;
+    }
+    std::string frame;
+    if (!status.ok()) {
+      frame = FormatRpcError(status, inv.endpoint, client.ReachedServer());
+    } else if (inv.output == OutputFormat::kJson && inv.query.empty()) {
+      // Watching prints JSON lines: one compact document per refresh.
+      frame = absl::StrCat(ecsjson::ToJson(response, /*pretty=*/false), "\n");
+    } else if (inv.output != OutputFormat::kTable) {
+      std::ostringstream structured;
+      Io into_frame{io.in, structured, io.err};
+      PrintStructured(inv, response, into_frame);
+      frame = structured.str();
+    } else {
+      frame = FormatCapacityTable(response, unicode);
+    }
+    if (terminal) {
+      // Home the cursor and clear the screen, then draw the whole refresh at once.
+      io.out << "\x1b[H\x1b[2J"
+             << "Every " << absl::FormatDuration(*interval) << " (Ctrl-C to stop)\n\n";
+    } else if (refresh > 0 && inv.output == OutputFormat::kTable) {
+      io.out << "\n";
+    }
+    io.out << frame << std::flush;
+    if (!io.out.good()) return kExitError;
+    absl::SleepFor(*interval);
+  }
+}
+
 using Handler = int (*)(const Invocation&, Io&);
 using HandlerMap = std::map<std::string_view, Handler>;
 
@@ -255,6 +270,9 @@ void AddClusterHandlers(HandlerMap* h) {
 void AddTaskHandlers(HandlerMap* h) {
   using Stub = v1::Ecs::Stub;
   (*h)["run-task"] = [](const Invocation& inv, Io& io) {
+    if (inv.Has("wait")) {
+      return internal::RunTaskAndWait(inv, io);
+    }
     return RunSimple(inv, io, &BuildRunTaskRequest, &Stub::RunTask);
   };
   (*h)["stop-task"] = [](const Invocation& inv, Io& io) {
@@ -263,6 +281,8 @@ void AddTaskHandlers(HandlerMap* h) {
   (*h)["describe-tasks"] = [](const Invocation& inv, Io& io) {
     return RunSimple(inv, io, &BuildDescribeTasksRequest, &Stub::DescribeTasks);
   };
+  (*h)["wait tasks-running"] = &internal::RunWaitTasksRunning;
+  (*h)["wait tasks-stopped"] = &internal::RunWaitTasksStopped;
   (*h)["list-tasks"] = [](const Invocation& inv, Io& io) {
     return RunListAll<Stub, v1::ListTasksRequest, v1::ListTasksResponse>(
         inv, io, &BuildListTasksRequest, &Stub::ListTasks,
@@ -285,6 +305,8 @@ void AddTaskHandlers(HandlerMap* h) {
                      &Stub::UpdateContainerInstancesState);
   };
 }
+
+void AddAdminHandlers(HandlerMap* h) { (*h)["capacity"] = &RunCapacity; }
 
 void AddNetworkHandlers(HandlerMap* h) {
   using Stub = v1::Network::Stub;
@@ -318,9 +340,31 @@ const HandlerMap& Handlers() {
     AddClusterHandlers(all);
     AddTaskHandlers(all);
     AddNetworkHandlers(all);
+    AddAdminHandlers(all);
     return all;
   }();
   return *handlers;
+}
+
+// The command a usage hint should name when the command word (or a group's word and
+// its sub-command word) itself was fine: "run-task", "wait tasks-running", "wait";
+// empty when there is none.
+std::string CommandNamedIn(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (FindCommand(args[i]) != nullptr) {
+      return args[i];
+    }
+    if (FindCommandGroup(args[i]) != nullptr) {
+      if (i + 1 < args.size()) {
+        std::string name = absl::StrCat(args[i], " ", args[i + 1]);
+        if (FindCommand(name) != nullptr) {
+          return name;
+        }
+      }
+      return args[i];
+    }
+  }
+  return "";
 }
 
 int Dispatch(const Invocation& inv, Io& io) {
@@ -361,25 +405,20 @@ std::string FormatRpcError(const grpc::Status& status, std::string_view endpoint
 }
 
 int Run(const std::vector<std::string>& args, std::string_view env_endpoint, std::istream& in,
-        std::ostream& out, std::ostream& err) {
+        std::ostream& out, std::ostream& err, bool err_is_terminal) {
   absl::StatusOr<Invocation> inv = ParseArgs(args, env_endpoint);
   if (!inv.ok()) {
-    // Name the command in the hint when the command word itself was fine.
-    std::string command;
-    for (const std::string& arg : args) {
-      if (FindCommand(arg) != nullptr) {
-        command = arg;
-        break;
-      }
-    }
-    return PrintUsageError(inv.status(), command, err);
+    return PrintUsageError(inv.status(), CommandNamedIn(args), err);
   }
   if (inv->help) {
     const CommandSpec* spec = FindCommand(inv->command);
-    out << (spec == nullptr ? GeneralHelp() : CommandHelp(*spec));
+    const CommandGroup* group = FindCommandGroup(inv->command);
+    out << (spec != nullptr    ? CommandHelp(*spec)
+            : group != nullptr ? GroupHelp(*group)
+                               : GeneralHelp());
     return kExitOk;
   }
-  Io io{in, out, err};
+  Io io{in, out, err, err_is_terminal};
   return Dispatch(*inv, io);
 }
 

@@ -1,4 +1,6 @@
-// The AWS CLI shorthand syntax (`a={b=[x,y],c=z}`) and --network-configuration.
+// The AWS CLI shorthand syntax (`a={b=[x,y],c=z}`) and flags whose value is a message
+// in JSON or shorthand (--overrides, --network-configuration).
+#include <cmath>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -10,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cli/cli.h"
 #include "cli/internal/util.h"
@@ -183,35 +186,84 @@ absl::StatusOr<bool> ShorthandParser::ParseSeparator(char close) {
                pos_);
 }
 
-void NormalizeValue(const pb::FieldDescriptor& field, pb::Value* value);
+void CoerceValue(const pb::FieldDescriptor& field, pb::Value* value);
 
-// Shorthand lets a single value stand for a one-element list; ECS JSON does not.
-// Wraps such values so that the strict JSON reader accepts them.
-void NormalizeStruct(const pb::Descriptor& descriptor, pb::Struct* object) {
+// Gives a shorthand scalar (always a string) the JSON type of the field it is for:
+// a number for numeric fields, true/false for bool fields. Text that does not read
+// as that type is left a string, so the strict reader names the field and the value.
+void CoerceScalar(const pb::FieldDescriptor& field, pb::Value* value) {
+  if (!value->has_string_value()) {
+    return;
+  }
+  const std::string text(absl::StripAsciiWhitespace(value->string_value()));
+  switch (field.cpp_type()) {
+    case pb::FieldDescriptor::CPPTYPE_BOOL:
+      if (absl::EqualsIgnoreCase(text, "true") || absl::EqualsIgnoreCase(text, "false")) {
+        value->set_bool_value(absl::EqualsIgnoreCase(text, "true"));
+      }
+      return;
+    case pb::FieldDescriptor::CPPTYPE_INT32:
+    case pb::FieldDescriptor::CPPTYPE_INT64:
+    case pb::FieldDescriptor::CPPTYPE_UINT32:
+    case pb::FieldDescriptor::CPPTYPE_UINT64:
+    case pb::FieldDescriptor::CPPTYPE_DOUBLE:
+    case pb::FieldDescriptor::CPPTYPE_FLOAT: {
+      // Integers go through as doubles too: the strict reader refuses fractions and
+      // values out of the field's range with the field's path.
+      double number = 0;
+      if (!text.empty() && absl::SimpleAtod(text, &number) && std::isfinite(number)) {
+        value->set_number_value(number);
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+// The members of `object` that name fields of `descriptor`; unknown members are the
+// strict reader's to report.
+void CoerceStruct(const pb::Descriptor& descriptor, pb::Struct* object) {
   for (auto& [key, value] : *object->mutable_fields()) {
     for (int i = 0; i < descriptor.field_count(); ++i) {
       if (descriptor.field(i)->json_name() == key) {
-        NormalizeValue(*descriptor.field(i), &value);
+        CoerceValue(*descriptor.field(i), &value);
       }
     }
   }
 }
 
-void NormalizeValue(const pb::FieldDescriptor& field, pb::Value* value) {
-  if (field.is_repeated() && !field.is_map() && value->has_string_value()) {
+// One value of `field` (an element when the field is repeated).
+void CoerceElement(const pb::FieldDescriptor& field, pb::Value* value) {
+  if (field.cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+    CoerceScalar(field, value);
+  } else if (value->has_struct_value()) {
+    CoerceStruct(*field.message_type(), value->mutable_struct_value());
+  }
+}
+
+void CoerceValue(const pb::FieldDescriptor& field, pb::Value* value) {
+  if (field.is_map()) {
+    if (value->has_struct_value()) {
+      for (auto& [key, entry] : *value->mutable_struct_value()->mutable_fields()) {
+        CoerceElement(*field.message_type()->map_value(), &entry);
+      }
+    }
+    return;
+  }
+  if (!field.is_repeated()) {
+    CoerceElement(field, value);
+    return;
+  }
+  // Shorthand lets a single value stand for a one-element list; ECS JSON does not.
+  const bool is_message = field.cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE;
+  if (value->has_string_value() || (is_message && value->has_struct_value())) {
     pb::Value single = std::move(*value);
     *value->mutable_list_value()->add_values() = std::move(single);
   }
-  if (field.message_type() == nullptr || field.is_map()) {
-    return;
-  }
-  if (value->has_struct_value()) {
-    NormalizeStruct(*field.message_type(), value->mutable_struct_value());
-  } else if (value->has_list_value()) {
+  if (value->has_list_value()) {
     for (pb::Value& element : *value->mutable_list_value()->mutable_values()) {
-      if (element.has_struct_value()) {
-        NormalizeStruct(*field.message_type(), element.mutable_struct_value());
-      }
+      CoerceElement(field, &element);
     }
   }
 }
@@ -223,24 +275,38 @@ absl::StatusOr<google::protobuf::Value> ParseShorthand(std::string_view text,
   return ShorthandParser(text, flag).Parse();
 }
 
-absl::StatusOr<v1::NetworkConfiguration> ParseNetworkConfiguration(std::string_view text) {
-  constexpr std::string_view kFlag = "network-configuration";
-  pb::Value value;
-  if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(Sv(text)), "{")) {
-    absl::StatusOr<pb::Value> json = ecsjson::ParseJson(text);
-    if (!json.ok()) {
-      return internal::FlagValueError(kFlag, json.status());
-    }
-    value = *std::move(json);
-  } else {
-    GANTRY_ASSIGN_OR_RETURN(value, ParseShorthand(text, kFlag));
-    NormalizeStruct(*v1::NetworkConfiguration::descriptor(), value.mutable_struct_value());
+absl::Status ShorthandToMessage(const google::protobuf::Value& tree, std::string_view flag,
+                                google::protobuf::Message* message) {
+  pb::Value coerced = tree;
+  if (coerced.has_struct_value()) {
+    CoerceStruct(*message->GetDescriptor(), coerced.mutable_struct_value());
   }
-  v1::NetworkConfiguration configuration;
-  absl::Status status = ecsjson::FromValue(value, &configuration);
+  absl::Status status = ecsjson::FromValue(coerced, message);
   if (!status.ok()) {
-    return internal::FlagValueError(kFlag, status);
+    return internal::FlagValueError(flag, status);
   }
+  return absl::OkStatus();
+}
+
+absl::Status ParseStructuredFlag(std::string_view text, std::string_view flag,
+                                 google::protobuf::Message* message) {
+  // Shorthand never starts with a bracket, so "[...]" is JSON too: the reader then
+  // says that an object was expected, which is more use than a shorthand error.
+  const absl::string_view start = absl::StripLeadingAsciiWhitespace(Sv(text));
+  if (!absl::StartsWith(start, "{") && !absl::StartsWith(start, "[")) {
+    GANTRY_ASSIGN_OR_RETURN(pb::Value tree, ParseShorthand(text, flag));
+    return ShorthandToMessage(tree, flag, message);
+  }
+  absl::Status status = ecsjson::ParseStrict(text, message);
+  if (!status.ok()) {
+    return internal::FlagValueError(flag, status);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::NetworkConfiguration> ParseNetworkConfiguration(std::string_view text) {
+  v1::NetworkConfiguration configuration;
+  GANTRY_RETURN_IF_ERROR(ParseStructuredFlag(text, "network-configuration", &configuration));
   return configuration;
 }
 

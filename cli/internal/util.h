@@ -30,6 +30,10 @@ constexpr FlagSpec Many(std::string_view name, std::string_view value_name, std:
   return {name, value_name, FlagArity::kMany, required, help, example};
 }
 
+constexpr FlagSpec Switch(std::string_view name, std::string_view help, std::string_view example) {
+  return {name, "", FlagArity::kNone, false, help, example};
+}
+
 // --cluster as every task and container-instance command takes it.
 constexpr FlagSpec kClusterFlag =
     One("cluster", "CLUSTER", "Cluster name or ARN (default \"default\")", "--cluster prod");
@@ -38,6 +42,7 @@ constexpr FlagSpec kClusterFlag =
 void AddTaskCommands(std::vector<CommandSpec>* commands);
 void AddContainerInstanceCommands(std::vector<CommandSpec>* commands);
 void AddNetworkCommands(std::vector<CommandSpec>* commands);
+void AddCapacityCommands(std::vector<CommandSpec>* commands);
 
 // True when Run() has a handler for `command` (every entry of Commands() must).
 bool HasHandler(std::string_view command);

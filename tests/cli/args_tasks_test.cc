@@ -402,5 +402,140 @@ TEST(BuildRequests, RegisterHost_BadIntegers_NameTheFlag) {
   }
 }
 
+TEST(BuildRequests, RunTask_OverridesShorthand) {
+  absl::StatusOr<v1::RunTaskRequest> request = BuildRunTaskRequest(MustParse(
+      {"run-task", "--task-definition", "web", "--network-configuration", kNet, "--overrides",
+       "containerOverrides=[{name=app,command=[sleep,60],environment=[{name=A,value=1}],"
+       "cpu=256}],cpu=512,memory=1024"}));
+  ASSERT_THAT(request, IsOk());
+  const v1::TaskOverride& overrides = request->overrides();
+  EXPECT_EQ(overrides.cpu(), "512");
+  EXPECT_EQ(overrides.memory(), "1024");
+  ASSERT_EQ(overrides.container_overrides_size(), 1);
+  const v1::ContainerOverride& app = overrides.container_overrides(0);
+  EXPECT_EQ(app.name(), "app");
+  EXPECT_THAT(app.command(), ElementsAre("sleep", "60"));
+  ASSERT_EQ(app.environment_size(), 1);
+  EXPECT_EQ(app.environment(0).name(), "A");
+  EXPECT_EQ(app.environment(0).value(), "1");
+  EXPECT_EQ(app.cpu(), 256);
+}
+
+TEST(BuildRequests, RunTask_WaitFlags) {
+  struct Case {
+    std::string name;
+    std::vector<std::string> extra;
+    std::string want_error;  // empty: builds
+  };
+  const Case cases[] = {
+      {"wait", {"--wait"}, ""},
+      {"wait with timeout", {"--wait", "--timeout", "5m"}, ""},
+      {"timeout first", {"--timeout=90", "--wait"}, ""},
+      {"timeout without wait", {"--timeout", "5m"}, "--timeout needs --wait"},
+      {"bad timeout", {"--wait", "--timeout", "later"}, "--timeout: \"later\" is not a duration"},
+      {"zero timeout", {"--wait", "--timeout", "0s"}, "--timeout: \"0s\" is not positive"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::vector<std::string> args = {"run-task", "--task-definition", "web",
+                                     "--network-configuration", kNet};
+    args.insert(args.end(), c.extra.begin(), c.extra.end());
+    absl::StatusOr<v1::RunTaskRequest> request = BuildRunTaskRequest(MustParse(args));
+    if (c.want_error.empty()) {
+      EXPECT_THAT(request, IsOk());
+    } else {
+      EXPECT_THAT(request, StatusIs(absl::StatusCode::kInvalidArgument, c.want_error));
+    }
+  }
+}
+
+TEST(ParseArgs, WaitCommands_SubCommandWordAndFlags) {
+  struct Case {
+    std::string name;
+    std::vector<std::string> args;
+    std::string want_error;  // empty: parses
+    std::string want_command;
+  };
+  const Case cases[] = {
+      {"running", {"wait", "tasks-running", "--tasks", "a", "b"}, "", "wait tasks-running"},
+      {"stopped with everything",
+       {"wait", "tasks-stopped", "--cluster", "c", "--tasks", "a", "--timeout", "1m"},
+       "",
+       "wait tasks-stopped"},
+      {"global flags around",
+       {"--output", "json", "wait", "tasks-running", "--tasks", "a", "--endpoint", "h:1"},
+       "",
+       "wait tasks-running"},
+      {"no sub-command", {"wait"}, "wait needs a sub-command: tasks-running or tasks-stopped", ""},
+      {"unknown sub-command",
+       {"wait", "task-running"},
+       "unknown command \"wait task-running\"; wait takes tasks-running or tasks-stopped",
+       ""},
+      {"flag before the sub-command",
+       {"wait", "--tasks", "a", "tasks-running"},
+       "unknown flag --tasks (command flags go after the command)",
+       ""},
+      {"without tasks",
+       {"wait", "tasks-running"},
+       "missing required flag --tasks for wait tasks-running",
+       ""},
+      {"run-task flag",
+       {"wait", "tasks-running", "--tasks", "a", "--wait"},
+       "unknown flag --wait",
+       ""},
+      {"wait takes no value",
+       {"run-task", "--task-definition", "web", "--network-configuration", kNet, "--wait=yes"},
+       "--wait takes no value",
+       ""},
+      {"wait twice",
+       {"run-task", "--task-definition", "web", "--network-configuration", kNet, "--wait",
+        "--wait"},
+       "--wait given more than once",
+       ""},
+      {"value after wait",
+       {"run-task", "--task-definition", "web", "--network-configuration", kNet, "--wait", "5m"},
+       "unexpected argument \"5m\" for run-task",
+       ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<Invocation> inv = ParseArgs(c.args, "");
+    if (!c.want_error.empty()) {
+      EXPECT_THAT(inv, StatusIs(absl::StatusCode::kInvalidArgument, c.want_error));
+      continue;
+    }
+    ASSERT_THAT(inv, IsOk());
+    EXPECT_EQ(inv->command, c.want_command);
+  }
+  Invocation inv = MustParse(
+      {"wait", "tasks-stopped", "--cluster", "c", "--tasks", "a", "b", "--timeout", "1m"});
+  absl::StatusOr<v1::DescribeTasksRequest> request = BuildDescribeTasksRequest(inv);
+  ASSERT_THAT(request, IsOk());
+  EXPECT_EQ(request->cluster(), "c");
+  EXPECT_THAT(request->tasks(), ElementsAre("a", "b"));
+  EXPECT_EQ(request->include_size(), 0);
+}
+
+TEST(ParseArgs, WaitHelp_NamesTheGroupOrCommand) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string want_command;
+  };
+  const Case cases[] = {
+      {{"wait", "--help"}, "wait"},
+      {{"help", "wait"}, "wait"},
+      {{"wait", "tasks-running", "--help"}, "wait tasks-running"},
+      {{"help", "wait", "tasks-stopped"}, "wait tasks-stopped"},
+      {{"wait", "-h", "tasks-stopped"}, "wait tasks-stopped"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.want_command);
+    absl::StatusOr<Invocation> inv = ParseArgs(c.args, "");
+    ASSERT_THAT(inv, IsOk());
+    EXPECT_TRUE(inv->help);
+    EXPECT_EQ(inv->command, c.want_command);
+  }
+}
+
 }  // namespace
 }  // namespace gantry::cli

@@ -242,5 +242,74 @@ TEST(ClassifyCliInputJson, FileStdinOrLiteral) {
   EXPECT_EQ(literal.value, "{\"family\":\"x\"}");
 }
 
+TEST(ParseArgs, QueryAndTextOutput) {
+  struct Case {
+    std::string name;
+    std::vector<std::string> args;
+    std::string want_error;  // empty: parses
+    OutputFormat want_output;
+    std::string want_query;
+  };
+  const Case cases[] = {
+      {"text", {"--output", "text", "list-clusters"}, "", OutputFormat::kText, ""},
+      {"query implies json",
+       {"describe-vpcs", "--query", "Vpcs[0]"},
+       "",
+       OutputFormat::kJson,
+       "Vpcs[0]"},
+      {"query with text",
+       {"create-vpc", "--cidr-block", "10.0.0.0/16", "--query", "Vpc.VpcId", "--output", "text"},
+       "",
+       OutputFormat::kText,
+       "Vpc.VpcId"},
+      {"inline query",
+       {"--query=Subnets[*].SubnetId", "describe-subnets", "--output=text"},
+       "",
+       OutputFormat::kText,
+       "Subnets[*].SubnetId"},
+      {"query with json",
+       {"--output", "json", "--query", "a", "list-clusters"},
+       "",
+       OutputFormat::kJson,
+       "a"},
+      {"query with table",
+       {"list-clusters", "--output", "table", "--query", "clusterArns"},
+       "--query needs --output json or text",
+       OutputFormat::kTable,
+       ""},
+      {"malformed query",
+       {"describe-subnets", "--query", "Subnets[*"},
+       "--query: expected \"]\", got the end",
+       OutputFormat::kTable,
+       ""},
+      {"query twice",
+       {"describe-subnets", "--query", "a", "--query", "b"},
+       "--query given more than once",
+       OutputFormat::kTable,
+       ""},
+      {"query without value",
+       {"describe-subnets", "--query"},
+       "--query needs a value",
+       OutputFormat::kTable,
+       ""},
+      {"bad output",
+       {"--output", "yaml", "list-clusters"},
+       "--output: \"yaml\" is not an output format; use table, json or text",
+       OutputFormat::kTable,
+       ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<Invocation> inv = ParseArgs(c.args, "");
+    if (!c.want_error.empty()) {
+      EXPECT_THAT(inv, StatusIs(absl::StatusCode::kInvalidArgument, c.want_error));
+      continue;
+    }
+    ASSERT_THAT(inv, IsOk());
+    EXPECT_EQ(inv->output, c.want_output);
+    EXPECT_EQ(inv->query, c.want_query);
+  }
+}
+
 }  // namespace
 }  // namespace gantry::cli

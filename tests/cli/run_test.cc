@@ -162,5 +162,85 @@ TEST(Run, CliInputJsonPathWithoutScheme_HintsAtFileScheme) {
   EXPECT_THAT(r.err, HasSubstr("file://PATH"));
 }
 
+TEST(Run, WaitAndQueryHelp) {
+  struct Case {
+    std::vector<std::string> args;
+    std::vector<std::string> want;
+  };
+  const Case cases[] = {
+      {{"help"},
+       {"\n  wait tasks-running ", "\n  wait tasks-stopped ", "--output table|json|text",
+        "--query EXPR", "--query Vpc.VpcId --output text",
+        "--query 'Subnets[*].SubnetId' --output text"}},
+      {{"wait", "--help"},
+       {"Usage: gantryctl wait SUB-COMMAND [flags]", "\n  tasks-running  ", "\n  tasks-stopped  ",
+        "gantryctl wait tasks-running --cluster prod --tasks"}},
+      {{"help", "wait"}, {"Sub-commands:"}},
+      {{"wait", "tasks-running", "--help"},
+       {"Usage: gantryctl wait tasks-running [--cluster CLUSTER] --tasks TASK ... "
+        "[--timeout DURATION]",
+        "--timeout DURATION\n", "Example: --timeout 5m",
+        "Global flags: --endpoint HOST:PORT, --output table|json|text, --query EXPR"}},
+      {{"help", "wait", "tasks-stopped"}, {"Usage: gantryctl wait tasks-stopped"}},
+      {{"run-task", "--help"},
+       {"[--wait]", "[--timeout DURATION]", "\n  --wait\n", "Example: --wait --timeout 5m",
+        "containerOverrides=[{name=app,command=[sleep,60]", R"(--tags '[{"key":"team")"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.args.back());
+    Result r = RunWith(c.args);
+    EXPECT_EQ(r.exit_code, kExitOk);
+    EXPECT_THAT(r.err, IsEmpty());
+    for (const std::string& want : c.want) {
+      EXPECT_THAT(r.out, HasSubstr(want));
+    }
+  }
+}
+
+TEST(Run, WaitAndQueryUsageErrors_ExitTwoBeforeAnyRpc) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string want_err;
+    std::string want_hint;
+  };
+  const std::string net = "awsvpcConfiguration={subnets=[subnet-a]}";
+  const Case cases[] = {
+      {{"wait"}, "gantryctl: wait needs a sub-command", "Run 'gantryctl wait --help'"},
+      {{"wait", "tasks-runing", "--tasks", "a"},
+       "unknown command \"wait tasks-runing\"",
+       "Run 'gantryctl wait --help'"},
+      {{"wait", "tasks-running"},
+       "missing required flag --tasks",
+       "Run 'gantryctl wait tasks-running --help'"},
+      {{"wait", "tasks-stopped", "--tasks", "a", "--timeout", "soon"},
+       "gantryctl: --timeout: \"soon\" is not a duration",
+       "Run 'gantryctl wait tasks-stopped --help'"},
+      {{"run-task", "--task-definition", "web", "--network-configuration", net, "--timeout", "1m"},
+       "gantryctl: --timeout needs --wait",
+       "Run 'gantryctl run-task --help'"},
+      {{"run-task", "--task-definition", "web", "--network-configuration", net, "--wait",
+        "--overrides", "containerOverrides=[{name=app,cpu=lots}]"},
+       "gantryctl: --overrides: containerOverrides[0].cpu: expected an integer",
+       "Run 'gantryctl run-task --help'"},
+      {{"describe-subnets", "--query", "Subnets[?State=='available']", "--output", "text"},
+       "gantryctl: --query: filter expressions [?...] (at character 8) are not supported",
+       "Run 'gantryctl describe-subnets --help'"},
+      {{"create-vpc", "--cidr-block", "10.0.0.0/16", "--query", "Vpc.", "--output", "text"},
+       "gantryctl: --query: expected a name after \".\", got the end",
+       "Run 'gantryctl create-vpc --help'"},
+      {{"list-clusters", "--query", "clusterArns", "--output", "table"},
+       "--query needs --output json or text",
+       "Run 'gantryctl list-clusters --help'"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.want_err);
+    Result r = RunWith(c.args);
+    EXPECT_EQ(r.exit_code, kExitUsage);
+    EXPECT_THAT(r.out, IsEmpty());
+    EXPECT_THAT(r.err, HasSubstr(c.want_err));
+    EXPECT_THAT(r.err, HasSubstr(c.want_hint));
+  }
+}
+
 }  // namespace
 }  // namespace gantry::cli

@@ -1,5 +1,6 @@
 // The AWS CLI shorthand parser and --network-configuration of gantryctl.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "google/protobuf/struct.pb.h"
@@ -161,6 +162,167 @@ TEST(ParseNetworkConfiguration, BadInputs_NameTheFlagAndField) {
     SCOPED_TRACE(c.name);
     EXPECT_THAT(ParseNetworkConfiguration(c.text),
                 StatusIs(absl::StatusCode::kInvalidArgument, c.want));
+  }
+}
+
+v1::TaskOverride Override(const std::string& text_proto) {
+  v1::TaskOverride message;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text_proto, &message)) << text_proto;
+  return message;
+}
+
+TEST(ParseStructuredFlag, OverridesShorthand_CoercedByFieldType) {
+  struct Case {
+    std::string name;
+    std::string text;
+    std::string want;  // text format
+  };
+  const Case cases[] = {
+      {"the example",
+       "containerOverrides=[{name=app,command=[sleep,60],environment=[{name=A,value=1}],"
+       "cpu=256}],cpu=512,memory=1024",
+       R"(container_overrides { name: "app" command: "sleep" command: "60"
+          environment { name: "A" value: "1" } cpu: 256 }
+          cpu: "512" memory: "1024")"},
+      {"single value for a list", "containerOverrides={name=app,command=true}",
+       R"(container_overrides { name: "app" command: "true" })"},
+      {"single object for a list", "containerOverrides={name=app,memoryReservation=128}",
+       R"(container_overrides { name: "app" memory_reservation: 128 })"},
+      {"quoted values keep separators",
+       R"(containerOverrides=[{name=app,command=["sh","-c","echo a,b"]}])",
+       R"(container_overrides { name: "app" command: "sh" command: "-c" command: "echo a,b" })"},
+      {"nested integer and blanks", "ephemeralStorage={sizeInGiB= 30 }",
+       R"(ephemeral_storage { size_in_gib: 30 })"},
+      {"several containers",
+       "containerOverrides=[{name=a,cpu=128},{name=b,memory=256,environment=[]}]",
+       R"(container_overrides { name: "a" cpu: 128 } container_overrides { name: "b" memory: 256 })"},
+      {"json still works", R"({"cpu":"512","containerOverrides":[{"name":"app","cpu":256}]})",
+       R"(cpu: "512" container_overrides { name: "app" cpu: 256 })"},
+      {"roles", "taskRoleArn=arn:aws:iam::1:role/r,executionRoleArn=arn:aws:iam::1:role/e",
+       R"(task_role_arn: "arn:aws:iam::1:role/r" execution_role_arn: "arn:aws:iam::1:role/e")"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    v1::TaskOverride got;
+    ASSERT_THAT(ParseStructuredFlag(c.text, "overrides", &got), IsOk());
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(got, Override(c.want)))
+        << got.ShortDebugString();
+  }
+}
+
+TEST(ParseStructuredFlag, OverridesErrors_NameTheFlagAndPath) {
+  struct Case {
+    std::string name;
+    std::string text;
+    std::string want;
+  };
+  const Case cases[] = {
+      {"unknown member", "containerOverride=[{name=app}]",
+       "--overrides: containerOverride: unknown field"},
+      {"wrong case", "ContainerOverrides=[{name=app}]",
+       "--overrides: ContainerOverrides: unknown field; did you mean \"containerOverrides\"?"},
+      {"unknown nested member", "containerOverrides=[{name=app,commands=[ls]}]",
+       "--overrides: containerOverrides[0].commands: unknown field"},
+      {"not a number", "containerOverrides=[{name=app,cpu=lots}]",
+       "--overrides: containerOverrides[0].cpu: expected an integer, got string \"lots\""},
+      {"fraction", "containerOverrides=[{name=app,memory=1.5}]",
+       "--overrides: containerOverrides[0].memory: expected an integer, got number 1.5"},
+      {"out of range", "containerOverrides=[{name=app,cpu=99999999999}]",
+       "--overrides: containerOverrides[0].cpu: 99999999999 is out of range"},
+      {"list for a string", "cpu=[1,2]", "--overrides: cpu: expected a string, got an array"},
+      {"object for a string", "memory={a=b}", "--overrides: memory: expected a string"},
+      {"string for an object", "ephemeralStorage=big",
+       "--overrides: ephemeralStorage: expected an object, got string \"big\""},
+      {"struct for a string list", "containerOverrides=[{name=app,command={a=b}}]",
+       "--overrides: containerOverrides[0].command: expected an array, got an object"},
+      {"syntax", "containerOverrides=[{name=app}", "--overrides: missing \"]\" at the end"},
+      {"json syntax", R"({"cpu": )", "--overrides: invalid JSON"},
+      {"json list", "[1]", "--overrides: expected a JSON object, got an array"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    v1::TaskOverride got;
+    EXPECT_THAT(ParseStructuredFlag(c.text, "overrides", &got),
+                StatusIs(absl::StatusCode::kInvalidArgument, c.want));
+  }
+}
+
+TEST(ShorthandToMessage, BoolAndRepeatedNumbers_Coerced) {
+  // A message with bool, double and map fields: a container definition.
+  absl::StatusOr<google::protobuf::Value> tree = ParseShorthand(
+      "name=app,essential=FALSE,readonlyRootFilesystem=true,"
+      "dockerLabels={a=1},ulimits=[{name=nofile,softLimit=1024,hardLimit=4096}]",
+      "container");
+  ASSERT_THAT(tree, IsOk());
+  v1::ContainerDefinition definition;
+  ASSERT_THAT(ShorthandToMessage(*tree, "container", &definition), IsOk());
+  EXPECT_FALSE(definition.essential());
+  EXPECT_TRUE(definition.has_essential());
+  EXPECT_TRUE(definition.readonly_root_filesystem());
+  EXPECT_EQ(definition.docker_labels().at("a"), "1");
+  ASSERT_EQ(definition.ulimits_size(), 1);
+  EXPECT_EQ(definition.ulimits(0).soft_limit(), 1024);
+
+  absl::StatusOr<google::protobuf::Value> bad = ParseShorthand("essential=yes", "container");
+  ASSERT_THAT(bad, IsOk());
+  v1::ContainerDefinition refused;
+  EXPECT_THAT(ShorthandToMessage(*bad, "container", &refused),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "--container: essential: expected true or false, got string \"yes\""));
+}
+
+TEST(ParseTags, ShorthandAndJson) {
+  struct Case {
+    std::string name;
+    std::vector<std::string> values;
+    std::vector<std::pair<std::string, std::string>> want;
+  };
+  const Case cases[] = {
+      {"shorthand",
+       {"key=team,value=core", "key=env,value=dev"},
+       {{"team", "core"}, {"env", "dev"}}},
+      {"shorthand, any case, empty value", {"Key=a,Value="}, {{"a", ""}}},
+      {"json list",
+       {R"([{"key":"a","value":"b"},{"key":"c","value":"d"}])"},
+       {{"a", "b"}, {"c", "d"}}},
+      {"json object", {R"( {"key":"a","value":"b"})"}, {{"a", "b"}}},
+      {"json without value", {R"([{"key":"a"}])"}, {{"a", ""}}},
+      {"empty json list", {"[]"}, {}},
+      {"mixed", {"key=x,value=1", R"([{"key":"y","value":"2"}])"}, {{"x", "1"}, {"y", "2"}}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<std::vector<v1::Tag>> tags = ParseTags(c.values);
+    ASSERT_THAT(tags, IsOk());
+    std::vector<std::pair<std::string, std::string>> got;
+    for (const v1::Tag& tag : *tags) {
+      got.emplace_back(tag.key(), tag.value());
+    }
+    EXPECT_EQ(got, c.want);
+  }
+}
+
+TEST(ParseTags, BadValues_NameTheFlag) {
+  struct Case {
+    std::string name;
+    std::string value;
+    std::string want;
+  };
+  const Case cases[] = {
+      {"shorthand without key", "value=x", "--tags: \"value=x\" has no key"},
+      {"not a tag", "team", "--tags: \"team\" is not a tag"},
+      {"invalid json", R"([{"key":)", "--tags: invalid JSON"},
+      {"json scalar list", R"(["a"])", "--tags: [0]: expected a JSON object, got string \"a\""},
+      {"json unknown member", R"([{"key":"a"},{"Key":"b"}])",
+       "--tags: [1].Key: unknown field; did you mean \"key\"?"},
+      {"json missing key", R"([{"value":"b"}])", "--tags: [0]: the tag has no \"key\""},
+      {"json object missing key", R"({"value":"b"})", "--tags: the tag has no \"key\""},
+      {"json number value", R"([{"key":"a","value":1}])",
+       "--tags: [0].value: expected a string, got number 1"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_THAT(ParseTags({c.value}), StatusIs(absl::StatusCode::kInvalidArgument, c.want));
   }
 }
 

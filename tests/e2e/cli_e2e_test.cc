@@ -1,0 +1,278 @@
+// gantryctl's waiting and scripting features end to end: the real gantryd (embedded
+// PostgreSQL), one real gantry-agent with the simulated runtime, and gantryctl, over
+// loopback. The suite shares one gantryd, one agent, one VPC and its task
+// definitions; every test starts its own tasks.
+#include <iostream>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gantry/v1/ecs.pb.h"
+#include "gantry/v1/network.pb.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/substitute.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/e2e/e2e_util.h"
+
+namespace gantry::testing {
+namespace {
+
+using ::testing::ContainsRegex;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::MatchesRegex;
+using ::testing::Not;
+using ::testing::SizeIs;
+
+constexpr char kFamily[] = "cli-e2e-web";
+constexpr char kFailingFamily[] = "cli-e2e-broken";
+constexpr char kPullError[] = "CannotPullContainerError: no such image nginx:9.99";
+
+// One essential container; `environment` is a JSON array of {name, value}.
+std::string Definition(const std::string& family, const std::string& environment) {
+  return absl::Substitute(R"json({
+    "family": "$0", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
+    "cpu": "256", "memory": "512",
+    "containerDefinitions": [
+      {"name": "app", "image": "nginx:1.27", "essential": true, "environment": $1}]
+  })json",
+                          family, environment);
+}
+
+class CliE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    absl::StatusOr<TempDir> dir = TempDir::Create("gantry-e2e-cli");
+    if (!dir.ok()) {
+      start_error_ = absl::StrCat("temp dir: ", dir.status().ToString());
+      return;
+    }
+    dir_ = std::make_unique<TempDir>(*std::move(dir));
+    GantrydOptions options;
+    options.data_dir = dir_->path() / "data";
+    absl::StatusOr<std::unique_ptr<Gantryd>> gantryd = Gantryd::Start(options);
+    if (!gantryd.ok()) {
+      start_error_ = absl::StrCat("gantryd: ", gantryd.status().ToString());
+      return;
+    }
+    gantryd_ = *std::move(gantryd);
+    start_error_ = SetUpFleet();
+  }
+
+  static void TearDownTestSuite() {
+    agent_.reset();
+    gantryd_.reset();
+    dir_.reset();
+  }
+
+  void SetUp() override { ASSERT_THAT(start_error_, IsEmpty()); }
+
+  void TearDown() override {
+    if (HasFailure() && gantryd_ != nullptr) {
+      std::cerr << "--- gantryd log (tail) ---\n" << gantryd_->LogTail(6000) << "\n";
+      if (agent_ != nullptr) {
+        std::cerr << "--- gantry-agent log (tail) ---\n" << agent_->LogTail(3000) << "\n";
+      }
+    }
+  }
+
+  // A VPC with one subnet, two simulated hosts in its zone and the task definitions;
+  // empty on success, else what failed.
+  static std::string SetUpFleet() {
+    CommandResult vpc = Ctl(endpoint(), {"create-vpc", "--cidr-block", "10.0.0.0/16", "--query",
+                                         "Vpc.VpcId", "--output", "text"});
+    if (vpc.exit_code != 0) return "create-vpc: " + Describe(vpc);
+    CommandResult subnet =
+        Ctl(endpoint(), {"create-subnet", "--vpc-id", std::string(absl::StripSuffix(vpc.out, "\n")),
+                         "--cidr-block", "10.0.1.0/24", "--availability-zone", "az-a", "--query",
+                         "Subnet.SubnetId", "--output", "text"});
+    if (subnet.exit_code != 0) return "create-subnet: " + Describe(subnet);
+    subnet_id_ = std::string(absl::StripSuffix(subnet.out, "\n"));
+    AgentOptions options;
+    options.endpoint = endpoint();
+    options.state_dir = dir_->path() / "agent";
+    options.args = {"--runtime",      "sim",   "--hosts",      "2",        "--availability-zone",
+                    "az-a",           "--cpu", "4096",         "--memory", "8192",
+                    "--launch-delay", "300ms", "--stop-delay", "100ms"};
+    absl::StatusOr<std::unique_ptr<GantryAgent>> agent = GantryAgent::Start(options);
+    if (!agent.ok()) return absl::StrCat("gantry-agent: ", agent.status().ToString());
+    agent_ = *std::move(agent);
+    for (const auto& [family, environment] : std::vector<std::pair<std::string, std::string>>{
+             {kFamily, "[]"},
+             {kFailingFamily, absl::StrCat(R"([{"name": "GANTRY_SIM_FAIL_START", "value": ")",
+                                           kPullError, R"("}])")}}) {
+      CommandResult r = Ctl(endpoint(), {"register-task-definition", "--cli-input-json",
+                                         Definition(family, environment)});
+      if (r.exit_code != 0) return "register-task-definition: " + Describe(r);
+    }
+    return "";
+  }
+
+  static const std::string& endpoint() { return gantryd_->endpoint(); }
+
+  static std::string Network() {
+    return absl::StrCat("awsvpcConfiguration={subnets=[", subnet_id_, "]}");
+  }
+
+  static CommandResult RunCtl(const std::vector<std::string>& args) {
+    return Ctl(endpoint(), args);
+  }
+
+  // run-task for `family` with `extra` flags.
+  static CommandResult RunTask(const std::string& family, int count,
+                               std::vector<std::string> extra) {
+    std::vector<std::string> args = {"run-task", "--task-definition", family,
+                                     "--count",  absl::StrCat(count), "--network-configuration",
+                                     Network()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunCtl(args);
+  }
+
+  // Starts one task of kFamily and waits until it runs; returns its ARN.
+  static std::string RunningTask() {
+    CommandResult r =
+        RunTask(kFamily, 1, {"--wait", "--query", "tasks[0].taskArn", "--output", "text"});
+    EXPECT_EQ(r.exit_code, 0) << Describe(r);
+    return std::string(absl::StripSuffix(r.out, "\n"));
+  }
+
+  static inline std::unique_ptr<TempDir> dir_;
+  static inline std::unique_ptr<Gantryd> gantryd_;
+  static inline std::unique_ptr<GantryAgent> agent_;
+  static inline std::string subnet_id_;
+  static inline std::string start_error_;
+};
+
+TEST_F(CliE2E, RunTaskWait_ExitsZeroOnceRunning_PrintsTheDescribeTasksJson) {
+  CommandResult r = RunTask(kFamily, 2, {"--wait", "--timeout", "1m", "--output", "json"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  // Not a terminal: no progress lines at all.
+  EXPECT_THAT(r.err, IsEmpty());
+  auto waited = ParseJsonOutput<v1::DescribeTasksResponse>(r);
+  ASSERT_THAT(waited.tasks(), SizeIs(2));
+  std::vector<std::string> args = {"--output", "json", "describe-tasks", "--tasks"};
+  for (const v1::Task& task : waited.tasks()) {
+    EXPECT_EQ(task.last_status(), "RUNNING") << task.task_arn();
+    EXPECT_TRUE(task.has_started_at());
+    args.push_back(task.task_arn());
+  }
+  CommandResult described = RunCtl(args);
+  ASSERT_EQ(described.exit_code, 0) << Describe(described);
+  auto now = ParseJsonOutput<v1::DescribeTasksResponse>(described);
+  ASSERT_THAT(now.tasks(), SizeIs(2));
+  for (const v1::Task& task : now.tasks()) {
+    EXPECT_EQ(task.last_status(), "RUNNING") << task.task_arn();
+  }
+}
+
+TEST_F(CliE2E, RunTaskWait_TableOutput_ShowsTheRunningTasks) {
+  CommandResult r = RunTask(kFamily, 1, {"--wait"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("LAST STATUS"));
+  EXPECT_THAT(r.out, ContainsRegex("cli-e2e-web:1 +RUNNING +RUNNING +az-a"));
+  EXPECT_THAT(r.err, IsEmpty());
+}
+
+TEST_F(CliE2E, RunTaskWait_FailedStart_ExitsOneNamingTheReason) {
+  CommandResult r = RunTask(kFailingFamily, 1, {"--wait", "--timeout", "1m"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_THAT(r.out, IsEmpty());
+  EXPECT_THAT(r.err, ContainsRegex("^error: task [0-9a-f]+ stopped before RUNNING: "
+                                   "TaskFailedToStart: [^\n]*CannotPullContainerError: no such "
+                                   "image nginx:9[.]99\n"))
+      << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat("\n  container app: ", kPullError)));
+}
+
+TEST_F(CliE2E, RunTaskWait_UnknownSubnet_ExitsOne) {
+  CommandResult r = RunCtl({"run-task", "--task-definition", kFamily, "--network-configuration",
+                            "awsvpcConfiguration={subnets=[subnet-0000dead]}", "--wait"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_THAT(r.out, IsEmpty());
+  EXPECT_THAT(r.err, HasSubstr("subnet-0000dead")) << Describe(r);
+  EXPECT_THAT(r.err, Not(HasSubstr("waiting"))) << Describe(r);
+}
+
+// Shorthand overrides end to end: a task bigger than every host is a RunTask failure,
+// which --wait reports instead of waiting.
+TEST_F(CliE2E, RunTaskWait_NoHostBigEnough_PrintsTheFailureAndExitsOne) {
+  CommandResult r = RunTask(kFamily, 1, {"--overrides", "cpu=16384,memory=32768", "--wait"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_THAT(r.out, IsEmpty());
+  EXPECT_THAT(r.err, ContainsRegex("^error: task not started: RESOURCE:CPU: [^\n]*16384"))
+      << Describe(r);
+}
+
+TEST_F(CliE2E, WaitTasksStopped_AfterStopTask_ExitsZero) {
+  const std::string arn = RunningTask();
+  ASSERT_THAT(arn, HasSubstr(":task/"));
+  CommandResult running = RunCtl({"wait", "tasks-running", "--tasks", arn});
+  EXPECT_EQ(running.exit_code, 0) << Describe(running);
+
+  CommandResult stop = RunCtl({"stop-task", "--task", arn, "--reason", "done"});
+  ASSERT_EQ(stop.exit_code, 0) << Describe(stop);
+  CommandResult stopped = RunCtl({"wait", "tasks-stopped", "--tasks", arn, "--timeout", "1m"});
+  ASSERT_EQ(stopped.exit_code, 0) << Describe(stopped);
+  EXPECT_THAT(stopped.out, ContainsRegex("cli-e2e-web:1 +STOPPED +STOPPED"));
+  EXPECT_THAT(stopped.err, IsEmpty());
+
+  // It ran, so waiting for it to run again fails at once, naming how it ended.
+  CommandResult again = RunCtl({"wait", "tasks-running", "--tasks", arn});
+  EXPECT_EQ(again.exit_code, 1) << Describe(again);
+  EXPECT_THAT(again.err, ContainsRegex("^error: task [0-9a-f]+ stopped: UserInitiated: done\n"))
+      << Describe(again);
+}
+
+TEST_F(CliE2E, WaitTimesOut_ExitsOneWithTheCounts) {
+  const std::string arn = RunningTask();
+  CommandResult r = RunCtl({"wait", "tasks-stopped", "--tasks", arn, "--timeout", "1s"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_THAT(r.out, IsEmpty());
+  EXPECT_EQ(
+      r.err,
+      "error: timed out after 1s waiting for tasks to be STOPPED: 0 of 1 STOPPED (1 RUNNING)\n");
+  RunCtl({"stop-task", "--task", arn});
+}
+
+TEST_F(CliE2E, WaitMissingTask_ExitsOne) {
+  CommandResult r =
+      RunCtl({"wait", "tasks-running", "--tasks", "0123456789abcdef0123456789abcdef"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("error: task 0123456789abcdef0123456789abcdef: MISSING"));
+}
+
+TEST_F(CliE2E, QueryOutputText_PrintsBareValues) {
+  CommandResult vpc = RunCtl(
+      {"create-vpc", "--cidr-block", "10.7.0.0/16", "--query", "Vpc.VpcId", "--output", "text"});
+  ASSERT_EQ(vpc.exit_code, 0) << Describe(vpc);
+  EXPECT_THAT(vpc.out, MatchesRegex("vpc-[0-9a-f]+\n"));
+  const std::string vpc_id(absl::StripSuffix(vpc.out, "\n"));
+
+  CommandResult cidr = RunCtl(
+      {"describe-vpcs", "--vpc-ids", vpc_id, "--query", "Vpcs[0].[CidrBlock]", "--output", "text"});
+  EXPECT_EQ(cidr.exit_code, 2) << "multi-select lists are not supported\n" << Describe(cidr);
+  cidr = RunCtl(
+      {"describe-vpcs", "--vpc-ids", vpc_id, "--query", "Vpcs[0].CidrBlock", "--output", "text"});
+  ASSERT_EQ(cidr.exit_code, 0) << Describe(cidr);
+  EXPECT_EQ(cidr.out, "10.7.0.0/16\n");
+
+  CommandResult subnets =
+      RunCtl({"describe-subnets", "--query", "Subnets[*].SubnetId", "--output", "text"});
+  ASSERT_EQ(subnets.exit_code, 0) << Describe(subnets);
+  std::vector<std::string> ids = absl::StrSplit(absl::StripSuffix(subnets.out, "\n"), '\t');
+  EXPECT_THAT(ids, ::testing::Contains(subnet_id_)) << subnets.out;
+  EXPECT_THAT(subnets.out, Not(HasSubstr("\n\t")));
+
+  CommandResult json = RunCtl(
+      {"describe-subnets", "--subnet-ids", subnet_id_, "--query", "Subnets[0].AvailabilityZone"});
+  ASSERT_EQ(json.exit_code, 0) << Describe(json);
+  EXPECT_EQ(json.out, "\"az-a\"\n");
+}
+
+}  // namespace
+}  // namespace gantry::testing
