@@ -20,7 +20,9 @@ void AdminOperations::DescribeCapacity(const v1::DescribeCapacityRequest& reques
   if (!request.cluster().empty()) {
     absl::StatusOr<std::string> name =
         internal::ParseClusterRef(config_, "cluster", request.cluster());
-    if (!name.ok()) return done(name.status());
+    if (!name.ok()) {
+      return done(name.status());
+    }
     cluster = storage::ClusterKey{config_.account_id, *std::move(name)};
   }
   internal::RunOnDatabase<v1::DescribeCapacityResponse>(

@@ -20,7 +20,9 @@ constexpr int kBarCells = 10;
 std::string Amount(double value) {
   std::string text = absl::StrFormat("%.2f", value);
   text.erase(text.find_last_not_of('0') + 1);
-  if (!text.empty() && text.back() == '.') text.pop_back();
+  if (!text.empty() && text.back() == '.') {
+    text.pop_back();
+  }
   return text;
 }
 
@@ -35,7 +37,9 @@ std::string Bar(double used, double total, bool unicode) {
     double share = std::clamp(used / total, 0.0, 1.0);
     filled = static_cast<int>(std::lround(share * kBarCells));
     // Any use shows: a sliver of a large fleet is not an empty bar.
-    if (used > 0 && filled == 0) filled = 1;
+    if (used > 0 && filled == 0) {
+      filled = 1;
+    }
     percent = absl::StrFormat("%3d%%", static_cast<int>(std::lround(share * 100)));
   }
   for (int i = 0; i < kBarCells; ++i) {
@@ -44,63 +48,116 @@ std::string Bar(double used, double total, bool unicode) {
   return absl::StrCat(bar, " ", percent);
 }
 
-// "5/16": used and total in a unit `divisor` times the stored one (1024 units a vCPU,
-// 1024 MiB a GiB).
-std::string UsedOfTotal(const v1::ResourceCapacity& resource, double divisor) {
-  return absl::StrCat(Amount(resource.used() / divisor), "/", Amount(resource.total() / divisor));
+// Right-aligns column `column` of `rows` under its header (numbers read best that way).
+void AlignRight(const std::vector<std::string>& header, std::vector<std::vector<std::string>>& rows,
+                size_t column) {
+  size_t width = DisplayWidth(header[column]);
+  for (const std::vector<std::string>& row : rows) {
+    width = std::max(width, DisplayWidth(row[column]));
+  }
+  for (std::vector<std::string>& row : rows) {
+    row[column].insert(0, width - DisplayWidth(row[column]), ' ');
+  }
 }
 
-std::string Hosts(const v1::HostCounts& hosts) {
-  std::string text = absl::StrCat(hosts.active());
-  if (hosts.draining() > 0) absl::StrAppend(&text, " +", hosts.draining(), " draining");
-  if (hosts.inactive() > 0) absl::StrAppend(&text, " +", hosts.inactive(), " inactive");
-  if (hosts.lost() > 0) absl::StrAppend(&text, " +", hosts.lost(), " lost");
+std::string HostCountsText(const v1::HostCounts& hosts) {
+  std::string text = absl::StrCat(hosts.active(), " active");
+  if (hosts.draining() > 0) {
+    absl::StrAppend(&text, ", ", hosts.draining(), " draining");
+  }
+  if (hosts.inactive() > 0) {
+    absl::StrAppend(&text, ", ", hosts.inactive(), " inactive");
+  }
+  if (hosts.lost() > 0) {
+    absl::StrAppend(&text, ", ", hosts.lost(), " lost");
+  }
   return text;
 }
 
-std::vector<std::string> ZoneRow(const v1::ZoneCapacity& zone, bool unicode) {
-  return {zone.name(),
-          Hosts(zone.hosts()),
-          Bar(zone.cpu().used(), zone.cpu().total(), unicode),
-          UsedOfTotal(zone.cpu(), 1024),
-          Bar(zone.memory().used(), zone.memory().total(), unicode),
-          UsedOfTotal(zone.memory(), 1024),
-          UsedOfTotal(zone.ephemeral_storage(), 1),
-          UsedOfTotal(zone.eni_slots(), 1),
-          absl::StrCat(zone.tasks().running()),
-          absl::StrCat(zone.tasks().pending() + zone.tasks().stopping()),
-          absl::StrCat(zone.tasks().waiting())};
-}
-
-std::string RenderZones(const v1::DescribeCapacityResponse& response, bool unicode) {
-  std::vector<std::vector<std::string>> rows;
+// The zones, then the fleet when there are several.
+std::vector<const v1::ZoneCapacity*> ZonesToShow(const v1::DescribeCapacityResponse& response) {
+  std::vector<const v1::ZoneCapacity*> zones;
   for (const v1::ZoneCapacity& zone : response.availability_zones()) {
-    rows.push_back(ZoneRow(zone, unicode));
+    zones.push_back(&zone);
   }
   if (response.availability_zones_size() > 1) {
-    rows.push_back(ZoneRow(response.fleet(), unicode));
+    zones.push_back(&response.fleet());
   }
-  return RenderTable({"ZONE", "HOSTS", "CPU", "vCPU", "MEMORY", "GiB", "STORAGE GiB", "ENIS",
-                      "RUNNING", "PENDING", "WAITING"},
-                     rows);
+  return zones;
 }
 
-std::string RenderSubnets(const v1::DescribeCapacityResponse& response) {
+// Per zone: hosts and tasks.
+std::string RenderZones(const std::vector<const v1::ZoneCapacity*>& zones) {
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::ZoneCapacity* zone : zones) {
+    const v1::TaskCounts& tasks = zone->tasks();
+    rows.push_back({zone->name(), HostCountsText(zone->hosts()), absl::StrCat(tasks.running()),
+                    absl::StrCat(tasks.pending()), absl::StrCat(tasks.stopping()),
+                    absl::StrCat(tasks.waiting())});
+  }
+  const std::vector<std::string> header = {"ZONE",    "HOSTS",    "RUNNING",
+                                           "PENDING", "STOPPING", "WAITING"};
+  for (size_t column = 2; column < 6; ++column) {
+    AlignRight(header, rows, column);
+  }
+  return RenderTable(header, rows);
+}
+
+struct ResourceRow {
+  std::string_view label;  // with its unit
+  const v1::ResourceCapacity& (v1::ZoneCapacity::*get)() const;
+  double divisor;  // stored unit per shown unit
+};
+
+// Per zone and resource: used, free and total in people's units, and a bar.
+std::string RenderResources(const std::vector<const v1::ZoneCapacity*>& zones, bool unicode) {
+  const ResourceRow kResources[] = {
+      {"CPU (vCPU)", &v1::ZoneCapacity::cpu, 1024},
+      {"MEMORY (GiB)", &v1::ZoneCapacity::memory, 1024},
+      {"STORAGE (GiB)", &v1::ZoneCapacity::ephemeral_storage, 1},
+      {"ENI SLOTS", &v1::ZoneCapacity::eni_slots, 1},
+  };
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::ZoneCapacity* zone : zones) {
+    bool first = true;
+    for (const ResourceRow& resource : kResources) {
+      const v1::ResourceCapacity& r = ((*zone).*resource.get)();
+      rows.push_back({first ? zone->name() : "", std::string(resource.label),
+                      Amount(r.used() / resource.divisor), Amount(r.free() / resource.divisor),
+                      Amount(r.total() / resource.divisor), Bar(r.used(), r.total(), unicode)});
+      first = false;
+    }
+  }
+  const std::vector<std::string> header = {"ZONE", "RESOURCE", "USED",
+                                           "FREE", "TOTAL",    "UTILISATION"};
+  for (size_t column = 2; column < 5; ++column) {
+    AlignRight(header, rows, column);
+  }
+  return RenderTable(header, rows);
+}
+
+std::string RenderSubnets(const v1::DescribeCapacityResponse& response, bool unicode) {
   std::vector<std::vector<std::string>> rows;
   for (const v1::SubnetCapacity& subnet : response.subnets()) {
+    const v1::AddressCounts& addresses = subnet.addresses();
     rows.push_back({subnet.subnet_id(), subnet.availability_zone(), subnet.cidr_block(),
-                    absl::StrCat(subnet.addresses().used()),
-                    absl::StrCat(subnet.addresses().free()),
-                    absl::StrCat(subnet.addresses().total())});
+                    absl::StrCat(addresses.used()), absl::StrCat(addresses.free()),
+                    absl::StrCat(addresses.total()),
+                    Bar(addresses.used(), addresses.total(), unicode)});
   }
-  return RenderTable({"SUBNET", "ZONE", "CIDR", "ADDRESSES USED", "FREE", "TOTAL"}, rows);
+  const std::vector<std::string> header = {"SUBNET", "ZONE",      "CIDR",       "USED",
+                                           "FREE",   "ADDRESSES", "UTILISATION"};
+  for (size_t column = 3; column < 6; ++column) {
+    AlignRight(header, rows, column);
+  }
+  return RenderTable(header, rows);
 }
 
 std::string RenderWaiting(const v1::WaitingTasks& waiting) {
   std::string out = absl::StrCat("Waiting for capacity: ", waiting.total(),
                                  waiting.total() == 1 ? " task" : " tasks");
   if (waiting.explained() < waiting.total()) {
-    absl::StrAppend(&out, " (the oldest ", waiting.explained(), " explained)");
+    absl::StrAppend(&out, " (", waiting.explained(), " explained)");
   }
   absl::StrAppend(&out, "\n");
   std::vector<std::vector<std::string>> rows;
@@ -109,7 +166,9 @@ std::string RenderWaiting(const v1::WaitingTasks& waiting) {
                     absl::StrCat(reason.detail(), reason.never() ? " (waiting cannot help)" : ""),
                     FormatEpochSeconds(reason.oldest_created_at())});
   }
-  return absl::StrCat(out, RenderTable({"TASKS", "REASON", "WHY", "OLDEST"}, rows));
+  const std::vector<std::string> header = {"TASKS", "REASON", "WHY", "OLDEST"};
+  AlignRight(header, rows, 0);
+  return absl::StrCat(out, RenderTable(header, rows));
 }
 
 }  // namespace
@@ -134,12 +193,19 @@ void AddCapacityCommands(std::vector<CommandSpec>* commands) {
 
 absl::StatusOr<v1::DescribeCapacityRequest> BuildDescribeCapacityRequest(const Invocation& inv) {
   v1::DescribeCapacityRequest request;
-  if (inv.Has("cluster")) request.set_cluster(inv.Value("cluster"));
+  if (inv.Has("cluster")) {
+    request.set_cluster(inv.Value("cluster"));
+  }
   return request;
 }
 
 absl::StatusOr<absl::Duration> CapacityInterval(const Invocation& inv) {
-  if (!inv.Has("interval")) return absl::Seconds(2);
+  if (!inv.Has("interval")) {
+    return absl::Seconds(2);
+  }
+  if (!inv.Has("watch")) {
+    return absl::InvalidArgumentError("--interval: only with --watch");
+  }
   std::string text = inv.Value("interval");
   absl::Duration interval;
   // A bare number means seconds, as `watch -n` takes it.
@@ -148,20 +214,21 @@ absl::StatusOr<absl::Duration> CapacityInterval(const Invocation& inv) {
         absl::StrCat("--interval: \"", text, "\" is not a duration such as 2s or 500ms"));
   }
   if (interval < absl::Milliseconds(100) || interval > absl::Hours(1)) {
-    return absl::InvalidArgumentError(absl::StrCat("--interval: ", absl::FormatDuration(interval),
-                                                   " is out of range; use 100ms to 1h"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--interval: \"", text, "\" is out of range; use 100ms to 1h"));
   }
   return interval;
 }
 
 std::string FormatCapacityTable(const v1::DescribeCapacityResponse& response, bool unicode) {
+  std::vector<const v1::ZoneCapacity*> zones = ZonesToShow(response);
   std::string out =
       absl::StrCat("Capacity at ", FormatEpochSeconds(response.snapshot_at()), ", tasks of ",
                    response.cluster().empty() ? std::string("every cluster")
                                               : absl::StrCat("cluster ", response.cluster()),
-                   "\n\n", RenderZones(response, unicode));
+                   "\n\n", RenderZones(zones), "\n", RenderResources(zones, unicode));
   if (response.subnets_size() > 0) {
-    absl::StrAppend(&out, "\n", RenderSubnets(response));
+    absl::StrAppend(&out, "\n", RenderSubnets(response, unicode));
   }
   if (response.waiting().total() > 0) {
     absl::StrAppend(&out, "\n", RenderWaiting(response.waiting()));

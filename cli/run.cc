@@ -177,26 +177,50 @@ int RunRegisterTaskDefinition(const Invocation& inv, Io& io) {
 bool Utf8Locale() {
   for (const char* name : {"LC_ALL", "LC_CTYPE", "LANG"}) {
     const char* value = std::getenv(name);
-    if (value == nullptr || *value == '\0') continue;
+    if (value == nullptr || *value == '\0') {
+      continue;
+    }
     std::string lower = absl::AsciiStrToLower(value);
     return absl::StrContains(lower, "utf-8") || absl::StrContains(lower, "utf8");
   }
   return false;
 }
 
+// One --watch refresh of a capacity response in the output format asked for.
+std::string CapacityFrame(const Invocation& inv, const v1::DescribeCapacityResponse& response,
+                          bool unicode, Io& io) {
+  if (inv.output == OutputFormat::kTable) {
+    return FormatCapacityTable(response, unicode);
+  }
+  if (inv.output == OutputFormat::kJson && inv.query.empty()) {
+    // JSON lines: one compact document per refresh.
+    return absl::StrCat(ecsjson::ToJson(response, /*pretty=*/false), "\n");
+  }
+  std::ostringstream structured;
+  Io into_frame{io.in, structured, io.err};
+  PrintStructured(inv, response, into_frame);
+  return structured.str();
+}
+
 // `capacity`, once or (--watch) every --interval until interrupted. On a terminal each
 // refresh redraws the screen; otherwise refreshes follow each other (tables separated by
-// a blank line, or one JSON document per line). While watching, a failed call is shown
-// and retried at the next refresh (gantryd may be restarting); the first must succeed.
+// a blank line, or one compact JSON document per line). While watching, a failed call
+// goes to stderr (on a terminal, under the last good refresh) and is retried at the
+// next refresh, since gantryd may be restarting; the first call must succeed.
 int RunCapacity(const Invocation& inv, Io& io) {
   absl::StatusOr<v1::DescribeCapacityRequest> request = BuildDescribeCapacityRequest(inv);
-  if (!request.ok()) return PrintUsageError(request.status(), inv.command, io.err);
+  if (!request.ok()) {
+    return PrintUsageError(request.status(), inv.command, io.err);
+  }
   absl::StatusOr<absl::Duration> interval = CapacityInterval(inv);
-  if (!interval.ok()) return PrintUsageError(interval.status(), inv.command, io.err);
+  if (!interval.ok()) {
+    return PrintUsageError(interval.status(), inv.command, io.err);
+  }
   bool watch = inv.Has("watch");
   bool terminal = &io.out == &std::cout && isatty(STDOUT_FILENO) == 1;
   bool unicode = Utf8Locale();
   Client<v1::Admin::Stub> client(inv.endpoint);
+  std::string last_frame;
   for (int refresh = 0;; ++refresh) {
     v1::DescribeCapacityResponse response;
     grpc::Status status = client.Call(&v1::Admin::Stub::DescribeCapacity, *request, &response);
@@ -205,33 +229,33 @@ int RunCapacity(const Invocation& inv, Io& io) {
       return kExitError;
     }
     if (!watch) {
-      if (inv.output != OutputFormat::kTable) return PrintStructured(inv, response, io);
+      if (inv.output != OutputFormat::kTable) {
+        return PrintStructured(inv, response, io);
+      }
       io.out << FormatCapacityTable(response, unicode);
       return io.out.good() ? kExitOk : kExitError;
     }
-    std::string frame;
-    if (!status.ok()) {
-      frame = FormatRpcError(status, inv.endpoint, client.ReachedServer());
-    } else if (inv.output == OutputFormat::kJson && inv.query.empty()) {
-      // Watching prints JSON lines: one compact document per refresh.
-      frame = absl::StrCat(ecsjson::ToJson(response, /*pretty=*/false), "\n");
-    } else if (inv.output != OutputFormat::kTable) {
-      std::ostringstream structured;
-      Io into_frame{io.in, structured, io.err};
-      PrintStructured(inv, response, into_frame);
-      frame = structured.str();
-    } else {
-      frame = FormatCapacityTable(response, unicode);
+    if (status.ok()) {
+      last_frame = CapacityFrame(inv, response, unicode, io);
     }
     if (terminal) {
       // Home the cursor and clear the screen, then draw the whole refresh at once.
       io.out << "\x1b[H\x1b[2J"
-             << "Every " << absl::FormatDuration(*interval) << " (Ctrl-C to stop)\n\n";
-    } else if (refresh > 0 && inv.output == OutputFormat::kTable) {
-      io.out << "\n";
+             << "Every " << absl::FormatDuration(*interval) << " (Ctrl-C to stop)\n\n"
+             << last_frame;
+    } else if (status.ok()) {
+      if (refresh > 0 && inv.output == OutputFormat::kTable) {
+        io.out << "\n";
+      }
+      io.out << last_frame;
     }
-    io.out << frame << std::flush;
-    if (!io.out.good()) return kExitError;
+    io.out << std::flush;
+    if (!status.ok()) {
+      io.err << FormatRpcError(status, inv.endpoint, client.ReachedServer()) << std::flush;
+    }
+    if (!io.out.good()) {
+      return kExitError;
+    }
     absl::SleepFor(*interval);
   }
 }

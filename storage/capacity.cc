@@ -68,7 +68,9 @@ ORDER BY t.queue_seq
 LIMIT $1)sql";
 
 std::vector<std::string> SplitIds(const std::string& joined) {
-  if (joined.empty()) return {};
+  if (joined.empty()) {
+    return {};
+  }
   return absl::StrSplit(joined, ',');
 }
 
@@ -90,17 +92,79 @@ const std::vector<Statement>& CapacityStatements() {
 
 }  // namespace internal
 
+namespace {
+
+// Must be a transaction's first statement: every read after it then sees one snapshot.
+constexpr char kSnapshotIsolation[] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
+void ReadHostsAndSubnets(pqxx::work& tx, FleetSnapshot& snapshot) {
+  for (const pqxx::row& row : tx.exec_prepared("capacity_hosts")) {
+    FleetHost host;
+    host.host_id = row[0].as<int64_t>();
+    host.availability_zone = row[1].as<std::string>();
+    host.status = row[2].as<std::string>();
+    host.agent_connected = row[3].as<bool>();
+    host.total = {row[4].as<int32_t>(), row[5].as<int32_t>(), row[6].as<int32_t>(),
+                  row[7].as<int32_t>()};
+    host.used = {row[8].as<int32_t>(), row[9].as<int32_t>(), row[10].as<int32_t>(),
+                 row[11].as<int32_t>()};
+    snapshot.hosts.push_back(std::move(host));
+  }
+  for (const pqxx::row& row : tx.exec_prepared("capacity_subnets")) {
+    snapshot.subnets.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
+                                row[2].as<std::string>(), row[3].as<std::string>(),
+                                row[4].as<int32_t>(), row[5].as<int32_t>()});
+  }
+  // The statement the scheduler loads its view with, so spreads agree.
+  for (const pqxx::row& row : tx.exec_prepared("placement_group_counts")) {
+    snapshot.group_counts.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
+                                     row[2].as<std::string>(), row[3].as<std::string>(),
+                                     row[4].as<int64_t>()});
+  }
+}
+
+// `account` and `name` are NULL (null pointers) when every task counts.
+void ReadTaskCounts(pqxx::work& tx, const char* account, const char* name,
+                    FleetSnapshot& snapshot) {
+  for (const pqxx::row& row : tx.exec_prepared("capacity_placed_tasks", account, name)) {
+    snapshot.placed_tasks.push_back(
+        {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int32_t>()});
+  }
+  for (const pqxx::row& row : tx.exec_prepared("capacity_waiting_by_zone", account, name)) {
+    snapshot.waiting_by_zone.emplace_back(row[0].as<std::string>(), row[1].as<int32_t>());
+  }
+  snapshot.waiting_total =
+      tx.exec_prepared1("capacity_waiting_total", account, name)[0].as<int32_t>();
+}
+
+void ReadWaitingTasks(pqxx::work& tx, const std::optional<ClusterKey>& cluster, int limit,
+                      FleetSnapshot& snapshot) {
+  for (const pqxx::row& row : tx.exec_prepared("capacity_waiting_oldest", limit)) {
+    WaitingTask task;
+    task.task_id = row[0].as<std::string>();
+    task.account_id = row[1].as<std::string>();
+    task.cluster = row[2].as<std::string>();
+    task.counted = !cluster.has_value() ||
+                   (task.account_id == cluster->account_id && task.cluster == cluster->name);
+    task.group = row[3].as<std::string>();
+    task.needs = {row[4].as<int32_t>(), row[5].as<int32_t>(), row[6].as<int32_t>(), 1};
+    task.subnet_ids = internal::SplitIds(row[7].as<std::string>());
+    task.created_at = absl::FromUnixMicros(row[8].as<int64_t>());
+    snapshot.waiting.push_back(std::move(task));
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<FleetSnapshot> ReadFleetSnapshot(Connection& connection,
                                                 const std::optional<ClusterKey>& cluster,
                                                 int waiting_limit) {
-  // NULL parameters (null pointers) when every task counts.
   const char* account = cluster.has_value() ? cluster->account_id.c_str() : nullptr;
   const char* name = cluster.has_value() ? cluster->name.c_str() : nullptr;
   return internal::InTransaction(
       connection, "read fleet snapshot", [&](pqxx::work& tx) -> absl::StatusOr<FleetSnapshot> {
-        // Must be the transaction's first statement: every read below then sees the
-        // same snapshot, so hosts' used shares and the tasks holding them agree.
-        tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+        // One snapshot, so hosts' used shares and the tasks holding them agree.
+        tx.exec(kSnapshotIsolation);
         if (cluster.has_value() &&
             tx.exec_prepared("capacity_cluster_exists", account, name).empty()) {
           return absl::NotFoundError(
@@ -109,51 +173,9 @@ absl::StatusOr<FleetSnapshot> ReadFleetSnapshot(Connection& connection,
         FleetSnapshot snapshot;
         snapshot.taken_at =
             absl::FromUnixMicros(tx.exec_prepared1("capacity_snapshot_time")[0].as<int64_t>());
-        for (const pqxx::row& row : tx.exec_prepared("capacity_hosts")) {
-          FleetHost host;
-          host.host_id = row[0].as<int64_t>();
-          host.availability_zone = row[1].as<std::string>();
-          host.status = row[2].as<std::string>();
-          host.agent_connected = row[3].as<bool>();
-          host.total = {row[4].as<int32_t>(), row[5].as<int32_t>(), row[6].as<int32_t>(),
-                        row[7].as<int32_t>()};
-          host.used = {row[8].as<int32_t>(), row[9].as<int32_t>(), row[10].as<int32_t>(),
-                       row[11].as<int32_t>()};
-          snapshot.hosts.push_back(std::move(host));
-        }
-        for (const pqxx::row& row : tx.exec_prepared("capacity_subnets")) {
-          snapshot.subnets.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
-                                      row[2].as<std::string>(), row[3].as<std::string>(),
-                                      row[4].as<int32_t>(), row[5].as<int32_t>()});
-        }
-        for (const pqxx::row& row : tx.exec_prepared("capacity_placed_tasks", account, name)) {
-          snapshot.placed_tasks.push_back(
-              {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int32_t>()});
-        }
-        for (const pqxx::row& row : tx.exec_prepared("capacity_waiting_by_zone", account, name)) {
-          snapshot.waiting_by_zone.emplace_back(row[0].as<std::string>(), row[1].as<int32_t>());
-        }
-        snapshot.waiting_total =
-            tx.exec_prepared1("capacity_waiting_total", account, name)[0].as<int32_t>();
-        for (const pqxx::row& row : tx.exec_prepared("capacity_waiting_oldest", waiting_limit)) {
-          WaitingTask task;
-          task.task_id = row[0].as<std::string>();
-          task.account_id = row[1].as<std::string>();
-          task.cluster = row[2].as<std::string>();
-          task.counted = !cluster.has_value() ||
-                         (task.account_id == cluster->account_id && task.cluster == cluster->name);
-          task.group = row[3].as<std::string>();
-          task.needs = {row[4].as<int32_t>(), row[5].as<int32_t>(), row[6].as<int32_t>(), 1};
-          task.subnet_ids = internal::SplitIds(row[7].as<std::string>());
-          task.created_at = absl::FromUnixMicros(row[8].as<int64_t>());
-          snapshot.waiting.push_back(std::move(task));
-        }
-        // The statement the scheduler loads its view with, so spreads agree.
-        for (const pqxx::row& row : tx.exec_prepared("placement_group_counts")) {
-          snapshot.group_counts.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
-                                           row[2].as<std::string>(), row[3].as<std::string>(),
-                                           row[4].as<int64_t>()});
-        }
+        ReadHostsAndSubnets(tx, snapshot);
+        ReadTaskCounts(tx, account, name, snapshot);
+        ReadWaitingTasks(tx, cluster, waiting_limit, snapshot);
         return snapshot;
       });
 }

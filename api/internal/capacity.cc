@@ -116,7 +116,9 @@ placement::Resources ToPlacement(const storage::HostResources& resources) {
 placement::Snapshot ToPlacementSnapshot(const storage::FleetSnapshot& fleet) {
   placement::Snapshot snapshot;
   for (const storage::FleetHost& host : fleet.hosts) {
-    if (!host.agent_connected) continue;
+    if (!host.agent_connected) {
+      continue;
+    }
     snapshot.hosts.push_back({host.host_id, host.availability_zone, ToPlacement(host.total),
                               ToPlacement(host.used), host.status == "ACTIVE"});
   }
@@ -134,7 +136,7 @@ placement::Snapshot ToPlacementSnapshot(const storage::FleetSnapshot& fleet) {
 
 constexpr char kPlaceable[] = "PLACEABLE";
 constexpr char kPlaceableDetail[] =
-    "capacity is free now; the scheduler places the task in its next round";
+    "capacity is free now; the scheduler places the task in one of its next rounds";
 
 v1::WaitingTasks ExplainWaiting(const storage::FleetSnapshot& fleet) {
   v1::WaitingTasks waiting;
@@ -149,7 +151,9 @@ v1::WaitingTasks ExplainWaiting(const storage::FleetSnapshot& fleet) {
         scheduler::SpreadGroupKey(task.account_id, task.cluster, task.group),
         ToPlacement(task.needs), task.subnet_ids};
     placement::Decision decision = placer.Place(request);
-    if (!task.counted) continue;
+    if (!task.counted) {
+      continue;
+    }
     ++explained;
     std::tuple<std::string, std::string, bool> key{kPlaceable, kPlaceableDetail, false};
     if (const auto* unplaced = std::get_if<placement::Unplaced>(&decision)) {
@@ -178,7 +182,9 @@ v1::DescribeCapacityResponse BuildCapacityResponse(const storage::FleetSnapshot&
   std::map<std::string, v1::ZoneCapacity> zones;
   auto zone = [&zones](const std::string& name) -> v1::ZoneCapacity* {
     auto it = zones.find(name);
-    if (it == zones.end()) it = zones.emplace(name, EmptyZone(name)).first;
+    if (it == zones.end()) {
+      it = zones.emplace(name, EmptyZone(name)).first;
+    }
     return &it->second;
   };
   for (const storage::FleetHost& host : snapshot.hosts) {

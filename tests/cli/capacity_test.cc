@@ -1,4 +1,5 @@
 // `gantryctl capacity`: its flags, the refresh interval and the table.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -55,31 +56,46 @@ v1::DescribeCapacityResponse TwoZones() {
 
 std::vector<std::string> Lines(const std::string& text) { return absl::StrSplit(text, '\n'); }
 
-TEST(CapacityTable, ShowsZonesWithBarsUnitsAndFleetRow) {
+TEST(CapacityTable, ShowsHostsTasksAndEveryResourceWithUnitsAndBars) {
   std::string table = FormatCapacityTable(TwoZones(), /*unicode=*/true);
   EXPECT_THAT(table, HasSubstr("Capacity at 2025-11-26T00:00:00.000Z, tasks of every cluster"));
-  // 4096 of 16384 CPU units: a quarter, in vCPU; 2048 of 32768 MiB in GiB.
-  EXPECT_THAT(table, HasSubstr("███░░░░░░░  25%  4/16"));
-  EXPECT_THAT(table, HasSubstr("█░░░░░░░░░   6%  2/32"));
-  EXPECT_THAT(table, HasSubstr("2 +1 draining +2 lost"));
-  EXPECT_THAT(table, ContainsRegex("\nall +6 "));
-  EXPECT_THAT(table, HasSubstr("subnet-0a1b2c3d4e5f60718  us-east-1a  10.0.1.0/24"));
+  EXPECT_THAT(table, HasSubstr("ZONE        HOSTS                         RUNNING  PENDING  "
+                               "STOPPING  WAITING"));
+  EXPECT_THAT(table, HasSubstr("us-east-1b  2 active, 1 draining, 2 lost"));
+  // 4096 of 16384 CPU units in vCPU: used, free, total, then a quarter of a bar.
+  EXPECT_THAT(table, ContainsRegex("us-east-1a +CPU \\(vCPU\\) +4 +12 +16 +███░░░░░░░  25%"));
+  // 2048 of 32768 MiB in GiB.
+  EXPECT_THAT(table, ContainsRegex("\n +MEMORY \\(GiB\\) +2 +30 +32 +█░░░░░░░░░   6%"));
+  EXPECT_THAT(table, ContainsRegex("\n +STORAGE \\(GiB\\) +20 +780 +800 "));
+  EXPECT_THAT(table, ContainsRegex("\n +ENI SLOTS +1 +63 +64 "));
+  // Several zones: the fleet's rows too.
+  EXPECT_THAT(table, ContainsRegex("\nall +6 active"));
+  EXPECT_THAT(table, ContainsRegex("\nall +CPU \\(vCPU\\) "));
+  EXPECT_THAT(table,
+              ContainsRegex("subnet-0a1b2c3d4e5f60718  us-east-1a  10.0.1.0/24 +1 +250 +251"));
   EXPECT_THAT(table, Not(HasSubstr("Waiting")));
 }
 
-TEST(CapacityTable, AlignsColumnsByDisplayWidthNotBytes) {
+TEST(CapacityTable, NumbersAlignRightAndBarsAlignByDisplayWidth) {
   std::vector<std::string> lines = Lines(FormatCapacityTable(TwoZones(), /*unicode=*/true));
-  // lines[2] is the header; the zones follow. Bars hold 3-byte characters, yet the vCPU
-  // figures start in the header's column.
-  ASSERT_GT(lines.size(), 4u);
-  auto column_of = [](const std::string& line, const std::string& text) {
-    size_t at = line.find(text);
-    EXPECT_NE(at, std::string::npos) << text << " in " << line;
-    return DisplayWidth(line.substr(0, at));
+  auto line_with = [&lines](const std::string& text) -> std::string {
+    for (const std::string& line : lines) {
+      if (line.find(text) != std::string::npos) {
+        return line;
+      }
+    }
+    ADD_FAILURE() << "no line with " << text;
+    return "";
   };
-  size_t vcpu = column_of(lines[2], "vCPU");
-  EXPECT_EQ(column_of(lines[3], "4/16"), vcpu) << lines[3];
-  EXPECT_EQ(column_of(lines[4], "0/8"), vcpu) << lines[4];
+  std::string header = line_with("UTILISATION");
+  std::string cpu_a = line_with("us-east-1a  CPU");
+  std::string memory_b = lines[std::find(lines.begin(), lines.end(), line_with("us-east-1b  CPU")) -
+                               lines.begin() + 1];
+  // TOTAL's last digit under TOTAL's last letter; the bars start under UTILISATION.
+  size_t total_end = DisplayWidth(header.substr(0, header.find("TOTAL") + 5));
+  EXPECT_EQ(DisplayWidth(cpu_a.substr(0, cpu_a.find(" 16 ") + 3)), total_end) << cpu_a;
+  size_t bars = DisplayWidth(header.substr(0, header.find("UTILISATION")));
+  EXPECT_EQ(DisplayWidth(memory_b.substr(0, memory_b.find("░"))), bars) << memory_b;
 }
 
 TEST(CapacityTable, AsciiBarsWithoutUtf8) {
@@ -88,14 +104,13 @@ TEST(CapacityTable, AsciiBarsWithoutUtf8) {
   EXPECT_THAT(table, Not(HasSubstr("█")));
 }
 
-TEST(CapacityTable, EmptyZoneHasNoPercentage) {
+TEST(CapacityTable, EmptyZoneHasNoPercentageAndNoFleetRows) {
   v1::DescribeCapacityResponse response;
   v1::ZoneCapacity zone;
   zone.set_name("us-east-1c");
   *response.add_availability_zones() = zone;
   std::string table = FormatCapacityTable(response, /*unicode=*/false);
   EXPECT_THAT(table, HasSubstr("..........    -"));
-  // One zone: no fleet row.
   EXPECT_THAT(table, Not(ContainsRegex("\nall ")));
 }
 
@@ -110,7 +125,7 @@ TEST(CapacityTable, ExplainsWaitingTasks) {
   reason->set_tasks(10);
   reason->set_oldest_created_at(1764115200);
   std::string table = FormatCapacityTable(response, /*unicode=*/true);
-  EXPECT_THAT(table, HasSubstr("Waiting for capacity: 12 tasks (the oldest 10 explained)"));
+  EXPECT_THAT(table, HasSubstr("Waiting for capacity: 12 tasks (10 explained)"));
   EXPECT_THAT(table, ContainsRegex("10 +RESOURCE:CPU +no host in us-east-1a has 4096 CPU units "
                                    "free +2025-11-26T00:00:00.000Z"));
 }
@@ -139,19 +154,22 @@ TEST(CapacityArgs, IntervalDefaultsAndBareSeconds) {
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ(*CapacityInterval(*plain), absl::Seconds(2));
   EXPECT_FALSE(BuildDescribeCapacityRequest(*plain)->has_cluster());
-  absl::StatusOr<Invocation> bare = ParseArgs({"capacity", "--interval", "5"}, "");
+  absl::StatusOr<Invocation> bare = ParseArgs({"capacity", "--watch", "--interval", "5"}, "");
   ASSERT_TRUE(bare.ok());
   EXPECT_EQ(*CapacityInterval(*bare), absl::Seconds(5));
 }
 
 TEST(CapacityArgs, RefusesBadIntervalsAndSwitchValues) {
   for (const char* text : {"soon", "10ms", "2h", "-1s"}) {
-    absl::StatusOr<Invocation> inv = ParseArgs({"capacity", "--interval", text}, "");
+    absl::StatusOr<Invocation> inv = ParseArgs({"capacity", "--watch", "--interval", text}, "");
     ASSERT_TRUE(inv.ok());
     absl::StatusOr<absl::Duration> interval = CapacityInterval(*inv);
     EXPECT_EQ(interval.status().code(), absl::StatusCode::kInvalidArgument) << text;
     EXPECT_THAT(interval.status().message(), HasSubstr("--interval")) << text;
   }
+  absl::StatusOr<Invocation> alone = ParseArgs({"capacity", "--interval", "5s"}, "");
+  ASSERT_TRUE(alone.ok());
+  EXPECT_THAT(CapacityInterval(*alone).status().message(), HasSubstr("only with --watch"));
   absl::StatusOr<Invocation> valued = ParseArgs({"capacity", "--watch=yes"}, "");
   EXPECT_EQ(valued.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(valued.status().message(), HasSubstr("--watch takes no value"));

@@ -89,8 +89,9 @@ class CapacityE2E : public ::testing::Test {
     dir_ = std::make_unique<TempDir>(*std::move(dir));
     GantrydOptions options;
     options.data_dir = dir_->path() / "data";
-    // Short, so that a killed agent's host is declared lost within the test.
-    options.extra_args = {"--host-timeout", "3s"};
+    // Short, so that a killed agent's host is declared lost within the test, yet long
+    // enough that a healthy host on a loaded machine is not.
+    options.extra_args = {"--host-timeout", "8s"};
     absl::StatusOr<std::unique_ptr<Gantryd>> gantryd = Gantryd::Start(options);
     ASSERT_TRUE(gantryd.ok()) << gantryd.status();
     gantryd_ = *std::move(gantryd);
@@ -139,7 +140,9 @@ class CapacityE2E : public ::testing::Test {
                     "20ms"};
     absl::StatusOr<std::unique_ptr<GantryAgent>> agent = GantryAgent::Start(options);
     EXPECT_TRUE(agent.ok()) << agent.status();
-    if (!agent.ok()) return nullptr;
+    if (!agent.ok()) {
+      return nullptr;
+    }
     agents_.push_back(*std::move(agent));
     return agents_.back().get();
   }
@@ -157,21 +160,27 @@ class CapacityE2E : public ::testing::Test {
     return absl::StrCat("awsvpcConfiguration={subnets=[", absl::StrJoin(subnets, ","), "]}");
   }
 
-  std::vector<v1::Task> DescribeTasks(const std::vector<std::string>& arns) {
-    std::vector<std::string> args = {"describe-tasks", "--tasks"};
+  std::vector<v1::Task> DescribeTasks(const std::vector<std::string>& arns,
+                                      const std::string& cluster) {
+    std::vector<std::string> args = {"describe-tasks", "--cluster", cluster, "--tasks"};
     args.insert(args.end(), arns.begin(), arns.end());
     auto response = Json<v1::DescribeTasksResponse>(args);
     return {response.tasks().begin(), response.tasks().end()};
   }
 
   // Describes until every task has `status` (or 30 s passed); returns the last answer.
-  std::vector<v1::Task> WaitFor(const std::vector<std::string>& arns, const std::string& status) {
+  std::vector<v1::Task> WaitFor(const std::vector<std::string>& arns, const std::string& status,
+                                const std::string& cluster = "default") {
     absl::Time deadline = absl::Now() + absl::Seconds(30);
     while (true) {
-      std::vector<v1::Task> tasks = DescribeTasks(arns);
+      std::vector<v1::Task> tasks = DescribeTasks(arns, cluster);
       bool all = tasks.size() == arns.size();
-      for (const v1::Task& task : tasks) all = all && task.last_status() == status;
-      if (all || absl::Now() > deadline) return tasks;
+      for (const v1::Task& task : tasks) {
+        all = all && task.last_status() == status;
+      }
+      if (all || absl::Now() > deadline) {
+        return tasks;
+      }
       absl::SleepFor(absl::Milliseconds(100));
     }
   }
@@ -182,7 +191,9 @@ class CapacityE2E : public ::testing::Test {
     absl::Time deadline = absl::Now() + absl::Seconds(30);
     while (true) {
       v1::DescribeCapacityResponse capacity = Capacity();
-      if (done(capacity) || absl::Now() > deadline) return capacity;
+      if (done(capacity) || absl::Now() > deadline) {
+        return capacity;
+      }
       absl::SleepFor(absl::Milliseconds(200));
     }
   }
@@ -194,7 +205,9 @@ class CapacityE2E : public ::testing::Test {
 
 std::map<std::string, v1::ZoneCapacity> ByZone(const v1::DescribeCapacityResponse& capacity) {
   std::map<std::string, v1::ZoneCapacity> zones;
-  for (const v1::ZoneCapacity& zone : capacity.availability_zones()) zones[zone.name()] = zone;
+  for (const v1::ZoneCapacity& zone : capacity.availability_zones()) {
+    zones[zone.name()] = zone;
+  }
   return zones;
 }
 
@@ -222,7 +235,9 @@ TEST_F(CapacityE2E, FiguresAddUpThroughRunsStopsDrainingAndLoss) {
       {"run-task", "--task-definition", "cap", "--count", "6", "--network-configuration", network});
   ASSERT_THAT(run.failures(), IsEmpty());
   std::vector<std::string> arns;
-  for (const v1::Task& task : run.tasks()) arns.push_back(task.task_arn());
+  for (const v1::Task& task : run.tasks()) {
+    arns.push_back(task.task_arn());
+  }
   for (const v1::Task& task : WaitFor(arns, "RUNNING")) {
     ASSERT_EQ(task.last_status(), "RUNNING") << task.task_arn();
   }
@@ -240,9 +255,23 @@ TEST_F(CapacityE2E, FiguresAddUpThroughRunsStopsDrainingAndLoss) {
     EXPECT_EQ(subnet.addresses().used(), 2) << subnet.subnet_id();
   }
   // The cluster filter counts the cluster's tasks; host figures stay the fleet's.
-  v1::DescribeCapacityResponse other = Capacity({"--cluster", "default"});
-  EXPECT_EQ(other.fleet().tasks().running(), 6);
-  EXPECT_EQ(other.cluster(), "default");
+  ASSERT_EQ(Ctl(gantryd_->endpoint(), {"create-cluster", "--cluster-name", "other"}).exit_code, 0);
+  auto other_run = Json<v1::RunTaskResponse>({"run-task", "--cluster", "other", "--task-definition",
+                                              "cap", "--network-configuration", network});
+  ASSERT_THAT(other_run.tasks(), SizeIs(1));
+  ASSERT_EQ(WaitFor({other_run.tasks(0).task_arn()}, "RUNNING", "other")[0].last_status(),
+            "RUNNING");
+  v1::DescribeCapacityResponse of_default = Capacity({"--cluster", "default"});
+  EXPECT_EQ(of_default.fleet().tasks().running(), 6);
+  EXPECT_EQ(of_default.cluster(), "default");
+  EXPECT_EQ(of_default.fleet().cpu().used(), 7 * kTaskCpu);  // hosts: the whole fleet's
+  v1::DescribeCapacityResponse of_other = Capacity({"--cluster", "other"});
+  EXPECT_EQ(of_other.fleet().tasks().running(), 1);
+  EXPECT_EQ(Capacity().fleet().tasks().running(), 7);
+  CommandResult stop_other = Ctl(gantryd_->endpoint(), {"stop-task", "--cluster", "other", "--task",
+                                                        other_run.tasks(0).task_arn()});
+  ASSERT_EQ(stop_other.exit_code, 0) << testing::Describe(stop_other);
+  WaitFor({other_run.tasks(0).task_arn()}, "STOPPED", "other");
   CommandResult missing = Ctl(gantryd_->endpoint(), {"capacity", "--cluster", "nope"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_THAT(missing.err, HasSubstr("cluster \"nope\" does not exist"));
@@ -317,8 +346,9 @@ TEST_F(CapacityE2E, FiguresAddUpThroughRunsStopsDrainingAndLoss) {
   CommandResult table = Ctl(gantryd_->endpoint(), {"capacity"});
   ASSERT_EQ(table.exit_code, 0) << testing::Describe(table);
   EXPECT_THAT(table.out, HasSubstr("az-a"));
-  EXPECT_THAT(table.out, HasSubstr("1 +1 draining"));
-  EXPECT_THAT(table.out, HasSubstr("0 +1 lost"));
+  EXPECT_THAT(table.out, HasSubstr("1 active, 1 draining"));
+  EXPECT_THAT(table.out, HasSubstr("0 active, 1 lost"));
+  EXPECT_THAT(table.out, HasSubstr("CPU (vCPU)"));
   EXPECT_THAT(table.out, HasSubstr("Waiting for capacity:"));
   EXPECT_THAT(table.out, HasSubstr("RESOURCE:CPU"));
 }
