@@ -1,8 +1,10 @@
 // The local stack (scripts/local-stack, what scripts/up runs after building) end to end,
 // against the binaries of this build: it comes up with a network in three zones and a
-// simulated fleet, runs the example task definition, stops everything it started on
-// SIGINT, scripts/down or the death of a component, and reuses its network and hosts
-// when started again on the same data directory.
+// simulated fleet that `gantryctl capacity` shows, runs the example task definition,
+// stops everything it started on SIGINT, scripts/down or the death of a component, and
+// reuses its network and hosts when started again on the same data directory. When the
+// script itself is SIGKILLed, what it left running is stopped by the next start or by
+// scripts/down.
 #include <signal.h>
 #include <sys/types.h>
 
@@ -19,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "gantry/v1/admin.pb.h"
 #include "gantry/v1/ecs.pb.h"
 #include "gantry/v1/network.pb.h"
 
@@ -42,6 +45,8 @@ using ::testing::UnorderedElementsAreArray;
 
 constexpr char kReadyPrefix[] = "gantry local stack ready ";
 constexpr int kHosts = 12;  // 4 per zone
+constexpr int kHostCpu = 4096;
+constexpr int kHostMemoryMib = 8192;
 const std::vector<std::string> kZones = {"us-east-1a", "us-east-1b", "us-east-1c"};
 
 std::string Script(const std::string& name) {
@@ -53,18 +58,24 @@ std::string ReadFile(const std::filesystem::path& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-// The fields of /proc/PID/stat after the command name: state, then the parent pid.
-// False when the process does not exist.
-bool ProcStat(pid_t pid, char* state, pid_t* parent) {
+// The fields of /proc/PID/stat after the command name: the state, the parent pid, ...,
+// the start time (index 19). Empty when the process does not exist.
+std::vector<std::string> StatFields(pid_t pid) {
   std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
   size_t end_of_name = stat.rfind(')');
   if (end_of_name == std::string::npos) {
-    return false;
+    return {};
   }
-  std::vector<std::string> fields =
-      absl::StrSplit(stat.substr(end_of_name + 1), ' ', absl::SkipEmpty());
+  return absl::StrSplit(stat.substr(end_of_name + 1), ' ', absl::SkipEmpty());
+}
+
+constexpr size_t kStartTimeField = 19;
+
+// State and parent pid from /proc/PID/stat. False when the process does not exist.
+bool ProcStat(pid_t pid, char* state, pid_t* parent) {
+  std::vector<std::string> fields = StatFields(pid);
   int parent_pid = 0;
-  if (fields.size() < 2 || !absl::SimpleAtoi(fields[1], &parent_pid)) {
+  if (fields.size() < 2 || fields[0].empty() || !absl::SimpleAtoi(fields[1], &parent_pid)) {
     return false;
   }
   *state = fields[0][0];
@@ -77,6 +88,30 @@ bool Alive(pid_t pid) {
   char state = 0;
   pid_t parent = 0;
   return ::kill(pid, 0) == 0 && ProcStat(pid, &state, &parent) && state != 'Z';
+}
+
+// One process, told apart from a later one that reuses its pid by its start time.
+struct Process {
+  pid_t pid = 0;
+  std::string start_time;
+};
+
+Process Identify(pid_t pid) {
+  std::vector<std::string> fields = StatFields(pid);
+  return {pid, fields.size() > kStartTimeField ? fields[kStartTimeField] : ""};
+}
+
+// Whether `process` has not ended.
+bool Running(const Process& process) {
+  std::vector<std::string> fields = StatFields(process.pid);
+  return Alive(process.pid) && fields.size() > kStartTimeField &&
+         fields[kStartTimeField] == process.start_time;
+}
+
+void ExpectAllStopped(const std::vector<Process>& processes) {
+  for (const Process& process : processes) {
+    EXPECT_FALSE(Running(process)) << process.pid << " is still running";
+  }
 }
 
 std::string Comm(pid_t pid) {
@@ -163,6 +198,11 @@ class LocalStackE2E : public ::testing::Test {
     if (stack_ != nullptr && stack_->Signal(SIGTERM).ok()) {
       stack_->Wait(absl::Seconds(150)).IgnoreError();
     }
+    // And what a SIGKILLed script left running (nothing, when the test passed).
+    if (dir_ != nullptr) {
+      CommandResult down = Down();
+      EXPECT_EQ(down.exit_code, 0) << "scripts/down after the test\n" << Describe(down);
+    }
   }
 
   static std::string Tail(const std::string& text) {
@@ -205,21 +245,41 @@ class LocalStackE2E : public ::testing::Test {
   }
 
   // The stack's gantryd, agents and PostgreSQL server, which must all be running.
-  std::vector<pid_t> RunningComponents() {
+  std::vector<Process> RunningComponents() {
     std::multimap<std::string, pid_t> components = Components(stack_->pid());
     EXPECT_EQ(components.count("gantryd"), 1u);
     EXPECT_EQ(components.count("gantry-agent"), 3u);
-    std::vector<pid_t> pids;
+    std::vector<Process> processes;
     for (const auto& [name, pid] : components) {
-      pids.push_back(pid);
+      processes.push_back(Identify(pid));
     }
     int postmaster = 0;
     std::string postmaster_pid = ReadFile(data_dir() / "postgres" / "postmaster.pid");
     EXPECT_TRUE(absl::SimpleAtoi(postmaster_pid.substr(0, postmaster_pid.find('\n')), &postmaster))
         << postmaster_pid;
     EXPECT_TRUE(Alive(postmaster));
-    pids.push_back(postmaster);
-    return pids;
+    processes.push_back(Identify(postmaster));
+    return processes;
+  }
+
+  // SIGKILLs the stack script alone: no trap runs, so it stops nothing.
+  void KillStack() {
+    ASSERT_TRUE(stack_->Signal(SIGKILL).ok());
+    EXPECT_EQ(WaitForStack(absl::Seconds(60)), 128 + SIGKILL);
+  }
+
+  // Runs scripts/down for this data directory.
+  CommandResult Down() {
+    ProcessOptions down;
+    down.argv = {Script("down")};
+    down.env = Env();
+    // Longer than the stop timeouts of the stack and of its leftovers together.
+    absl::StatusOr<CommandResult> result = RunCommand(down, "", absl::Seconds(300));
+    if (!result.ok()) {
+      ADD_FAILURE() << "scripts/down: " << result.status();
+      return CommandResult{};
+    }
+    return *std::move(result);
   }
 
   // Waits for the stack script to end and returns its exit code (-1 on timeout).
@@ -281,6 +341,54 @@ std::vector<std::string> Arns(const std::vector<v1::ContainerInstance>& hosts) {
     arns.push_back(host.container_instance_arn());
   }
   return arns;
+}
+
+// Three zones of 4 active hosts, the stack's three subnets, and the figures add up.
+// `tasks_per_subnet`: the running tasks, one address each.
+void ExpectCapacity(const v1::DescribeCapacityResponse& capacity, const Stack& stack,
+                    const std::map<std::string, int>& tasks_per_subnet) {
+  SCOPED_TRACE(capacity.DebugString());
+  const int hosts_per_zone = kHosts / static_cast<int>(kZones.size());
+  int running = 0;
+  ASSERT_THAT(capacity.availability_zones(), SizeIs(kZones.size()));
+  for (size_t i = 0; i < kZones.size(); ++i) {
+    const v1::ZoneCapacity& zone = capacity.availability_zones(static_cast<int>(i));
+    EXPECT_EQ(zone.name(), kZones[i]);
+    EXPECT_EQ(zone.hosts().active(), hosts_per_zone) << zone.name();
+    EXPECT_EQ(zone.hosts().lost(), 0) << zone.name();
+    EXPECT_EQ(zone.cpu().total(), hosts_per_zone * kHostCpu) << zone.name();
+    EXPECT_EQ(zone.memory().total(), hosts_per_zone * kHostMemoryMib) << zone.name();
+    for (const v1::ResourceCapacity* r :
+         {&zone.cpu(), &zone.memory(), &zone.ephemeral_storage(), &zone.eni_slots()}) {
+      EXPECT_EQ(r->used() + r->free(), r->total()) << zone.name();
+      EXPECT_GE(r->used(), 0) << zone.name();
+    }
+    running += zone.tasks().running();
+  }
+  EXPECT_EQ(capacity.fleet().hosts().active(), kHosts);
+  EXPECT_EQ(capacity.fleet().tasks().running(), running);
+
+  std::map<std::string, const v1::SubnetCapacity*> subnets;
+  for (const v1::SubnetCapacity& subnet : capacity.subnets()) {
+    subnets[subnet.subnet_id()] = &subnet;
+  }
+  ASSERT_THAT(subnets, SizeIs(3));
+  int addresses_used = 0;
+  for (size_t i = 0; i < stack.subnets.size(); ++i) {
+    SCOPED_TRACE(stack.subnets[i]);
+    auto found = subnets.find(stack.subnets[i]);
+    ASSERT_NE(found, subnets.end());
+    const v1::SubnetCapacity& subnet = *found->second;
+    EXPECT_EQ(subnet.vpc_id(), stack.vpc);
+    EXPECT_EQ(subnet.availability_zone(), kZones[i]);
+    EXPECT_EQ(subnet.cidr_block(), absl::StrCat("10.0.", i + 1, ".0/24"));
+    EXPECT_EQ(subnet.addresses().total(), 256 - 5);  // AWS reserves five per subnet
+    EXPECT_EQ(subnet.addresses().used() + subnet.addresses().free(), subnet.addresses().total());
+    auto tasks = tasks_per_subnet.find(stack.subnets[i]);
+    EXPECT_EQ(subnet.addresses().used(), tasks == tasks_per_subnet.end() ? 0 : tasks->second);
+    addresses_used += subnet.addresses().used();
+  }
+  EXPECT_EQ(running, addresses_used);
 }
 
 TEST_F(LocalStackE2E, FirstStart_NetworkFleetAndExampleTask_SigintStopsAll_RestartReusesIds) {
@@ -354,14 +462,19 @@ TEST_F(LocalStackE2E, FirstStart_NetworkFleetAndExampleTask_SigintStopsAll_Resta
   }
   EXPECT_THAT(task_zones, UnorderedElementsAre("us-east-1a", "us-east-1b", "us-east-1c"));
 
+  // gantryctl capacity shows the same fleet and network, with the three tasks in them.
+  std::map<std::string, int> tasks_per_subnet;
+  for (const v1::Task& task : tasks) {
+    ++tasks_per_subnet[SubnetOf(task)];
+  }
+  ExpectCapacity(Json<v1::DescribeCapacityResponse>(stack, {"capacity"}), stack, tasks_per_subnet);
+
   // Ctrl-C stops everything it started and waits for it.
-  std::vector<pid_t> components = RunningComponents();
+  std::vector<Process> components = RunningComponents();
   ASSERT_THAT(components, SizeIs(5));
   ASSERT_TRUE(stack_->Signal(SIGINT).ok());
   EXPECT_EQ(WaitForStack(absl::Seconds(150)), 0) << ReadFile(stderr_file());
-  for (pid_t pid : components) {
-    EXPECT_FALSE(Alive(pid)) << pid << " is still running";
-  }
+  ExpectAllStopped(components);
   EXPECT_FALSE(std::filesystem::exists(data_dir() / "local-stack.pid"));
 
   // Again on the same data: the same network and the same hosts, connected again.
@@ -388,22 +501,15 @@ TEST_F(LocalStackE2E, FirstStart_NetworkFleetAndExampleTask_SigintStopsAll_Resta
   ASSERT_THAT(components, SizeIs(5));
 
   // scripts/down, from elsewhere, stops it the same way.
-  ProcessOptions down;
-  down.argv = {Script("down")};
-  down.env = Env();
-  absl::StatusOr<CommandResult> stopped = RunCommand(down, "", absl::Seconds(240));
-  ASSERT_TRUE(stopped.ok()) << stopped.status();
-  EXPECT_EQ(stopped->exit_code, 0) << Describe(*stopped);
+  CommandResult stopped = Down();
+  EXPECT_EQ(stopped.exit_code, 0) << Describe(stopped);
   EXPECT_EQ(WaitForStack(absl::Seconds(30)), 0) << ReadFile(stderr_file());
-  for (pid_t pid : components) {
-    EXPECT_FALSE(Alive(pid)) << pid << " is still running";
-  }
+  ExpectAllStopped(components);
   EXPECT_FALSE(std::filesystem::exists(data_dir() / "local-stack.pid"));
 
   // With nothing running, scripts/down says so and succeeds.
-  absl::StatusOr<CommandResult> nothing = RunCommand(down, "", absl::Seconds(60));
-  ASSERT_TRUE(nothing.ok()) << nothing.status();
-  EXPECT_EQ(nothing->exit_code, 0) << Describe(*nothing);
+  CommandResult nothing = Down();
+  EXPECT_EQ(nothing.exit_code, 0) << Describe(nothing);
 }
 
 TEST_F(LocalStackE2E, ComponentDies_RestAreStopped_ScriptFails) {
@@ -411,7 +517,7 @@ TEST_F(LocalStackE2E, ComponentDies_RestAreStopped_ScriptFails) {
     SCOPED_TRACE(victim);
     Stack stack;
     ASSERT_NO_FATAL_FAILURE(StartStack(absl::Seconds(180), &stack));
-    std::vector<pid_t> components = RunningComponents();
+    std::vector<Process> components = RunningComponents();
     ASSERT_THAT(components, SizeIs(5));
     std::multimap<std::string, pid_t> by_name = Components(stack_->pid());
     auto found = by_name.find(victim);
@@ -419,11 +525,65 @@ TEST_F(LocalStackE2E, ComponentDies_RestAreStopped_ScriptFails) {
     ASSERT_EQ(::kill(found->second, SIGKILL), 0) << std::strerror(errno);
     // A SIGKILLed gantryd leaves its PostgreSQL running; the script stops that too.
     EXPECT_EQ(WaitForStack(absl::Seconds(150)), 1) << ReadFile(stderr_file());
-    for (pid_t pid : components) {
-      EXPECT_FALSE(Alive(pid)) << pid << " is still running";
-    }
+    ExpectAllStopped(components);
     EXPECT_FALSE(std::filesystem::exists(data_dir() / "local-stack.pid"));
   }
+}
+
+TEST_F(LocalStackE2E, ScriptKilled_NextStartOrDownStopsWhatItLeft) {
+  Stack stack;
+  ASSERT_NO_FATAL_FAILURE(StartStack(absl::Seconds(180), &stack));
+  std::vector<Process> left = RunningComponents();
+  ASSERT_THAT(left, SizeIs(5));
+  const std::filesystem::path log = data_dir() / "logs" / "gantryd.log";
+  const std::string log_of_killed_run = ReadFile(log);
+
+  // SIGKILLed, the script stops nothing: its gantryd, agents and PostgreSQL run on.
+  ASSERT_NO_FATAL_FAILURE(KillStack());
+  for (const Process& process : left) {
+    ASSERT_TRUE(Running(process)) << process.pid;
+  }
+
+  // The next start, without scripts/down, stops them first and comes up on the same data,
+  // keeping the killed run's log.
+  Stack again;
+  ASSERT_NO_FATAL_FAILURE(StartStack(absl::Seconds(180), &again));
+  ExpectAllStopped(left);
+  EXPECT_EQ(again.vpc, stack.vpc);
+  EXPECT_EQ(again.subnets, stack.subnets);
+  for (const v1::ContainerInstance& host : Hosts(again)) {
+    EXPECT_TRUE(host.agent_connected()) << host.container_instance_arn();
+  }
+  std::string log_now = ReadFile(log);
+  EXPECT_TRUE(absl::StartsWith(log_now, log_of_killed_run));
+  EXPECT_GT(log_now.size(), log_of_killed_run.size());
+
+  // Killed again: scripts/down stops what it left and succeeds only once all is gone.
+  left = RunningComponents();
+  ASSERT_THAT(left, SizeIs(5));
+  ASSERT_NO_FATAL_FAILURE(KillStack());
+  CommandResult down = Down();
+  EXPECT_EQ(down.exit_code, 0) << Describe(down);
+  ExpectAllStopped(left);
+  EXPECT_FALSE(std::filesystem::exists(data_dir() / "local-stack.pid"));
+
+  // The script and gantryd both SIGKILLed: the agents and a PostgreSQL server that no
+  // gantryd manages are left, and scripts/down stops them too.
+  ASSERT_NO_FATAL_FAILURE(StartStack(absl::Seconds(180), &again));
+  left = RunningComponents();
+  ASSERT_THAT(left, SizeIs(5));
+  std::multimap<std::string, pid_t> by_name = Components(stack_->pid());
+  auto gantryd = by_name.find("gantryd");
+  ASSERT_NE(gantryd, by_name.end());
+  ASSERT_NO_FATAL_FAILURE(KillStack());
+  ASSERT_EQ(::kill(gantryd->second, SIGKILL), 0) << std::strerror(errno);
+  down = Down();
+  EXPECT_EQ(down.exit_code, 0) << Describe(down);
+  ExpectAllStopped(left);
+
+  // Nothing is left: scripts/down says so and succeeds.
+  CommandResult nothing = Down();
+  EXPECT_EQ(nothing.exit_code, 0) << Describe(nothing);
 }
 
 }  // namespace
