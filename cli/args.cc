@@ -100,7 +100,8 @@ absl::Status UsageError(const std::string& message) { return absl::InvalidArgume
 constexpr std::string_view kScriptingExamples =
     "  VPC=$(gantryctl create-vpc --cidr-block 10.0.0.0/16 --query Vpc.VpcId --output text)\n"
     "  gantryctl describe-subnets --query 'Subnets[*].SubnetId' --output text\n"
-    "  gantryctl describe-tasks --tasks 0c1d2e3f --query 'tasks[0].containers[*].lastStatus'\n"
+    "  gantryctl describe-tasks --tasks 0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f "
+    "--query 'tasks[0].containers[*].lastStatus'\n"
     "  gantryctl run-task --task-definition web:3 --network-configuration "
     "'awsvpcConfiguration={subnets=[subnet-a]}' --wait --query 'tasks[].taskArn' --output text\n";
 
@@ -234,6 +235,11 @@ absl::Status ArgParser::ParseFlag(std::string_view name, const std::string* inli
       return value.status();
     }
     return ParseGlobal(name, *std::move(value));
+  }
+  if (command_ == nullptr && group_ != nullptr) {
+    // `wait --tasks x`: the flag may be right, the sub-command is what is missing.
+    return UsageError(absl::StrCat(Sv(group_->name), " needs a sub-command before --", Sv(name),
+                                   ": ", SubCommandList(group_->name)));
   }
   if (command_ == nullptr) {
     return UsageError(absl::StrCat("unknown flag --", Sv(name),

@@ -13,7 +13,9 @@ constexpr FlagSpec kTagsFlag = Many(
     R"(--tags key=team,value=core key=env,value=dev  or  --tags '[{"key":"team","value":"core"}]')");
 
 constexpr FlagSpec kTimeoutFlag =
-    One("timeout", "DURATION", "Give up waiting after this long: 30s, 10m, 1h30m (default 10m)",
+    One("timeout", "DURATION",
+        "Give up waiting after this long: 30s, 10m, 1h30m, or seconds such as 90 or 1.5 "
+        "(default 10m)",
         "--timeout 5m");
 
 void AddRunTask(std::vector<CommandSpec>* commands) {
@@ -56,16 +58,20 @@ void AddRunTask(std::vector<CommandSpec>* commands) {
 // `wait tasks-running` and `wait tasks-stopped`, as `aws ecs wait ...`.
 void AddWaitCommands(std::vector<CommandSpec>* commands) {
   constexpr FlagSpec kTasks = Many("tasks", "TASK", "Task IDs or ARNs (up to 100)",
-                                   "--tasks 0c1d2e3f 9a8b7c6d", /*required=*/true);
+                                   "--tasks 0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f "
+                                   "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d",
+                                   /*required=*/true);
   commands->push_back(
       {"wait tasks-running",
        "Wait until tasks are RUNNING; fail as soon as one is STOPPED",
        {kClusterFlag, kTasks, kTimeoutFlag},
-       "gantryctl wait tasks-running --cluster prod --tasks 0c1d2e3f 9a8b7c6d --timeout 5m"});
-  commands->push_back({"wait tasks-stopped",
-                       "Wait until tasks are STOPPED",
-                       {kClusterFlag, kTasks, kTimeoutFlag},
-                       "gantryctl wait tasks-stopped --tasks 0c1d2e3f --timeout 2m"});
+       "gantryctl wait tasks-running --cluster prod --tasks 0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f "
+       "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d --timeout 5m"});
+  commands->push_back(
+      {"wait tasks-stopped",
+       "Wait until tasks are STOPPED",
+       {kClusterFlag, kTasks, kTimeoutFlag},
+       "gantryctl wait tasks-stopped --tasks 0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f --timeout 2m"});
 }
 
 void AddTaskQueries(std::vector<CommandSpec>* commands) {
@@ -82,7 +88,9 @@ void AddTaskQueries(std::vector<CommandSpec>* commands) {
       {"describe-tasks",
        "Describe tasks by ID or ARN",
        {kClusterFlag,
-        Many("tasks", "TASK", "Task IDs or ARNs (up to 100)", "--tasks 0c1d2e3f 9a8b7c6d",
+        Many("tasks", "TASK", "Task IDs or ARNs (up to 100)",
+             "--tasks 0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f "
+             "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d",
              /*required=*/true),
         Many("include", "TAGS", "TAGS to return the tasks' tags too", "--include TAGS")},
        "gantryctl describe-tasks --tasks 0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"});

@@ -180,18 +180,22 @@ absl::StatusOr<v1::DescribeSecurityGroupsRequest> BuildDescribeSecurityGroupsReq
 // Parses the AWS CLI shorthand syntax into a JSON-like tree of objects, lists and
 // strings:
 //   value  := scalar | '{' [member (',' member)*] '}' | '[' [value (',' value)*] ']'
-//   member := key '=' value      (the whole text is a member list without braces)
-// A scalar runs to the next ',', '}' or ']' (surrounding blanks dropped) unless it
-// is quoted with " or ' (a backslash escapes the quote). `flag` (without "--") names
-// the flag in errors: INVALID_ARGUMENT `--FLAG: <what is wrong> at character N`
-// (N counts from 1), e.g. a missing '=', an unclosed bracket, a repeated key.
+//   member := key '=' value | key '=' scalar (',' scalar)+   (a list without brackets)
+// and the whole text is a member list without braces. A scalar runs to the next ',',
+// '}' or ']' (surrounding blanks dropped) unless it is quoted with " or ' (a
+// backslash escapes the quote). As in the AWS CLI, `a=x,y,b=z` gives a = [x, y]: a
+// list without brackets goes on while the text after a ',' is not `KEY=`. `flag`
+// (without "--") names the flag in errors: INVALID_ARGUMENT `--FLAG: <what is wrong>
+// at character N` (N counts from 1), e.g. a missing '=', an unclosed bracket, a
+// repeated key.
 absl::StatusOr<google::protobuf::Value> ParseShorthand(std::string_view text,
                                                        std::string_view flag);
 
 // Fills `message` (which must be empty) from a shorthand tree (ParseShorthand's
 // result), strictly, as the AWS CLI reads shorthand: each scalar, always a string in
-// the tree, takes the type of the field it is for (a number for numeric fields,
-// true/false for bool fields; text that is neither stays a string and is refused),
+// the tree, takes the type of the field it is for (a number for numeric fields:
+// only an optional sign and digits for integers, plain decimals such as -0.5 for
+// doubles; true/false for bool fields; other text stays a string and is refused),
 // and a single value or object may stand for a one-element list. Member names are
 // checked strictly (the messages' JSON names). INVALID_ARGUMENT from the ecsjson
 // reader with every line starting `--FLAG: ` and the member's path.
@@ -225,8 +229,9 @@ inline constexpr int kMaxListPages = 1000;
 // pages.
 absl::StatusOr<std::vector<std::string>> FetchAllPages(const FetchPage& fetch);
 
-// Parses --tags as the AWS CLI does: each value is shorthand `key=K,value=V` (member
-// names are case-insensitive; the value may be empty) or JSON, a list of tags
+// Parses --tags as the AWS CLI does: each value is shorthand `key=K,value=V` read by
+// ParseShorthand (member names are case-insensitive; the value may be empty or
+// quoted, `value="a,b"`; each must be one string) or JSON, a list of tags
 // `[{"key": "K", "value": "V"}, ...]` or one tag object, read strictly. Every tag
 // needs a key. INVALID_ARGUMENT naming --tags.
 absl::StatusOr<std::vector<v1::Tag>> ParseTags(const std::vector<std::string>& values);

@@ -1,5 +1,6 @@
 // Builds gantry.v1 request messages from parsed gantryctl flags.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -13,7 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "cli/cli.h"
 #include "cli/internal/util.h"
 #include "common/status_macros.h"
@@ -40,30 +41,47 @@ absl::Status SetPaging(const Invocation& inv, Request* request) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::Tag> ParseTag(absl::string_view text) {
+absl::Status NotATag(std::string_view text, std::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat("--tags: \"", internal::Sv(text),
+                                                 "\" is not a tag", internal::Sv(problem),
+                                                 "; write key=KEY,value=VALUE"));
+}
+
+// One shorthand tag, `key=K,value=V`, read by ParseShorthand (so quotes keep commas:
+// `value="a,b"`); the member names are case-insensitive, as the AWS CLI has them.
+absl::StatusOr<v1::Tag> ParseTag(std::string_view text) {
+  absl::StatusOr<google::protobuf::Value> tree = ParseShorthand(text, "tags");
+  if (!tree.ok()) {
+    return NotATag(text,
+                   absl::StrCat(": ", absl::StripPrefix(tree.status().message(), "--tags: ")));
+  }
+  // A Struct keeps no order; sorting the members keeps the messages deterministic.
+  const auto& fields = tree->struct_value().fields();
+  const std::map<std::string, google::protobuf::Value> members(fields.begin(), fields.end());
   v1::Tag tag;
-  for (absl::string_view member : absl::StrSplit(text, ',')) {
-    std::pair<absl::string_view, absl::string_view> kv =
-        absl::StrSplit(member, absl::MaxSplits('=', 1));
-    std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(kv.first));
-    if (!absl::StrContains(member, '=') || (name != "key" && name != "value")) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--tags: \"", text, "\" is not a tag; write key=KEY,value=VALUE"));
+  for (const auto& [member, value] : members) {
+    const std::string name = absl::AsciiStrToLower(member);
+    if (name != "key" && name != "value") {
+      return NotATag(text, "");
     }
-    bool duplicate = name == "key" ? tag.has_key() : tag.has_value();
-    if (duplicate) {
+    if (name == "key" ? tag.has_key() : tag.has_value()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--tags: \"", text, "\" gives ", name, " more than once"));
+          absl::StrCat("--tags: \"", internal::Sv(text), "\" gives ", name, " more than once"));
+    }
+    if (!value.has_string_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--tags: \"", internal::Sv(text), "\": the ", name,
+                       " must be one string; quote a value that has commas, e.g. value=\"a,b\""));
     }
     if (name == "key") {
-      tag.set_key(std::string(kv.second));
+      tag.set_key(value.string_value());
     } else {
-      tag.set_value(std::string(kv.second));
+      tag.set_value(value.string_value());
     }
   }
   if (!tag.has_key()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--tags: \"", text, "\" has no key; write key=KEY,value=VALUE"));
+        absl::StrCat("--tags: \"", internal::Sv(text), "\" has no key; write key=KEY,value=VALUE"));
   }
   return tag;
 }

@@ -1,8 +1,10 @@
 // The shell of waiting for tasks: `run-task --wait`, `wait tasks-running` and
 // `wait tasks-stopped` poll DescribeTasks on the real clock and print the outcome.
 #include <algorithm>
+#include <chrono>
 #include <ostream>
 #include <string>
+#include <utility>
 
 #include "gantry/v1/ecs.grpc.pb.h"
 
@@ -54,44 +56,45 @@ absl::StatusOr<absl::Duration> Timeout(const Invocation& inv) {
   return inv.Has("timeout") ? ParseWaitTimeout(inv.Value("timeout")) : kDefaultWaitTimeout;
 }
 
-// Polls `request` until the wait is decided, then prints the last DescribeTasks
-// response (table, JSON or text, after --query) or the errors.
-int WaitAndPrint(const Invocation& inv, Io& io, EcsClient& client,
-                 const v1::DescribeTasksRequest& request, WaitKind kind, absl::Duration timeout) {
-  grpc::Status rpc_status;
-  auto describe = [&]() -> absl::StatusOr<v1::DescribeTasksResponse> {
+grpc::Status ToGrpc(const absl::Status& status) {
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+// DescribeTasks of `request` on `client`, which must outlive the returned function.
+// `server_reached` says whether gantryd has answered this command already.
+DescribeTasksFn DescribeOn(EcsClient& client, v1::DescribeTasksRequest request,
+                           bool server_reached) {
+  return [&client, request = std::move(request),
+          reached = server_reached](absl::Duration deadline) mutable {
     v1::DescribeTasksResponse response;
-    rpc_status = client.Call(&v1::Ecs::Stub::DescribeTasks, request, &response);
-    if (!rpc_status.ok()) {
-      return absl::UnknownError("DescribeTasks failed");  // reported from rpc_status below
+    const grpc::Status status =
+        client.Call(&v1::Ecs::Stub::DescribeTasks, request, &response,
+                    std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                        absl::ToChronoNanoseconds(deadline)));
+    // A channel that is READY after a failed call did reach gantryd (a full queue).
+    reached = reached || status.ok() || client.ReachedServer();
+    DescribeAttempt attempt;
+    attempt.server_reached = reached;
+    if (status.ok()) {
+      attempt.response = std::move(response);
+    } else {
+      // The codes match (STYLE.md section 4).
+      attempt.response =
+          absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
     }
-    return response;
+    return attempt;
   };
-  const WaitClock clock{[] { return absl::Now(); }, [](absl::Duration d) { absl::SleepFor(d); }};
-  absl::StatusOr<WaitOutcome> outcome;
-  {
-    ProgressLine progress(io);
-    outcome = WaitForTasks(describe, kind, timeout, clock,
-                           [&](const WaitDecision& decision, absl::Duration elapsed) {
-                             progress.Show(FormatWaitProgress(decision, elapsed));
-                           });
-  }
-  if (!rpc_status.ok()) {
-    io.err << FormatRpcError(rpc_status, inv.endpoint, client.ReachedServer());
-    return kExitError;
-  }
-  if (!outcome.ok()) {
-    return PrintError(outcome.status(), io.err);
-  }
-  if (outcome->timed_out) {
-    io.err << "error: " << FormatWaitTimeout(outcome->decision, timeout) << "\n";
-    return kExitError;
-  }
-  if (outcome->decision.state == WaitDecision::State::kFailed) {
-    io.err << FormatWaitFailure(outcome->decision);
-    return kExitError;
-  }
-  return PrintResponse(inv, outcome->response, io);
+}
+
+WaitRun RealWait(EcsClient& client, v1::DescribeTasksRequest request, bool server_reached,
+                 WaitKind kind, absl::Duration timeout) {
+  WaitRun wait;
+  wait.describe = DescribeOn(client, std::move(request), server_reached);
+  wait.reached_server = [&client] { return client.ReachedServer(); };
+  wait.clock = {[] { return absl::Now(); }, [](absl::Duration d) { absl::SleepFor(d); }};
+  wait.kind = kind;
+  wait.timeout = timeout;
+  return wait;
 }
 
 int RunWait(const Invocation& inv, Io& io, WaitKind kind) {
@@ -104,10 +107,36 @@ int RunWait(const Invocation& inv, Io& io, WaitKind kind) {
     return PrintUsageError(timeout.status(), inv.command, io.err);
   }
   EcsClient client(inv.endpoint);
-  return WaitAndPrint(inv, io, client, *request, kind, *timeout);
+  return WaitAndPrint(
+      inv, io, RealWait(client, *std::move(request), /*server_reached=*/false, kind, *timeout));
 }
 
 }  // namespace
+
+int WaitAndPrint(const Invocation& inv, Io& io, const WaitRun& wait) {
+  absl::StatusOr<WaitOutcome> outcome;
+  {
+    ProgressLine progress(io);
+    outcome = WaitForTasks(wait.describe, wait.kind, wait.timeout, wait.clock,
+                           [&](const WaitDecision& decision, absl::Duration elapsed) {
+                             progress.Show(FormatWaitProgress(decision, elapsed));
+                           });
+  }
+  if (!outcome.ok()) {
+    io.err << FormatRpcError(ToGrpc(outcome.status()), inv.endpoint, wait.reached_server());
+  } else if (outcome->timed_out) {
+    io.err << "error: " << FormatWaitTimeout(outcome->decision, wait.timeout) << "\n";
+    if (!outcome->last_error.ok()) {
+      io.err << FormatRpcError(ToGrpc(outcome->last_error), inv.endpoint, wait.reached_server());
+    }
+  } else if (outcome->decision.state == WaitDecision::State::kFailed) {
+    io.err << FormatWaitFailure(outcome->decision);
+  } else {
+    return PrintResponse(inv, outcome->response, io);
+  }
+  io.err << wait.after_error;
+  return kExitError;
+}
 
 int RunTaskAndWait(const Invocation& inv, Io& io) {
   absl::StatusOr<v1::RunTaskRequest> request = BuildRunTaskRequest(inv);
@@ -140,7 +169,11 @@ int RunTaskAndWait(const Invocation& inv, Io& io) {
   for (const v1::Task& task : started.tasks()) {
     describe.add_tasks(task.task_arn());
   }
-  return WaitAndPrint(inv, io, client, describe, WaitKind::kTasksRunning, *timeout);
+  // RunTask answered, so a describe error now is gantryd's trouble, not a wrong endpoint.
+  WaitRun wait = RealWait(client, std::move(describe), /*server_reached=*/true,
+                          WaitKind::kTasksRunning, *timeout);
+  wait.after_error = FormatStartedTasks(started);
+  return WaitAndPrint(inv, io, wait);
 }
 
 int RunWaitTasksRunning(const Invocation& inv, Io& io) {

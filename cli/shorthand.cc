@@ -1,5 +1,6 @@
 // The AWS CLI shorthand syntax (`a={b=[x,y],c=z}`) and flags whose value is a message
 // in JSON or shorthand (--overrides, --network-configuration).
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -49,6 +50,8 @@ class ShorthandParser {
   absl::Status ParseMembers(char close, pb::Struct* out, int depth);
   absl::Status ParseMember(pb::Struct* out, int depth);
   absl::Status ParseValue(pb::Value* out, int depth);
+  absl::Status ParseCommaList(pb::Value* value);
+  absl::StatusOr<bool> ParseCommaListElement(pb::ListValue* list);
   absl::Status ParseList(pb::ListValue* out, int depth);
   absl::StatusOr<std::string> ParseQuoted();
   std::string ParseBare(std::string_view stops);
@@ -100,7 +103,54 @@ absl::Status ShorthandParser::ParseMember(pb::Struct* out, int depth) {
   if (out->fields().count(key) > 0) {
     return Error(absl::StrCat("\"", key, "\" is given more than once"), key_pos);
   }
-  return ParseValue(&(*out->mutable_fields())[key], depth);
+  pb::Value* value = &(*out->mutable_fields())[key];
+  GANTRY_RETURN_IF_ERROR(ParseValue(value, depth));
+  return value->has_string_value() ? ParseCommaList(value) : absl::OkStatus();
+}
+
+// The AWS CLI reads `subnets=a,b` as a list: a member's scalar followed by ',' and a
+// value that is not the next member's `KEY=` starts a list without brackets. `value`
+// becomes that list when at least one more element follows.
+absl::Status ShorthandParser::ParseCommaList(pb::Value* value) {
+  pb::ListValue list;
+  *list.add_values() = *value;
+  bool more = true;
+  while (more) {
+    GANTRY_ASSIGN_OR_RETURN(more, ParseCommaListElement(&list));
+  }
+  if (list.values_size() > 1) {
+    *value->mutable_list_value() = std::move(list);
+  }
+  return absl::OkStatus();
+}
+
+// After an element of a comma list: `,VALUE` appends VALUE (bare or quoted) and
+// returns true; anything else (the end, a close, `,KEY=`, `,{`, `,[`, `,,`) is left
+// unread for the caller and returns false.
+absl::StatusOr<bool> ShorthandParser::ParseCommaListElement(pb::ListValue* list) {
+  const size_t comma = pos_;
+  SkipBlanks();
+  if (AtEnd() || Peek() != ',') {
+    pos_ = comma;
+    return false;
+  }
+  ++pos_;
+  SkipBlanks();
+  if (!AtEnd() && (Peek() == '"' || Peek() == '\'')) {
+    GANTRY_ASSIGN_OR_RETURN(*list->add_values()->mutable_string_value(), ParseQuoted());
+    return true;
+  }
+  if (AtEnd() || Peek() == '{' || Peek() == '[') {
+    pos_ = comma;
+    return false;
+  }
+  std::string element = ParseBare(",=}]");
+  if (element.empty() || (!AtEnd() && Peek() == '=')) {
+    pos_ = comma;  // the next member, or a mistake ParseSeparator or ParseMember names
+    return false;
+  }
+  list->add_values()->set_string_value(std::move(element));
+  return true;
 }
 
 absl::Status ShorthandParser::ParseValue(pb::Value* out, int depth) {
@@ -188,14 +238,47 @@ absl::StatusOr<bool> ShorthandParser::ParseSeparator(char close) {
 
 void CoerceValue(const pb::FieldDescriptor& field, pb::Value* value);
 
+bool AllDigits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return absl::ascii_isdigit(static_cast<unsigned char>(c));
+  });
+}
+
+std::string_view WithoutSign(std::string_view text) {
+  if (!text.empty() && (text.front() == '+' || text.front() == '-')) {
+    text.remove_prefix(1);
+  }
+  return text;
+}
+
+// An optional sign and digits: what the AWS CLI takes for an integer (no 1e3, 0x10,
+// 1.5 or blanks, which strtod-style parsing would let through).
+bool IsIntegerText(std::string_view text) { return AllDigits(WithoutSign(text)); }
+
+// An optional sign, digits and at most one '.' with a digit on either side of it or
+// both: 2, -0.5, 1., .25 (no exponent, hex, inf or nan).
+bool IsDecimalText(std::string_view text) {
+  text = WithoutSign(text);
+  const size_t dot = text.find('.');
+  if (dot == std::string_view::npos) {
+    return AllDigits(text);
+  }
+  const std::string_view whole = text.substr(0, dot);
+  const std::string_view fraction = text.substr(dot + 1);
+  return (AllDigits(whole) || whole.empty()) && (AllDigits(fraction) || fraction.empty()) &&
+         !(whole.empty() && fraction.empty());
+}
+
 // Gives a shorthand scalar (always a string) the JSON type of the field it is for:
 // a number for numeric fields, true/false for bool fields. Text that does not read
 // as that type is left a string, so the strict reader names the field and the value.
+// Bare scalars come without surrounding blanks; blanks inside quotes are kept, so
+// `" 12"` is not a number.
 void CoerceScalar(const pb::FieldDescriptor& field, pb::Value* value) {
   if (!value->has_string_value()) {
     return;
   }
-  const std::string text(absl::StripAsciiWhitespace(value->string_value()));
+  const std::string text = value->string_value();
   switch (field.cpp_type()) {
     case pb::FieldDescriptor::CPPTYPE_BOOL:
       if (absl::EqualsIgnoreCase(text, "true") || absl::EqualsIgnoreCase(text, "false")) {
@@ -208,10 +291,13 @@ void CoerceScalar(const pb::FieldDescriptor& field, pb::Value* value) {
     case pb::FieldDescriptor::CPPTYPE_UINT64:
     case pb::FieldDescriptor::CPPTYPE_DOUBLE:
     case pb::FieldDescriptor::CPPTYPE_FLOAT: {
-      // Integers go through as doubles too: the strict reader refuses fractions and
-      // values out of the field's range with the field's path.
+      const bool integral = field.cpp_type() != pb::FieldDescriptor::CPPTYPE_DOUBLE &&
+                            field.cpp_type() != pb::FieldDescriptor::CPPTYPE_FLOAT;
+      // Integers go through as doubles: the strict reader refuses values out of the
+      // field's range (and 64-bit ones a double cannot hold exactly) with the path.
       double number = 0;
-      if (!text.empty() && absl::SimpleAtod(text, &number) && std::isfinite(number)) {
+      if ((integral ? IsIntegerText(text) : IsDecimalText(text)) &&
+          absl::SimpleAtod(text, &number) && std::isfinite(number)) {
         value->set_number_value(number);
       }
       return;

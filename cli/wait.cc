@@ -14,13 +14,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "cli/cli.h"
 #include "cli/internal/util.h"
-#include "common/status_macros.h"
 
 namespace gantry::cli::internal {
 namespace {
@@ -48,7 +47,7 @@ std::string Plural(int count, std::string_view one) {
 // `task <id>: MISSING: <detail>`.
 std::string FailureProblem(const v1::Failure& failure) {
   std::string line = absl::StrCat("task ", LastArnSegment(failure.arn()), ": ",
-                                  failure.has_reason() ? failure.reason() : "FAILED");
+                                  failure.reason().empty() ? "FAILED" : failure.reason());
   if (failure.has_detail() && !failure.detail().empty()) {
     absl::StrAppend(&line, ": ", failure.detail());
   }
@@ -89,6 +88,21 @@ std::vector<std::pair<std::string, int>> OrderedCounts(const std::map<std::strin
   return ordered;
 }
 
+// An optional sign, digits and at most one '.' with a digit somewhere: 90, -5, 1.5, .5.
+bool IsPlainDecimal(std::string_view text) {
+  if (!text.empty() && (text.front() == '+' || text.front() == '-')) {
+    text.remove_prefix(1);
+  }
+  const size_t dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  const std::string_view fraction = dot == std::string_view::npos ? "" : text.substr(dot + 1);
+  auto digits = [](std::string_view part) {
+    return std::all_of(part.begin(), part.end(),
+                       [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); });
+  };
+  return whole.size() + fraction.size() > 0 && digits(whole) && digits(fraction);
+}
+
 std::string JoinCounts(const std::vector<std::pair<std::string, int>>& counts) {
   return absl::StrJoin(counts, ", ", [](std::string* out, const auto& count) {
     absl::StrAppend(out, count.second, " ", count.first);
@@ -117,6 +131,7 @@ WaitDecision DecideWait(const v1::DescribeTasksResponse& response, WaitKind kind
       continue;
     }
     ++others[status];
+    decision.unfinished.push_back(LastArnSegment(task.task_arn()));
     if (kind == WaitKind::kTasksRunning && status == kStopped) {
       problems.push_back(StoppedProblem(task));
     }
@@ -166,13 +181,14 @@ std::string FormatWaitDuration(absl::Duration duration) {
 
 absl::StatusOr<absl::Duration> ParseWaitTimeout(std::string_view text) {
   const std::string trimmed(absl::StripAsciiWhitespace(Sv(text)));
+  // A bare number is seconds, as capacity's --interval reads it; appending "s" only to
+  // plain decimals keeps "5m" from becoming "5ms".
+  const std::string duration = IsPlainDecimal(trimmed) ? absl::StrCat(trimmed, "s") : trimmed;
   absl::Duration timeout;
-  int64_t seconds = 0;
-  if (absl::SimpleAtoi(trimmed, &seconds)) {
-    timeout = absl::Seconds(seconds);
-  } else if (!absl::ParseDuration(trimmed, &timeout)) {
+  if (!absl::ParseDuration(duration, &timeout)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--timeout: \"", trimmed, "\" is not a duration; use e.g. 30s, 10m or 1h30m"));
+        absl::StrCat("--timeout: \"", trimmed,
+                     "\" is not a duration; use e.g. 30s, 10m, 1h30m or 90 (seconds)"));
   }
   if (timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
@@ -196,11 +212,18 @@ std::string FormatWaitProgress(const WaitDecision& decision, absl::Duration elap
 
 std::string FormatWaitTimeout(const WaitDecision& decision, absl::Duration timeout) {
   const std::string_view target = WaitTarget(decision.kind);
-  std::string message =
-      absl::StrCat("timed out after ", FormatWaitDuration(timeout), " waiting for tasks to be ",
-                   Sv(target), ": ", decision.at_target, " of ", decision.total, " ", Sv(target));
+  std::string message = absl::StrCat("timed out after ", FormatWaitDuration(timeout),
+                                     " waiting for tasks to be ", Sv(target));
+  if (decision.total == 0) {
+    return message;
+  }
+  absl::StrAppend(&message, ": ", decision.at_target, " of ", decision.total, " ", Sv(target));
   if (!decision.others.empty()) {
     absl::StrAppend(&message, " (", JoinCounts(decision.others), ")");
+  }
+  if (!decision.unfinished.empty()) {
+    absl::StrAppend(&message, "; not yet ", Sv(target), ": ",
+                    absl::StrJoin(decision.unfinished, " "));
   }
   return message;
 }
@@ -216,11 +239,14 @@ std::string FormatWaitFailure(const WaitDecision& decision) {
 std::string FormatRunTaskFailures(const v1::RunTaskResponse& response) {
   std::string out;
   for (const v1::Failure& failure : response.failures()) {
-    absl::StrAppend(&out, "error: task not started: ", failure.reason());
-    if (failure.has_detail() && !failure.detail().empty()) {
-      absl::StrAppend(&out, ": ", failure.detail());
+    std::vector<std::string> parts = {"error: task not started"};
+    for (const std::string& part : {failure.reason(), failure.detail()}) {
+      if (!part.empty()) {
+        parts.push_back(part);
+      }
     }
-    if (failure.has_arn() && !failure.arn().empty()) {
+    absl::StrAppend(&out, absl::StrJoin(parts, ": "));
+    if (!failure.arn().empty()) {
       absl::StrAppend(&out, " (", failure.arn(), ")");
     }
     absl::StrAppend(&out, "\n");
@@ -236,24 +262,57 @@ std::string FormatRunTaskFailures(const v1::RunTaskResponse& response) {
   return out;
 }
 
+std::string FormatStartedTasks(const v1::RunTaskResponse& started) {
+  if (started.tasks().empty()) {
+    return "";
+  }
+  std::vector<std::string> ids;
+  for (const v1::Task& task : started.tasks()) {
+    ids.push_back(LastArnSegment(task.task_arn()));
+  }
+  return absl::StrCat("error: run-task started ", Plural(started.tasks_size(), "task"), ": ",
+                      absl::StrJoin(ids, " "), "\n");
+}
+
+bool RetryDescribeError(const absl::Status& error, bool server_reached) {
+  const absl::StatusCode code = error.code();
+  return server_reached &&
+         (code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded);
+}
+
+absl::Duration DescribeDeadline(absl::Duration timeout, absl::Duration elapsed) {
+  return std::clamp(timeout - elapsed, kMinDescribeDeadline, absl::FromChrono(kRpcTimeout));
+}
+
 absl::StatusOr<WaitOutcome> WaitForTasks(
-    const std::function<absl::StatusOr<v1::DescribeTasksResponse>()>& describe, WaitKind kind,
-    absl::Duration timeout, const WaitClock& clock,
+    const DescribeTasksFn& describe, WaitKind kind, absl::Duration timeout, const WaitClock& clock,
     const std::function<void(const WaitDecision&, absl::Duration elapsed)>& progress) {
   const absl::Time start = clock.now();
+  WaitOutcome outcome;
+  outcome.decision.kind = kind;  // what a timeout names when no describe ever answered
   while (true) {
-    WaitOutcome outcome;
-    GANTRY_ASSIGN_OR_RETURN(outcome.response, describe());
-    outcome.decision = DecideWait(outcome.response, kind);
+    DescribeAttempt attempt = describe(DescribeDeadline(timeout, clock.now() - start));
     outcome.elapsed = clock.now() - start;
-    if (outcome.decision.state != WaitDecision::State::kWaiting) {
-      return outcome;
+    if (attempt.response.ok()) {
+      outcome.response = *std::move(attempt.response);
+      outcome.decision = DecideWait(outcome.response, kind);
+      outcome.last_error = absl::OkStatus();
+      if (outcome.decision.state != WaitDecision::State::kWaiting) {
+        return outcome;
+      }
+    } else if (RetryDescribeError(attempt.response.status(), attempt.server_reached)) {
+      // Keep the last decision: a timeout then still says how far the tasks got.
+      outcome.last_error = attempt.response.status();
+    } else {
+      return attempt.response.status();
     }
     if (outcome.elapsed >= timeout) {
       outcome.timed_out = true;
       return outcome;
     }
-    progress(outcome.decision, outcome.elapsed);
+    if (outcome.last_error.ok()) {
+      progress(outcome.decision, outcome.elapsed);
+    }
     clock.sleep(std::min(PollInterval(outcome.elapsed), timeout - outcome.elapsed));
   }
 }

@@ -5,13 +5,16 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "cli/cli.h"
+#include "cli/internal/wait.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
@@ -32,7 +35,8 @@ struct Io {
 template <typename Stub, typename Request, typename Response>
 using RpcMethod = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, Response*);
 
-// A channel to gantryd and one service stub on it; every call gets kRpcTimeout.
+// A channel to gantryd and one service stub on it; every call gets kRpcTimeout unless
+// the caller gives a shorter deadline.
 template <typename Stub>
 class Client {
  public:
@@ -42,9 +46,10 @@ class Client {
 
   template <typename Request, typename Response>
   grpc::Status Call(RpcMethod<Stub, Request, Response> method, const Request& request,
-                    Response* response) {
+                    Response* response,
+                    std::chrono::system_clock::duration deadline = kRpcTimeout) {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + kRpcTimeout);
+    context.set_deadline(std::chrono::system_clock::now() + deadline);
     return (stub_.*method)(&context, request, response);
   }
 
@@ -76,9 +81,31 @@ int PrintResponse(const Invocation& inv, const Response& response, Io& io) {
   return io.out.good() ? kExitOk : kExitError;
 }
 
+// A wait as the shell runs it (see WaitAndPrint).
+struct WaitRun {
+  DescribeTasksFn describe;
+  // Whether the channel to gantryd is connected now, for FormatRpcError.
+  std::function<bool()> reached_server;
+  WaitClock clock;
+  WaitKind kind = WaitKind::kTasksRunning;
+  absl::Duration timeout = kDefaultWaitTimeout;
+  // Printed to `err` after the error when the wait fails, times out or cannot
+  // describe the tasks (FormatStartedTasks for run-task --wait); may be empty.
+  std::string after_error;
+};
+
+// Waits with WaitForTasks, showing its progress on `err` as one line rewritten in
+// place (only when `io.err_is_terminal`; the line is wiped before anything else is
+// printed), then prints the last DescribeTasks response as describe-tasks does
+// (table, JSON or text, after --query) and returns kExitOk; or prints the failure,
+// the timeout (followed by the last describe error when it was being retried) or the
+// describe error that ended the wait, then `after_error`, and returns kExitError.
+int WaitAndPrint(const Invocation& inv, Io& io, const WaitRun& wait);
+
 // `run-task --wait`: RunTask, then as `wait tasks-running` on the started tasks.
 // RunTask failures (nothing placed, a MISSING subnet) are printed as errors and end
-// the command with kExitError without waiting.
+// the command with kExitError without waiting. When the wait does not end with the
+// tasks RUNNING, the started tasks' ids follow the error (FormatStartedTasks).
 int RunTaskAndWait(const Invocation& inv, Io& io);
 // `wait tasks-running` and `wait tasks-stopped`.
 int RunWaitTasksRunning(const Invocation& inv, Io& io);

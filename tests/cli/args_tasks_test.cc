@@ -1,10 +1,16 @@
 // Argument parsing and request building of the task, container-instance and
 // network commands of gantryctl.
+#include <algorithm>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "cli/cli.h"
 #include "cli/internal/util.h"
 #include "gmock/gmock.h"
@@ -431,6 +437,7 @@ TEST(BuildRequests, RunTask_WaitFlags) {
       {"wait", {"--wait"}, ""},
       {"wait with timeout", {"--wait", "--timeout", "5m"}, ""},
       {"timeout first", {"--timeout=90", "--wait"}, ""},
+      {"timeout in fractional seconds", {"--wait", "--timeout", "1.5"}, ""},
       {"timeout without wait", {"--timeout", "5m"}, "--timeout needs --wait"},
       {"bad timeout", {"--wait", "--timeout", "later"}, "--timeout: \"later\" is not a duration"},
       {"zero timeout", {"--wait", "--timeout", "0s"}, "--timeout: \"0s\" is not positive"},
@@ -473,6 +480,11 @@ TEST(ParseArgs, WaitCommands_SubCommandWordAndFlags) {
        ""},
       {"flag before the sub-command",
        {"wait", "--tasks", "a", "tasks-running"},
+       "wait needs a sub-command before --tasks: tasks-running or tasks-stopped",
+       ""},
+      {"only flags", {"wait", "--timeout=5m"}, "wait needs a sub-command before --timeout", ""},
+      {"flag before the command",
+       {"--tasks", "a", "describe-tasks"},
        "unknown flag --tasks (command flags go after the command)",
        ""},
       {"without tasks",
@@ -514,6 +526,43 @@ TEST(ParseArgs, WaitCommands_SubCommandWordAndFlags) {
   EXPECT_EQ(request->cluster(), "c");
   EXPECT_THAT(request->tasks(), ElementsAre("a", "b"));
   EXPECT_EQ(request->include_size(), 0);
+}
+
+// Task and container instance ids are 32 hex digits; examples that people copy must
+// show real-looking ones.
+TEST(Help, ExampleIds_Are32HexDigits) {
+  std::vector<std::string> texts = {GeneralHelp()};
+  for (const CommandSpec& command : Commands()) {
+    texts.emplace_back(command.example);
+    for (const FlagSpec& flag : command.flags) {
+      texts.emplace_back(flag.example);
+    }
+  }
+  const std::set<std::string> id_flags = {"--task", "--tasks", "--container-instance",
+                                          "--container-instances"};
+  int ids = 0;
+  for (const std::string& text : texts) {
+    bool in_ids = false;
+    for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+      if (absl::StartsWith(word, "--") || absl::StartsWith(word, "\n")) {
+        in_ids = id_flags.count(std::string(word)) > 0;
+        continue;
+      }
+      if (!in_ids) {
+        continue;
+      }
+      std::string id(absl::StripSuffix(word, "\n"));
+      ++ids;
+      EXPECT_TRUE(id.size() == 32 &&
+                  std::all_of(id.begin(), id.end(),
+                              [](char c) {
+                                return absl::ascii_isdigit(static_cast<unsigned char>(c)) ||
+                                       (c >= 'a' && c <= 'f');
+                              }))
+          << "\"" << id << "\" in: " << text;
+    }
+  }
+  EXPECT_GE(ids, 10);  // the examples were found
 }
 
 TEST(ParseArgs, WaitHelp_NamesTheGroupOrCommand) {

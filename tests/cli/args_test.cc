@@ -223,7 +223,9 @@ TEST(ParseTags, Malformed_NamesTheTag) {
       {"no equals", "team", "--tags: \"team\" is not a tag"},
       {"unknown member", "name=a,value=b", "--tags: \"name=a,value=b\" is not a tag"},
       {"no key", "value=b", "--tags: \"value=b\" has no key"},
-      {"key twice", "key=a,key=b", "gives key more than once"},
+      {"key twice", "key=a,key=b",
+       "--tags: \"key=a,key=b\" is not a tag: \"key\" is given more than once"},
+      {"key twice in another case", "key=a,KEY=b", "gives key more than once"},
       {"empty", "", "is not a tag"},
   };
   for (const Case& c : cases) {

@@ -51,6 +51,17 @@ TEST(ParseShorthand, GoodInputs_GiveTheTree) {
       {"double quotes keep separators", R"(a="x,y}]",b=c)", R"({"a":"x,y}]","b":"c"})"},
       {"single quotes and escapes", R"(a='it\'s',b="back\\slash")",
        R"({"a":"it's","b":"back\\slash"})"},
+      // The AWS CLI's lists without brackets: a member's scalar, ',' and a value that
+      // is not `KEY=`.
+      {"comma list", "a=x,y", R"({"a":["x","y"]})"},
+      {"comma list then a member", "a=x,y,z,b=c", R"({"a":["x","y","z"],"b":"c"})"},
+      {"comma list in a struct", "a={b=x,y},c=d", R"({"a":{"b":["x","y"]},"c":"d"})"},
+      {"comma list blanks dropped", "a= x , y ", R"({"a":["x","y"]})"},
+      {"comma list quoted elements", R"(a="x,1",'y',z)", R"({"a":["x,1","y","z"]})"},
+      {"comma list after a value with equals", "a=x=y,z", R"({"a":["x=y","z"]})"},
+      {"comma list of the empty value", "a=,y", R"({"a":["","y"]})"},
+      {"equals inside list elements", "a=[x,y=z]", R"({"a":["x","y=z"]})"},
+      {"no comma list after a struct", "a={b=c},d=e", R"({"a":{"b":"c"},"d":"e"})"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -75,7 +86,14 @@ TEST(ParseShorthand, BadInputs_NameFlagProblemAndPosition) {
       {"missing key", "=x", "--flag: expected KEY=VALUE at character 1"},
       {"bare list at top", "[a]", "--flag: expected KEY=VALUE at character 1"},
       {"trailing comma", "a=b,", "--flag: expected KEY=VALUE at the end"},
-      {"implicit list", "a=x,y", "--flag: expected \"=\" after \"y\" at the end"},
+      {"comma list then a struct", "a=x,{b=c}", "--flag: expected KEY=VALUE at character 5"},
+      {"comma list then a list", "a=x,[y]", "--flag: expected KEY=VALUE at character 5"},
+      {"comma list with an empty element", "a=x,,y", "--flag: expected KEY=VALUE at character 5"},
+      {"comma list trailing comma", "a=x,y,", "--flag: expected KEY=VALUE at the end"},
+      {"comma list stray close", "a=x,y}",
+       "--flag: unexpected \"}\" (expected \",\") at character 6"},
+      {"comma list unclosed quote", "a=x,\"y",
+       "--flag: the quote opened at character 5 is not closed at the end"},
       {"unclosed struct", "a={b=c", "--flag: missing \"}\" at the end"},
       {"unclosed list", "a=[x,y", "--flag: missing \"]\" at the end"},
       {"stray close", "a=b}", "--flag: unexpected \"}\" (expected \",\") at character 4"},
@@ -121,6 +139,10 @@ TEST(ParseNetworkConfiguration, ShorthandOrJson_GiveTheMessage) {
        R"(awsvpc_configuration { subnets: "s" })"},
       {"single value for a list", "awsvpcConfiguration={subnets=subnet-a}",
        R"(awsvpc_configuration { subnets: "subnet-a" })"},
+      {"lists without brackets",
+       "awsvpcConfiguration={subnets=subnet-a,subnet-b,securityGroups=sg-x,"
+       "assignPublicIp=DISABLED}",
+       both},
       {"no security groups", "awsvpcConfiguration={subnets=[a]}",
        R"(awsvpc_configuration { subnets: "a" })"},
       {"empty configuration", "awsvpcConfiguration={}", R"(awsvpc_configuration {})"},
@@ -193,6 +215,12 @@ TEST(ParseStructuredFlag, OverridesShorthand_CoercedByFieldType) {
        R"(container_overrides { name: "app" command: "sh" command: "-c" command: "echo a,b" })"},
       {"nested integer and blanks", "ephemeralStorage={sizeInGiB= 30 }",
        R"(ephemeral_storage { size_in_gib: 30 })"},
+      {"signs and leading zeros", "containerOverrides=[{name=a,cpu=+0128,memory=-1}]",
+       R"(container_overrides { name: "a" cpu: 128 memory: -1 })"},
+      {"quoted integer", R"(containerOverrides=[{name=a,cpu="128"}])",
+       R"(container_overrides { name: "a" cpu: 128 })"},
+      {"command as a list without brackets", "containerOverrides=[{name=app,command=sleep,60}]",
+       R"(container_overrides { name: "app" command: "sleep" command: "60" })"},
       {"several containers",
        "containerOverrides=[{name=a,cpu=128},{name=b,memory=256,environment=[]}]",
        R"(container_overrides { name: "a" cpu: 128 } container_overrides { name: "b" memory: 256 })"},
@@ -226,7 +254,18 @@ TEST(ParseStructuredFlag, OverridesErrors_NameTheFlagAndPath) {
       {"not a number", "containerOverrides=[{name=app,cpu=lots}]",
        "--overrides: containerOverrides[0].cpu: expected an integer, got string \"lots\""},
       {"fraction", "containerOverrides=[{name=app,memory=1.5}]",
-       "--overrides: containerOverrides[0].memory: expected an integer, got number 1.5"},
+       "--overrides: containerOverrides[0].memory: expected an integer, got string \"1.5\""},
+      {"exponent", "containerOverrides=[{name=app,cpu=1e3}]",
+       "--overrides: containerOverrides[0].cpu: expected an integer, got string \"1e3\""},
+      {"hex", "containerOverrides=[{name=app,cpu=0x10}]",
+       "--overrides: containerOverrides[0].cpu: expected an integer, got string \"0x10\""},
+      {"quoted blank", R"(containerOverrides=[{name=app,cpu=" 12"}])",
+       "--overrides: containerOverrides[0].cpu: expected an integer, got string \" 12\""},
+      {"sign alone", "containerOverrides=[{name=app,cpu=-}]",
+       "--overrides: containerOverrides[0].cpu: expected an integer, got string \"-\""},
+      {"nested exponent", "ephemeralStorage={sizeInGiB=2e1}",
+       "--overrides: ephemeralStorage.sizeInGiB: expected an integer, got string \"2e1\""},
+      {"comma list for a string", "cpu=256,512", "--overrides: cpu: expected a string"},
       {"out of range", "containerOverrides=[{name=app,cpu=99999999999}]",
        "--overrides: containerOverrides[0].cpu: 99999999999 is out of range"},
       {"list for a string", "cpu=[1,2]", "--overrides: cpu: expected a string, got an array"},
@@ -271,6 +310,41 @@ TEST(ShorthandToMessage, BoolAndRepeatedNumbers_Coerced) {
                        "--container: essential: expected true or false, got string \"yes\""));
 }
 
+TEST(ShorthandToMessage, DoubleFields_PlainDecimalsOnly) {
+  struct Case {
+    std::string text;
+    double want;
+    std::string want_error;  // empty: accepted
+  };
+  const Case cases[] = {
+      {"1718000000.5", 1718000000.5, ""},
+      {"-2", -2, ""},
+      {"+0.25", 0.25, ""},
+      {".5", 0.5, ""},
+      {"3.", 3, ""},
+      {"1e3", 0, "--task: createdAt: expected a number, got string \"1e3\""},
+      {"0x10", 0, "expected a number, got string \"0x10\""},
+      {"inf", 0, "expected a number, got string \"inf\""},
+      {"nan", 0, "expected a number, got string \"nan\""},
+      {".", 0, "expected a number, got string \".\""},
+      {"1.2.3", 0, "expected a number, got string \"1.2.3\""},
+      {"\" 1\"", 0, "expected a number, got string \" 1\""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.text);
+    absl::StatusOr<google::protobuf::Value> tree = ParseShorthand("createdAt=" + c.text, "task");
+    ASSERT_THAT(tree, IsOk());
+    v1::Task task;
+    absl::Status status = ShorthandToMessage(*tree, "task", &task);
+    if (!c.want_error.empty()) {
+      EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument, c.want_error));
+      continue;
+    }
+    ASSERT_THAT(status, IsOk());
+    EXPECT_EQ(task.created_at(), c.want);
+  }
+}
+
 TEST(ParseTags, ShorthandAndJson) {
   struct Case {
     std::string name;
@@ -282,6 +356,11 @@ TEST(ParseTags, ShorthandAndJson) {
        {"key=team,value=core", "key=env,value=dev"},
        {{"team", "core"}, {"env", "dev"}}},
       {"shorthand, any case, empty value", {"Key=a,Value="}, {{"a", ""}}},
+      {"quoted value keeps commas", {R"(key=a,value="x,y")"}, {{"a", "x,y"}}},
+      {"single quotes", {"key='team=core',value='it\\'s'"}, {{"team=core", "it's"}}},
+      {"blanks dropped", {" key = a , value = b c "}, {{"a", "b c"}}},
+      {"value with equals", {"key=a,value=x=y"}, {{"a", "x=y"}}},
+      {"value first", {"value=v,key=k"}, {{"k", "v"}}},
       {"json list",
        {R"([{"key":"a","value":"b"},{"key":"c","value":"d"}])"},
        {{"a", "b"}, {"c", "d"}}},
@@ -310,7 +389,20 @@ TEST(ParseTags, BadValues_NameTheFlag) {
   };
   const Case cases[] = {
       {"shorthand without key", "value=x", "--tags: \"value=x\" has no key"},
-      {"not a tag", "team", "--tags: \"team\" is not a tag"},
+      {"not a tag", "team",
+       "--tags: \"team\" is not a tag: expected \"=\" after \"team\" at the end; write "
+       "key=KEY,value=VALUE"},
+      {"unknown member", "key=a,name=b",
+       "--tags: \"key=a,name=b\" is not a tag; write key=KEY,value=VALUE"},
+      {"commas in an unquoted value", "key=a,value=x,y",
+       "--tags: \"key=a,value=x,y\": the value must be one string; quote a value that has "
+       "commas, e.g. value=\"a,b\""},
+      {"struct for the key", "key={a=b}", "--tags: \"key={a=b}\": the key must be one string"},
+      {"unclosed quote", R"(key=a,value="x)",
+       R"(--tags: "key=a,value="x" is not a tag: the quote opened at character 13 is not closed)"},
+      {"key twice in another case", "key=a,Key=b",
+       "--tags: \"key=a,Key=b\" gives key more than once"},
+      {"value twice", "key=a,value=b,VALUE=c", "gives value more than once"},
       {"invalid json", R"([{"key":)", "--tags: invalid JSON"},
       {"json scalar list", R"(["a"])", "--tags: [0]: expected a JSON object, got string \"a\""},
       {"json unknown member", R"([{"key":"a"},{"Key":"b"}])",

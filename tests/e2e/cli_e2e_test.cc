@@ -2,6 +2,11 @@
 // PostgreSQL), one real gantry-agent with the simulated runtime, and gantryctl, over
 // loopback. The suite shares one gantryd, one agent, one VPC and its task
 // definitions; every test starts its own tasks.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
 #include <string>
@@ -15,6 +20,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/substitute.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_util.h"
@@ -86,12 +93,16 @@ class CliE2E : public ::testing::Test {
   static std::string SetUpFleet() {
     CommandResult vpc = Ctl(endpoint(), {"create-vpc", "--cidr-block", "10.0.0.0/16", "--query",
                                          "Vpc.VpcId", "--output", "text"});
-    if (vpc.exit_code != 0) return "create-vpc: " + Describe(vpc);
+    if (vpc.exit_code != 0) {
+      return "create-vpc: " + Describe(vpc);
+    }
     CommandResult subnet =
         Ctl(endpoint(), {"create-subnet", "--vpc-id", std::string(absl::StripSuffix(vpc.out, "\n")),
                          "--cidr-block", "10.0.1.0/24", "--availability-zone", "az-a", "--query",
                          "Subnet.SubnetId", "--output", "text"});
-    if (subnet.exit_code != 0) return "create-subnet: " + Describe(subnet);
+    if (subnet.exit_code != 0) {
+      return "create-subnet: " + Describe(subnet);
+    }
     subnet_id_ = std::string(absl::StripSuffix(subnet.out, "\n"));
     AgentOptions options;
     options.endpoint = endpoint();
@@ -100,7 +111,9 @@ class CliE2E : public ::testing::Test {
                     "az-a",           "--cpu", "4096",         "--memory", "8192",
                     "--launch-delay", "300ms", "--stop-delay", "100ms"};
     absl::StatusOr<std::unique_ptr<GantryAgent>> agent = GantryAgent::Start(options);
-    if (!agent.ok()) return absl::StrCat("gantry-agent: ", agent.status().ToString());
+    if (!agent.ok()) {
+      return absl::StrCat("gantry-agent: ", agent.status().ToString());
+    }
     agent_ = *std::move(agent);
     for (const auto& [family, environment] : std::vector<std::pair<std::string, std::string>>{
              {kFamily, "[]"},
@@ -108,7 +121,9 @@ class CliE2E : public ::testing::Test {
                                            kPullError, R"("}])")}}) {
       CommandResult r = Ctl(endpoint(), {"register-task-definition", "--cli-input-json",
                                          Definition(family, environment)});
-      if (r.exit_code != 0) return "register-task-definition: " + Describe(r);
+      if (r.exit_code != 0) {
+        return "register-task-definition: " + Describe(r);
+      }
     }
     return "";
   }
@@ -187,6 +202,50 @@ TEST_F(CliE2E, RunTaskWait_FailedStart_ExitsOneNamingTheReason) {
                                    "image nginx:9[.]99\n"))
       << Describe(r);
   EXPECT_THAT(r.err, HasSubstr(absl::StrCat("\n  container app: ", kPullError)));
+  // Which task it started comes last, so it can be found (and stopped).
+  EXPECT_THAT(r.err, ContainsRegex("\nerror: run-task started 1 task: [0-9a-f]{32}\n$"))
+      << Describe(r);
+}
+
+// A wait that gives up names the task it started; a script can stop it from that.
+TEST_F(CliE2E, RunTaskWaitTimesOut_NamesTheStartedTaskWhichCanThenBeStopped) {
+  // The simulated launch takes 300 ms, so the task cannot be RUNNING after 1 ms.
+  CommandResult r = RunTask(kFamily, 1, {"--wait", "--timeout", "1ms"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_THAT(r.out, IsEmpty());
+  EXPECT_THAT(r.err,
+              MatchesRegex("error: timed out after 1ms waiting for tasks to be RUNNING: 0 of 1 "
+                           "RUNNING \\(1 [A-Z]+\\); not yet RUNNING: ([0-9a-f]{32})\n"
+                           "error: run-task started 1 task: [0-9a-f]{32}\n"))
+      << Describe(r);
+  const std::string prefix = "error: run-task started 1 task: ";
+  const size_t at = r.err.find(prefix);
+  ASSERT_NE(at, std::string::npos) << Describe(r);
+  const std::string id(absl::StripSuffix(r.err.substr(at + prefix.size()), "\n"));
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat("not yet RUNNING: ", id, "\n")));
+
+  CommandResult stop = RunCtl({"stop-task", "--task", id, "--reason", "timed out"});
+  EXPECT_EQ(stop.exit_code, 0) << Describe(stop);
+  CommandResult stopped = RunCtl({"wait", "tasks-stopped", "--tasks", id, "--timeout", "30"});
+  EXPECT_EQ(stopped.exit_code, 0) << Describe(stopped);
+}
+
+// Shorthand as the AWS CLI reads it: quotes keep a tag value as written (blanks
+// included; commas would be kept too, but tag values may not have any), and a list
+// needs no brackets.
+TEST_F(CliE2E, RunTaskShorthand_QuotedTagValueAndListWithoutBrackets) {
+  CommandResult r = RunCtl({"run-task", "--task-definition", kFamily, "--network-configuration",
+                            absl::StrCat("awsvpcConfiguration={subnets=", subnet_id_, ",",
+                                         subnet_id_, ",assignPublicIp=DISABLED}"),
+                            "--tags", R"(key=team,value=" core=1 ")", "--wait", "--timeout", "1m",
+                            "--query", "tasks[0].taskArn", "--output", "text"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  const std::string arn(absl::StripSuffix(r.out, "\n"));
+  CommandResult tags = RunCtl({"describe-tasks", "--tasks", arn, "--include", "TAGS", "--query",
+                               "tasks[0].tags[0].value", "--output", "text"});
+  ASSERT_EQ(tags.exit_code, 0) << Describe(tags);
+  EXPECT_EQ(tags.out, " core=1 \n");
+  RunCtl({"stop-task", "--task", arn});
 }
 
 TEST_F(CliE2E, RunTaskWait_UnknownSubnet_ExitsOne) {
@@ -233,10 +292,39 @@ TEST_F(CliE2E, WaitTimesOut_ExitsOneWithTheCounts) {
   CommandResult r = RunCtl({"wait", "tasks-stopped", "--tasks", arn, "--timeout", "1s"});
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
   EXPECT_THAT(r.out, IsEmpty());
-  EXPECT_EQ(
-      r.err,
-      "error: timed out after 1s waiting for tasks to be STOPPED: 0 of 1 STOPPED (1 RUNNING)\n");
+  EXPECT_EQ(r.err, absl::StrCat("error: timed out after 1s waiting for tasks to be STOPPED: 0 of 1 "
+                                "STOPPED (1 RUNNING); not yet STOPPED: ",
+                                absl::StripPrefix(arn.substr(arn.rfind('/')), "/"), "\n"));
   RunCtl({"stop-task", "--task", arn});
+}
+
+// A server that accepts connections and never answers: the wait ends at --timeout,
+// not at the 30 s deadline every other RPC gets, and is not retried (gantryd never
+// answered, so the endpoint is likely wrong).
+TEST_F(CliE2E, WaitAgainstAHangingServer_EndsAtTheTimeout) {
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof(address);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(listen(listener, 8), 0);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const std::string hanging = absl::StrCat("127.0.0.1:", ntohs(address.sin_port));
+
+  const absl::Time start = absl::Now();
+  CommandResult r = Ctl(hanging, {"wait", "tasks-running", "--tasks",
+                                  "0123456789abcdef0123456789abcdef", "--timeout", "2"});
+  const absl::Duration took = absl::Now() - start;
+  close(listener);
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat("error: could not reach gantryd at ", hanging,
+                                            " (DEADLINE_EXCEEDED")))
+      << Describe(r);
+  EXPECT_GE(took, absl::Seconds(2));
+  EXPECT_LT(took, absl::Seconds(15)) << "the call kept the 30 s RPC deadline";
 }
 
 TEST_F(CliE2E, WaitMissingTask_ExitsOne) {
