@@ -163,10 +163,14 @@ class PollHub::Core : public std::enable_shared_from_this<PollHub::Core> {
       }
     } else {
       host.clean_generation.reset();
-      // The read did not mark the host seen, but the agent polled: it is alive. Not
-      // for a host the database does not know or declared lost.
+      // The agent polled, so it is alive (a database hiccup must not become host loss),
+      // unless the database does not know the host or declared it lost.
       absl::StatusCode code = result.status().code();
-      if (code != absl::StatusCode::kNotFound && code != absl::StatusCode::kFailedPrecondition) {
+      if (code == absl::StatusCode::kNotFound || code == absl::StatusCode::kFailedPrecondition) {
+        if (host.waiter.has_value()) {
+          host.waiter->heartbeat_due = false;
+        }
+      } else {
         RecordHeartbeat(key);
       }
     }
@@ -191,7 +195,7 @@ class PollHub::Core : public std::enable_shared_from_this<PollHub::Core> {
     uint64_t id = 0;
     int64_t acked_sequence = 0;
     bool answer_when_empty = false;  // wait 0: answer after one read
-    // No read has marked the host seen since this poll arrived.
+    // This poll has not been recorded as a heartbeat yet.
     bool heartbeat_due = true;
     Fetch fetch;
     Reply done;
@@ -257,7 +261,6 @@ class PollHub::Core : public std::enable_shared_from_this<PollHub::Core> {
     host.fetch_generation = host.generation;
     host.fetch_waiter = host.waiter->id;
     host.fetch_acked = host.waiter->acked_sequence;
-    host.waiter->heartbeat_due = false;  // the read marks the host seen
     ++fetches_in_flight_;
     std::weak_ptr<Core> weak = weak_from_this();
     ReadReply reply = [weak, key, fetch_id = host.fetch_id](absl::StatusOr<Read> result) {

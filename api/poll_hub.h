@@ -27,9 +27,9 @@
 // once; the rest queue in arrival order, so a Reset with 10,000 held polls does not
 // flood the database queue.
 //
-// Heartbeats: a poll that no read of its own covered (held or answered without touching
-// the database) is recorded as a heartbeat of its host; a read marks the host seen in
-// the database itself. A read that fails records one too, unless it failed with
+// Heartbeats: every poll is recorded as a heartbeat of its host (reads do not write the
+// host row: that would wait for placement rounds holding it). A read that fails records
+// one too, unless it failed with
 // NOT_FOUND or FAILED_PRECONDITION (the host is unknown, or lost, or must reconnect):
 // the agent is alive, and a database hiccup must not turn into host loss.
 // TakeHeartbeats hands them to whoever writes them (the host monitor).

@@ -78,26 +78,30 @@ absl::StatusOr<std::vector<ClusterRow>> GetClusters(Connection& connection,
                                                     std::string_view account_id,
                                                     const std::vector<std::string>& names,
                                                     bool with_task_counts) {
-  return internal::InTransaction(
-      connection, "describe clusters",
-      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<ClusterRow>> {
-        std::vector<ClusterRow> clusters;
-        for (const auto& row : tx.exec_prepared("cluster_select_many", std::string(account_id),
-                                                internal::ToTextArray(names))) {
-          GANTRY_ASSIGN_OR_RETURN(ClusterRow cluster, RowToCluster(account_id, row));
-          clusters.push_back(std::move(cluster));
-        }
-        if (!with_task_counts || clusters.empty()) return clusters;
-        for (const auto& row : tx.exec_prepared("cluster_task_counts", std::string(account_id),
-                                                internal::ToTextArray(names))) {
-          for (ClusterRow& cluster : clusters) {
-            if (cluster.name != row[0].as<std::string>()) continue;
-            cluster.running_tasks = row[1].as<int32_t>();
-            cluster.pending_tasks = row[2].as<int32_t>();
-          }
-        }
-        return clusters;
-      });
+  auto read = [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::vector<ClusterRow>> {
+    std::vector<ClusterRow> clusters;
+    for (const auto& row : tx.exec_prepared("cluster_select_many", std::string(account_id),
+                                            internal::ToTextArray(names))) {
+      GANTRY_ASSIGN_OR_RETURN(ClusterRow cluster, RowToCluster(account_id, row));
+      clusters.push_back(std::move(cluster));
+    }
+    if (!with_task_counts || clusters.empty()) return clusters;
+    for (const auto& row : tx.exec_prepared("cluster_task_counts", std::string(account_id),
+                                            internal::ToTextArray(names))) {
+      for (ClusterRow& cluster : clusters) {
+        if (cluster.name != row[0].as<std::string>()) continue;
+        cluster.running_tasks = row[1].as<int32_t>();
+        cluster.pending_tasks = row[2].as<int32_t>();
+      }
+    }
+    return clusters;
+  };
+  // Without task counts it is one statement, and RunTask checks its cluster this way.
+  if (!with_task_counts) {
+    return internal::InSingleRead(connection, "describe clusters", read);
+  }
+  return internal::InTransaction(connection, "describe clusters",
+                                 [&](pqxx::work& tx) { return read(tx); });
 }
 
 absl::StatusOr<std::vector<std::string>> ListClusterNames(Connection& connection,

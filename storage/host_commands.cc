@@ -66,10 +66,11 @@ const std::string kCommandRows = std::string(R"sql(
   WHERE c.host_id = $1 AND c.seq = ANY($2::int8[])
   ORDER BY c.seq)sql";
 constexpr int kCommandColumns = 6;
-// Last, after the task and command locks (lock order: see internal/commands.h).
-constexpr char kMarkSeen[] = R"sql(
-  UPDATE hosts SET last_seen_at = now() WHERE host_id = $1
-  RETURNING status, agent_connected)sql";
+// A plain read, no lock and no write: the poll hub records heartbeats and the host
+// monitor writes them in batches that never wait (kHeartbeats). Writing last_seen_at
+// here made every poll of a host wait for the placement round holding its row.
+constexpr char kHostState[] = R"sql(
+  SELECT status, agent_connected FROM hosts WHERE host_id = $1)sql";
 
 // Host rows in id order, as CommitRound locks them, but never waiting: a row another
 // transaction holds is skipped (kStaleHeartbeats finds it for the caller to retry). A
@@ -176,7 +177,7 @@ const std::vector<Statement>& HostCommandStatements() {
       {"command_mark_delivered", kMarkDelivered},
       {"command_delete", kDeleteCommands},
       {"command_rows", kCommandRows.c_str()},
-      {"command_mark_seen", kMarkSeen},
+      {"command_host_state", kHostState},
       {"command_heartbeats", kHeartbeats},
       {"command_stale_heartbeats", kStaleHeartbeats},
   };
@@ -221,9 +222,9 @@ absl::StatusOr<PolledCommands> TakeCommands(Connection& connection, std::string_
         if (!delivery.dropped.empty() || polled.commands.size() < delivery.kept.size()) {
           polled.more_pending = true;
         }
-        pqxx::row seen = tx.exec_prepared1("command_mark_seen", host.host_id);
-        polled.host_status = seen[0].as<std::string>();
-        polled.agent_connected = seen[1].as<bool>();
+        pqxx::row state = tx.exec_prepared1("command_host_state", host.host_id);
+        polled.host_status = state[0].as<std::string>();
+        polled.agent_connected = state[1].as<bool>();
         return polled;
       });
 }

@@ -145,8 +145,8 @@ absl::StatusOr<std::vector<Row>> SelectMany(Connection& connection, const std::s
                                             const char* statement, std::string_view account_id,
                                             const std::vector<std::string>& ids,
                                             RowMapper<Row> mapper) {
-  return internal::InTransaction(
-      connection, operation, [&](pqxx::work& tx) -> absl::StatusOr<std::vector<Row>> {
+  return internal::InSingleRead(
+      connection, operation, [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::vector<Row>> {
         std::vector<Row> rows;
         for (const auto& row :
              tx.exec_prepared(statement, std::string(account_id), internal::ToTextArray(ids))) {

@@ -729,11 +729,11 @@ struct PolledCommands {
 };
 
 // The host's pending commands with sequence > `acked_sequence`, oldest first, at most
-// `limit`, after deleting those <= `acked_sequence` (the acknowledgement) and marking
-// the host seen, in one transaction. LAUNCH tasks are marked delivered (delivered_at)
-// as they are first handed out (handing one out again writes nothing), so a later
-// StopTask goes through the agent; a launch whose task stopped meanwhile is dropped
-// (deleted) instead of handed out. NOT_FOUND for an unknown host; FAILED_PRECONDITION,
+// `limit`, after deleting those <= `acked_sequence` (the acknowledgement), in one
+// transaction that never writes the host row (heartbeats are RecordHeartbeats' job). LAUNCH tasks
+// are marked delivered (delivered_at) as they are first handed out (handing one out again writes
+// nothing), so a later StopTask goes through the agent; a launch whose task stopped meanwhile is
+// dropped (deleted) instead of handed out. NOT_FOUND for an unknown host; FAILED_PRECONDITION,
 // deleting nothing, when `acked_sequence` was never issued to the host (at or above
 // its next sequence number: "ackedSequence: N was never issued to host X; the highest
 // issued is M"); the agent should register again and acknowledge from 0.

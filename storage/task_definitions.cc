@@ -132,9 +132,9 @@ absl::StatusOr<TaskDefinitionRow> GetTaskDefinition(Connection& connection,
                                                     std::string_view account_id,
                                                     std::string_view family,
                                                     std::optional<int32_t> revision) {
-  return internal::InTransaction(
+  return internal::InSingleRead(
       connection, "describe task definition",
-      [&](pqxx::work& tx) -> absl::StatusOr<TaskDefinitionRow> {
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<TaskDefinitionRow> {
         pqxx::result found = revision.has_value()
                                  ? tx.exec_prepared("td_select_revision", std::string(account_id),
                                                     std::string(family), *revision)

@@ -54,6 +54,26 @@ auto InTransaction(Connection& connection, const std::string& operation, Body&& 
       absl::StrCat(operation, ": gave up after ", kMaxAttempts, " conflicting attempts; retry")));
 }
 
+// Runs `body(pqxx::transaction_base&)`, which must run exactly one read-only
+// statement, outside a transaction block: the statement is its own snapshot, and the
+// BEGIN and COMMIT round trips a pqxx::work costs are saved (RunTask resolves its
+// references with several such reads per call). Nothing to retry: a lone read never
+// loses a serialization race.
+template <typename Body>
+auto InSingleRead(Connection& connection, const std::string& operation, Body&& body)
+    -> decltype(body(std::declval<pqxx::transaction_base&>())) {
+  using Result = decltype(body(std::declval<pqxx::transaction_base&>()));
+  absl::StatusOr<pqxx::connection_base*> conn = connection.Get();
+  if (!conn.ok()) return Result(conn.status());
+  try {
+    pqxx::nontransaction tx(**conn, std::string(operation));
+    return body(tx);
+  } catch (const std::exception& error) {
+    bool retryable = false;
+    return Result(FromException(error, operation, connection, &retryable));
+  }
+}
+
 // A PostgreSQL text[] literal ({"a","b"}) for a parameter.
 std::string ToTextArray(const std::vector<std::string>& values);
 // The same with NULL elements for unset values.
