@@ -7,10 +7,10 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "storage/internal/errors.h"
 #include "storage/internal/statements.h"
+#include "storage/internal/task_rows.h"
 #include "storage/storage.h"
 
 namespace gantry::storage {
@@ -66,13 +66,6 @@ FROM tasks t
 WHERE t.host_id IS NULL AND t.last_status = 'PROVISIONING'
 ORDER BY t.queue_seq
 LIMIT $1)sql";
-
-std::vector<std::string> SplitIds(const std::string& joined) {
-  if (joined.empty()) {
-    return {};
-  }
-  return absl::StrSplit(joined, ',');
-}
 
 }  // namespace
 
@@ -148,7 +141,7 @@ void ReadWaitingTasks(pqxx::work& tx, const std::optional<ClusterKey>& cluster, 
                    (task.account_id == cluster->account_id && task.cluster == cluster->name);
     task.group = row[3].as<std::string>();
     task.needs = {row[4].as<int32_t>(), row[5].as<int32_t>(), row[6].as<int32_t>(), 1};
-    task.subnet_ids = internal::SplitIds(row[7].as<std::string>());
+    task.subnet_ids = internal::SplitList(row[7].as<std::string>());
     task.created_at = absl::FromUnixMicros(row[8].as<int64_t>());
     snapshot.waiting.push_back(std::move(task));
   }

@@ -43,11 +43,6 @@ std::optional<absl::Time> OptionalTime(const pqxx::field& field) {
   return absl::FromUnixMicros(field.as<int64_t>());
 }
 
-std::vector<std::string> SplitList(const std::string& joined) {
-  if (joined.empty()) return {};
-  return absl::StrSplit(joined, ',');
-}
-
 absl::StatusOr<std::vector<gantry::v1::Container>> ContainersFromJsonText(const std::string& text) {
   gantry::v1::Task holder;
   GANTRY_RETURN_IF_ERROR(FromJsonText("{\"containers\":" + text + "}", &holder));
@@ -55,6 +50,13 @@ absl::StatusOr<std::vector<gantry::v1::Container>> ContainersFromJsonText(const 
 }
 
 }  // namespace
+
+std::vector<std::string> SplitList(const std::string& joined) {
+  if (joined.empty()) {
+    return {};
+  }
+  return absl::StrSplit(joined, ',');
+}
 
 std::string ContainersToJsonText(const std::vector<gantry::v1::Container>& containers) {
   std::string out = "[";

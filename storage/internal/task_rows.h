@@ -17,6 +17,9 @@ extern const char kTaskSelect[];
 
 absl::StatusOr<TaskRow> RowToTask(const pqxx::row& row);
 
+// The elements of an array_to_string(ids, ',') column; none for "".
+std::vector<std::string> SplitList(const std::string& joined);
+
 // Returns a placed task's host share and address (ENI deleted, address to the free
 // list). The caller has locked the task row, has already deleted its pending commands
 // (internal::DeleteTaskCommands) and clears holds_resources in the same transaction.
