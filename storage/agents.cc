@@ -35,7 +35,9 @@
 namespace gantry::storage {
 namespace {
 
+using internal::ToBoolArray;
 using internal::ToIntArray;
+using internal::ToNullableTextArray;
 using internal::ToTextArray;
 
 constexpr char kEssentialExitedReason[] = "Essential container in task exited";
@@ -63,18 +65,27 @@ constexpr char kDefinitionBody[] = R"sql(
   SELECT body::text FROM task_definitions
   WHERE account_id = $1 AND family = $2 AND revision = $3)sql";
 
-// A task's lifecycle columns and containers as lifecycle::ApplyReport/RequestStop left
-// them. $14: the task reached STOPPED now, so it holds nothing any more (the caller
+// Tasks' lifecycle columns and containers as lifecycle::ApplyReport/RequestStop left
+// them, every changed task of a report batch in one statement (one round trip, not one
+// per task). $14: the task reached STOPPED now, so it holds nothing any more (the caller
 // releases in the same transaction) and, as ECS does, loses its tags.
-constexpr char kWriteTask[] = R"sql(
-  UPDATE tasks SET last_status = $2, desired_status = $3,
-    pull_started_at = $4::timestamptz, pull_stopped_at = $5::timestamptz,
-    started_at = $6::timestamptz, stopping_at = $7::timestamptz,
-    execution_stopped_at = $8::timestamptz, stopped_at = $9::timestamptz,
-    stop_code = $10, stopped_reason = $11, version = $12, containers = $13::jsonb,
-    holds_resources = holds_resources AND NOT $14::bool,
-    tags = CASE WHEN $14::bool THEN '[]'::jsonb ELSE tags END
-  WHERE task_id = $1)sql";
+constexpr char kWriteTasks[] = R"sql(
+  UPDATE tasks t SET last_status = d.last_status, desired_status = d.desired_status,
+    pull_started_at = d.pull_started_at::timestamptz,
+    pull_stopped_at = d.pull_stopped_at::timestamptz, started_at = d.started_at::timestamptz,
+    stopping_at = d.stopping_at::timestamptz,
+    execution_stopped_at = d.execution_stopped_at::timestamptz,
+    stopped_at = d.stopped_at::timestamptz, stop_code = d.stop_code,
+    stopped_reason = d.stopped_reason, version = d.version, containers = d.containers::jsonb,
+    holds_resources = t.holds_resources AND NOT d.stopped_now,
+    tags = CASE WHEN d.stopped_now THEN '[]'::jsonb ELSE t.tags END
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+              $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int8[],
+              $13::text[], $14::bool[])
+    AS d(task_id, last_status, desired_status, pull_started_at, pull_stopped_at, started_at,
+         stopping_at, execution_stopped_at, stopped_at, stop_code, stopped_reason, version,
+         containers, stopped_now)
+  WHERE t.task_id = d.task_id)sql";
 
 // Tasks whose agent no longer has them go to STOPPED at once: lifecycle::RequestStop
 // then a STOPPED report, at the transaction's time, in one statement. The first stop
@@ -273,24 +284,44 @@ class ReportApplier {
     return results;
   }
 
-  // Writes every changed task (one UPDATE each). Returns the tasks that reached
+  // Writes every changed task (one UPDATE for all). Returns the tasks that reached
   // STOPPED, as read under their row locks: the caller deletes their commands and
   // releases what they held (FinishStops), after any other task it stops in this
   // transaction (lock order: every task, then commands, then hosts).
   std::vector<const TaskRow*> Flush() {
     std::vector<const TaskRow*> stopped;
+    constexpr int kTextColumns = 11;  // $1..$11
+    std::vector<std::optional<std::string>> text[kTextColumns];
+    std::vector<int64_t> versions;
+    std::vector<std::string> containers;
+    std::vector<bool> stopped_now;
     for (const auto& [id, task] : tasks_) {
       if (!task.dirty) continue;
       const TaskRow& row = task.current;
-      const bool stopped_now = task.releases;
-      tx_.exec_prepared0("agent_write_task", id, row.last_status, row.desired_status,
-                         TimestampParam(row.pull_started_at), TimestampParam(row.pull_stopped_at),
-                         TimestampParam(row.started_at), TimestampParam(row.stopping_at),
-                         TimestampParam(row.execution_stopped_at), TimestampParam(row.stopped_at),
-                         row.stop_code, row.stopped_reason, row.version,
-                         internal::ContainersToJsonText(row.spec.containers), stopped_now);
-      if (stopped_now) stopped.push_back(&task.original);
+      const std::optional<std::string> values[kTextColumns] = {
+          id,
+          row.last_status,
+          row.desired_status,
+          TimestampParam(row.pull_started_at),
+          TimestampParam(row.pull_stopped_at),
+          TimestampParam(row.started_at),
+          TimestampParam(row.stopping_at),
+          TimestampParam(row.execution_stopped_at),
+          TimestampParam(row.stopped_at),
+          row.stop_code,
+          row.stopped_reason};
+      for (int i = 0; i < kTextColumns; ++i) text[i].push_back(values[i]);
+      versions.push_back(row.version);
+      containers.push_back(internal::ContainersToJsonText(row.spec.containers));
+      stopped_now.push_back(task.releases);
+      if (task.releases) stopped.push_back(&task.original);
     }
+    if (versions.empty()) return stopped;
+    std::string arrays[kTextColumns];
+    for (int i = 0; i < kTextColumns; ++i) arrays[i] = ToNullableTextArray(text[i]);
+    tx_.exec_prepared0("agent_write_tasks", arrays[0], arrays[1], arrays[2], arrays[3], arrays[4],
+                       arrays[5], arrays[6], arrays[7], arrays[8], arrays[9], arrays[10],
+                       ToIntArray(versions), ToTextArray(containers), ToBoolArray(stopped_now));
     return stopped;
   }
 
@@ -528,7 +559,7 @@ const std::vector<Statement>& AgentStatements() {
       {"agent_lock_host_tasks", kLockHostTasks},
       {"agent_select_tasks", kSelectTasks.c_str()},
       {"agent_definition_body", kDefinitionBody},
-      {"agent_write_task", kWriteTask},
+      {"agent_write_tasks", kWriteTasks},
       {"agent_stop_lost", kStopLost},
       {"agent_lost_on_reconnect", kLostOnReconnect},
       {"agent_reconnect", kReconnect},

@@ -91,7 +91,7 @@ namespace {
 constexpr char kSnapshotIsolation[] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 
 void ReadHostsAndSubnets(pqxx::work& tx, FleetSnapshot& snapshot) {
-  for (const pqxx::row& row : tx.exec_prepared("capacity_hosts")) {
+  for (const pqxx::row& row : internal::ScanTable(tx, "capacity_hosts")) {
     FleetHost host;
     host.host_id = row[0].as<int64_t>();
     host.availability_zone = row[1].as<std::string>();

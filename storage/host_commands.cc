@@ -26,11 +26,15 @@ namespace {
 using internal::ToIntArray;
 using internal::ToTextArray;
 
-// The host and the next sequence number it will issue: an acknowledgement at or above
-// it names a command that was never issued. A plain read is enough: the committed
-// value only grows, and a command an agent has seen committed with its number.
+// The host, the next sequence number it will issue (an acknowledgement at or above it
+// names a command that was never issued) and the state the poll reports back. A plain
+// read, no lock and no write: the committed sequence only grows, a command an agent has
+// seen committed with its number, and the poll hub records heartbeats, which the host
+// monitor writes in batches that never wait (kHeartbeats). Writing last_seen_at here
+// made every poll of a host wait for the placement round holding its row.
 constexpr char kHost[] = R"sql(
-  SELECT host_id, next_command_seq FROM hosts WHERE instance_id = $1)sql";
+  SELECT host_id, next_command_seq, status, agent_connected FROM hosts
+  WHERE instance_id = $1)sql";
 
 // Read without locking: what the rows say is re-checked under the locks below (a
 // launch's task state; a command deleted meanwhile is not in kCommandRows).
@@ -66,12 +70,6 @@ const std::string kCommandRows = std::string(R"sql(
   WHERE c.host_id = $1 AND c.seq = ANY($2::int8[])
   ORDER BY c.seq)sql";
 constexpr int kCommandColumns = 6;
-// A plain read, no lock and no write: the poll hub records heartbeats and the host
-// monitor writes them in batches that never wait (kHeartbeats). Writing last_seen_at
-// here made every poll of a host wait for the placement round holding its row.
-constexpr char kHostState[] = R"sql(
-  SELECT status, agent_connected FROM hosts WHERE host_id = $1)sql";
-
 // Host rows in id order, as CommitRound locks them, but never waiting: a row another
 // transaction holds is skipped (kStaleHeartbeats finds it for the caller to retry). A
 // row written less than $2 microseconds ago is left alone: rewriting it would gain
@@ -92,6 +90,8 @@ constexpr char kStaleHeartbeats[] = R"sql(
 struct HostQueue {
   int64_t host_id = 0;
   int64_t next_sequence = 1;
+  std::string status;
+  bool agent_connected = false;
 };
 
 absl::StatusOr<HostQueue> FindHost(pqxx::work& tx, std::string_view instance_id) {
@@ -100,7 +100,8 @@ absl::StatusOr<HostQueue> FindHost(pqxx::work& tx, std::string_view instance_id)
     return absl::NotFoundError(
         absl::StrCat("host: container instance ", std::string(instance_id), " does not exist"));
   }
-  return HostQueue{rows[0][0].as<int64_t>(), rows[0][1].as<int64_t>()};
+  return HostQueue{rows[0][0].as<int64_t>(), rows[0][1].as<int64_t>(), rows[0][2].as<std::string>(),
+                   rows[0][3].as<bool>()};
 }
 
 // An acknowledgement of a number never issued would delete commands the agent has not
@@ -177,7 +178,6 @@ const std::vector<Statement>& HostCommandStatements() {
       {"command_mark_delivered", kMarkDelivered},
       {"command_delete", kDeleteCommands},
       {"command_rows", kCommandRows.c_str()},
-      {"command_host_state", kHostState},
       {"command_heartbeats", kHeartbeats},
       {"command_stale_heartbeats", kStaleHeartbeats},
   };
@@ -222,9 +222,8 @@ absl::StatusOr<PolledCommands> TakeCommands(Connection& connection, std::string_
         if (!delivery.dropped.empty() || polled.commands.size() < delivery.kept.size()) {
           polled.more_pending = true;
         }
-        pqxx::row state = tx.exec_prepared1("command_host_state", host.host_id);
-        polled.host_status = state[0].as<std::string>();
-        polled.agent_connected = state[1].as<bool>();
+        polled.host_status = host.status;
+        polled.agent_connected = host.agent_connected;
         return polled;
       });
 }

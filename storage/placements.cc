@@ -517,7 +517,7 @@ absl::StatusOr<CapacitySnapshot> LoadCapacity(Connection& connection) {
   return internal::InTransaction(
       connection, "load capacity", [&](pqxx::work& tx) -> absl::StatusOr<CapacitySnapshot> {
         CapacitySnapshot snapshot;
-        for (const pqxx::row& row : tx.exec_prepared("placement_hosts")) {
+        for (const pqxx::row& row : internal::ScanTable(tx, "placement_hosts")) {
           HostCapacity host;
           host.host_id = row[0].as<int64_t>();
           host.availability_zone = row[1].as<std::string>();

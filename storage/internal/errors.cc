@@ -98,4 +98,21 @@ std::string ToIntArray(const std::vector<int64_t>& values) {
   return out;
 }
 
+pqxx::result ScanTable(pqxx::transaction_base& tx, const char* statement) {
+  tx.exec0("SET LOCAL enable_seqscan = on");
+  pqxx::result rows = tx.exec_prepared(statement);
+  tx.exec0("SET LOCAL enable_seqscan = off");
+  return rows;
+}
+
+std::string ToBoolArray(const std::vector<bool>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.push_back(values[i] ? 't' : 'f');
+  }
+  out.push_back('}');
+  return out;
+}
+
 }  // namespace gantry::storage::internal

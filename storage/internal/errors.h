@@ -74,11 +74,22 @@ auto InSingleRead(Connection& connection, const std::string& operation, Body&& b
   }
 }
 
+// Runs a prepared statement without parameters that reads a whole table (the
+// scheduler's view of hosts, the capacity snapshot), letting it scan the table, which
+// gantryd's connections otherwise plan away (Connection: enable_seqscan is off so that
+// lookups by key never scan). Only for the statement itself: the setting is restored
+// after it, so the transaction's other statements keep their index plans. Each such
+// statement must always run through this, since a statement keeps the plan of its
+// first uses.
+pqxx::result ScanTable(pqxx::transaction_base& tx, const char* statement);
+
 // A PostgreSQL text[] literal ({"a","b"}) for a parameter.
 std::string ToTextArray(const std::vector<std::string>& values);
 // The same with NULL elements for unset values.
 std::string ToNullableTextArray(const std::vector<std::optional<std::string>>& values);
 // A PostgreSQL integer array literal ({1,2,3}).
 std::string ToIntArray(const std::vector<int64_t>& values);
+// A PostgreSQL boolean array literal ({t,f}).
+std::string ToBoolArray(const std::vector<bool>& values);
 
 }  // namespace gantry::storage::internal
