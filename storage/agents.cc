@@ -407,7 +407,8 @@ class ReportApplier {
     // A task's definition row cannot go away (foreign key); an empty body has no
     // essential container.
     if (!rows.empty()) {
-      GANTRY_RETURN_IF_ERROR(internal::FromJsonText(rows[0][0].as<std::string>(), &definition));
+      GANTRY_RETURN_IF_ERROR(
+          internal::FromSharedJsonText(rows[0][0].as<std::string>(), &definition));
     }
     return &definitions_.emplace(std::move(key), std::move(definition)).first->second;
   }

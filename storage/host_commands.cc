@@ -123,7 +123,8 @@ absl::StatusOr<PendingCommand> RowToCommand(const pqxx::row& row) {
   if (command.kind == "LAUNCH") {
     LaunchDetails launch;
     if (!row[2].is_null()) {
-      GANTRY_RETURN_IF_ERROR(internal::FromJsonText(row[2].as<std::string>(), &launch.definition));
+      GANTRY_RETURN_IF_ERROR(
+          internal::FromSharedJsonText(row[2].as<std::string>(), &launch.definition));
     }
     if (!row[3].is_null()) launch.subnet_cidr_block = row[3].as<std::string>();
     if (!row[4].is_null()) launch.vpc_id = row[4].as<std::string>();

@@ -72,7 +72,7 @@ absl::StatusOr<TaskDefinitionRow> RowToTaskDefinition(std::string_view account_i
   td.family = row[0].as<std::string>();
   td.revision = row[1].as<int32_t>();
   td.status = row[2].as<std::string>();
-  GANTRY_RETURN_IF_ERROR(internal::FromJsonText(row[3].as<std::string>(), &td.body));
+  GANTRY_RETURN_IF_ERROR(internal::FromSharedJsonText(row[3].as<std::string>(), &td.body));
   GANTRY_ASSIGN_OR_RETURN(td.tags, internal::TagsFromJsonText(row[4].as<std::string>()));
   td.registered_at = absl::FromUnixMicros(row[5].as<int64_t>());
   td.registered_by = row[6].as<std::string>();
