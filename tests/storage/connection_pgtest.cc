@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/internal/errors.h"
 #include "storage/storage.h"
 #include "tests/storage/fixtures.h"
 #include "tests/support/pg_harness.h"
@@ -129,6 +130,33 @@ TEST_F(ConnectionTest, MarkBroken_NextUseReconnects) {
   ASSERT_THAT(row, IsOk());
   EXPECT_EQ(row->revision, 2);
   EXPECT_EQ(VictimSessions(*observer_), 1);
+}
+
+// gantryd's statements are prepared on a fresh database, when every table is empty;
+// a generic plan made then (a table scan is cheapest over one page) was kept until the
+// next ANALYZE and scanned `tasks` on every lookup once it had grown.
+TEST_F(ConnectionTest, LookupByIdsOnAnEmptyTable_IsPlannedAsAnIndexScan) {
+  auto conn = victim_->Get();
+  ASSERT_THAT(conn, IsOk());
+  pqxx::nontransaction tx(**conn);
+  EXPECT_EQ(tx.exec1("SHOW enable_seqscan")[0].as<std::string>(), "off");
+  tx.exec0("SET plan_cache_mode = force_generic_plan");
+  tx.exec0("PREPARE probe(text[]) AS SELECT task_id FROM tasks WHERE task_id = ANY($1)");
+  std::string plan;
+  for (const pqxx::row& row : tx.exec("EXPLAIN EXECUTE probe('{a}')")) {
+    plan += row[0].as<std::string>() + "\n";
+  }
+  EXPECT_THAT(plan, ::testing::HasSubstr("tasks_pkey")) << plan;
+  EXPECT_THAT(plan, ::testing::Not(::testing::HasSubstr("Seq Scan"))) << plan;
+}
+
+TEST_F(ConnectionTest, ScanTable_AllowsTheScanForItsStatementOnly) {
+  auto conn = victim_->Get();
+  ASSERT_THAT(conn, IsOk());
+  pqxx::work tx(**conn);
+  pqxx::result hosts = internal::ScanTable(tx, "placement_hosts");
+  EXPECT_TRUE(hosts.empty());  // a fresh database has no hosts
+  EXPECT_EQ(tx.exec1("SHOW enable_seqscan")[0].as<std::string>(), "off");
 }
 
 // The server ends an idle session (restart, failover, idle timeout, admin). libpq only
