@@ -1,5 +1,6 @@
 #include "scheduler/scheduler.h"
 
+#include <algorithm>
 #include <deque>
 #include <optional>
 #include <string>
@@ -39,20 +40,34 @@ placement::TaskRequest ToPlacementRequest(const storage::NewTask& task) {
   return request;
 }
 
+// Bounds of a slice of the view re-read between rounds: fewer rows are not worth a
+// round trip, more would stall a round.
+constexpr int64_t kMinSliceHosts = 64;
+constexpr int64_t kMaxSliceHosts = 2048;
+
+placement::Host ToPlacementHost(const storage::HostCapacity& host) {
+  placement::Host out;
+  out.id = host.host_id;
+  out.availability_zone = host.availability_zone;
+  out.total = {host.total.cpu_units, host.total.memory_mib, host.total.ephemeral_storage_gib,
+               host.total.enis};
+  out.used = {host.used.cpu_units, host.used.memory_mib, host.used.ephemeral_storage_gib,
+              host.used.enis};
+  out.accepts_tasks = host.status == "ACTIVE";
+  return out;
+}
+
+placement::Subnet ToPlacementSubnet(const storage::SubnetCapacity& subnet) {
+  return {subnet.subnet_id, subnet.availability_zone, subnet.free_addresses};
+}
+
 placement::Snapshot ToSnapshot(const storage::CapacitySnapshot& capacity) {
   placement::Snapshot snapshot;
   for (const storage::HostCapacity& host : capacity.hosts) {
-    placement::Host& out = snapshot.hosts.emplace_back();
-    out.id = host.host_id;
-    out.availability_zone = host.availability_zone;
-    out.total = {host.total.cpu_units, host.total.memory_mib, host.total.ephemeral_storage_gib,
-                 host.total.enis};
-    out.used = {host.used.cpu_units, host.used.memory_mib, host.used.ephemeral_storage_gib,
-                host.used.enis};
-    out.accepts_tasks = host.status == "ACTIVE";
+    snapshot.hosts.push_back(ToPlacementHost(host));
   }
   for (const storage::SubnetCapacity& subnet : capacity.subnets) {
-    snapshot.subnets.push_back({subnet.subnet_id, subnet.availability_zone, subnet.free_addresses});
+    snapshot.subnets.push_back(ToPlacementSubnet(subnet));
   }
   for (const storage::GroupZoneCount& count : capacity.group_counts) {
     snapshot.group_counts.push_back({SpreadGroupKey(count.account_id, count.cluster, count.group),
@@ -160,18 +175,45 @@ class Scheduler::Loop {
     return batch;
   }
 
-  // Reloads the view when forced, dirty or old; sets `*fresh` when it did.
+  // Reloads the whole view when forced, dirty or due, and sets `*fresh`; otherwise
+  // re-reads the slice of hosts that is due.
   absl::Status RefreshView(bool force, bool* fresh) {
-    if (!force && placer_.has_value() && !view_dirty_ &&
-        absl::Now() - view_loaded_at_ < options_.view_max_age) {
+    const absl::Time now = absl::Now();
+    if (force || !placer_.has_value() || view_dirty_ ||
+        now - view_loaded_at_ >= options_.view_full_reload_age) {
+      absl::StatusOr<storage::CapacitySnapshot> capacity = storage::LoadCapacity(*connection_);
+      if (!capacity.ok()) return capacity.status();
+      placer_.emplace(ToSnapshot(*capacity));
+      view_loaded_at_ = now;
+      view_dirty_ = false;
+      slice_read_at_ = now;
+      slice_cursor_ = 0;
+      *fresh = true;
       return absl::OkStatus();
     }
-    absl::StatusOr<storage::CapacitySnapshot> capacity = storage::LoadCapacity(*connection_);
-    if (!capacity.ok()) return capacity.status();
-    placer_.emplace(ToSnapshot(*capacity));
-    view_loaded_at_ = absl::Now();
-    view_dirty_ = false;
-    *fresh = true;
+    return RefreshSlice(now);
+  }
+
+  // Re-reads the hosts after the cursor, as many as are due for every host to be read
+  // once per view_max_age, and every subnet; the cursor wraps at the end.
+  absl::Status RefreshSlice(absl::Time now) {
+    const double due_share = absl::FDivDuration(now - slice_read_at_, options_.view_max_age);
+    const int64_t hosts = std::max<int64_t>(static_cast<int64_t>(placer_->host_count()), 1);
+    const int64_t due = static_cast<int64_t>(due_share * static_cast<double>(hosts));
+    if (due < kMinSliceHosts && due_share < 1.0) return absl::OkStatus();
+    const int limit = static_cast<int>(std::clamp(due, kMinSliceHosts, kMaxSliceHosts));
+    absl::StatusOr<storage::CapacitySlice> slice =
+        storage::LoadCapacitySlice(*connection_, slice_cursor_, limit);
+    if (!slice.ok()) return slice.status();
+    for (const storage::HostCapacity& host : slice->hosts) {
+      placer_->UpsertHost(ToPlacementHost(host));
+    }
+    for (int64_t host_id : slice->gone) placer_->RemoveHost(host_id);
+    for (const storage::SubnetCapacity& subnet : slice->subnets) {
+      placer_->UpsertSubnet(ToPlacementSubnet(subnet));
+    }
+    slice_cursor_ = slice->hosts_read < limit ? 0 : slice->last_host_id;
+    slice_read_at_ = now;
     return absl::OkStatus();
   }
 
@@ -427,6 +469,8 @@ class Scheduler::Loop {
   std::optional<placement::Placer> placer_;
   absl::Time view_loaded_at_;
   bool view_dirty_ = true;
+  absl::Time slice_read_at_;
+  int64_t slice_cursor_ = 0;  // hosts up to this id were re-read in the current sweep
   absl::Time next_waiting_retry_ = absl::InfinitePast();
 };
 

@@ -40,9 +40,15 @@ struct Options {
   int max_round_tasks = 4096;
   // Tasks accepted but not yet taken by a round; beyond this Submit is UNAVAILABLE.
   int queue_capacity_tasks = 65536;
-  // The view is reloaded from the database at least this often while there is work,
-  // so capacity freed by another gantryd is seen.
+  // While there is work, every host of the view is re-read at least this often, a few
+  // hundred per round rather than all at once, so that capacity another gantryd took or
+  // freed is seen without stalling the rounds (a full load of 10,000 hosts held RunTask
+  // calls for 50-100 ms).
   absl::Duration view_max_age = absl::Seconds(2);
+  // The whole view (with group spread counts, which only a full load reads) is reloaded
+  // at least this often while there is work, and whenever capacity is known to have
+  // changed or a round found the view stale.
+  absl::Duration view_full_reload_age = absl::Seconds(30);
   // Bounds on the loop's database work, so a stuck lock or statement cannot stall
   // every RunTask: the round fails (callers may retry) and the loop goes on.
   absl::Duration statement_timeout = absl::Seconds(30);

@@ -22,6 +22,10 @@ void ApplySessionSettings(pqxx::connection& conn, const ConnectionLimits& limits
   // database's CPU, in gantry-bench). Index paths win wherever one exists; scans
   // with no index to use still run.
   session.exec("SET enable_seqscan = off");
+  // Those scans now carry the planner's disable cost, far above JIT's thresholds: JIT
+  // compiled each one (60 ms for a nine-row table). gantryd's statements are short; none
+  // gains from JIT.
+  session.exec("SET jit = off");
   // Only limits that were asked for: zero leaves what the connection string set.
   if (limits.statement_timeout > absl::ZeroDuration()) {
     session.exec(absl::StrCat("SET statement_timeout = ",

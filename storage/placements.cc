@@ -37,6 +37,11 @@ constexpr char kHosts[] = R"sql(
   SELECT host_id, availability_zone, status, cpu_total, memory_total, storage_total, eni_total,
          cpu_used, memory_used, storage_used, eni_used
   FROM hosts WHERE status <> 'INACTIVE' AND agent_connected)sql";
+// Every host in the range, whatever its state: the caller drops those kHosts leaves out.
+constexpr char kHostSlice[] = R"sql(
+  SELECT host_id, availability_zone, status, cpu_total, memory_total, storage_total, eni_total,
+         cpu_used, memory_used, storage_used, eni_used, agent_connected
+  FROM hosts WHERE host_id > $1 ORDER BY host_id LIMIT $2)sql";
 constexpr char kSubnets[] = R"sql(
   SELECT subnet_id, availability_zone, address_count - 5 - addresses_in_use FROM subnets)sql";
 constexpr char kGroupCounts[] = R"sql(
@@ -486,12 +491,34 @@ void QueueLaunches(pqxx::work& tx, const std::vector<Pending*>& placed, Reserved
   internal::NotifyHosts(tx, std::move(instance_ids));
 }
 
+// A row of kHosts or kHostSlice (their first eleven columns agree).
+HostCapacity RowToHostCapacity(const pqxx::row& row) {
+  HostCapacity host;
+  host.host_id = row[0].as<int64_t>();
+  host.availability_zone = row[1].as<std::string>();
+  host.status = row[2].as<std::string>();
+  host.total = {row[3].as<int32_t>(), row[4].as<int32_t>(), row[5].as<int32_t>(),
+                row[6].as<int32_t>()};
+  host.used = {row[7].as<int32_t>(), row[8].as<int32_t>(), row[9].as<int32_t>(),
+               row[10].as<int32_t>()};
+  return host;
+}
+
+std::vector<SubnetCapacity> ReadSubnetCapacity(pqxx::work& tx) {
+  std::vector<SubnetCapacity> subnets;
+  for (const pqxx::row& row : tx.exec_prepared("placement_subnets")) {
+    subnets.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int32_t>()});
+  }
+  return subnets;
+}
+
 }  // namespace
 
 namespace internal {
 const std::vector<Statement>& PlacementStatements() {
   static const std::vector<Statement> kStatements = {
       {"placement_hosts", kHosts},
+      {"placement_host_slice", kHostSlice},
       {"placement_subnets", kSubnets},
       {"placement_group_counts", kGroupCounts},
       {"placement_waiting", kWaiting.c_str()},
@@ -518,26 +545,36 @@ absl::StatusOr<CapacitySnapshot> LoadCapacity(Connection& connection) {
       connection, "load capacity", [&](pqxx::work& tx) -> absl::StatusOr<CapacitySnapshot> {
         CapacitySnapshot snapshot;
         for (const pqxx::row& row : internal::ScanTable(tx, "placement_hosts")) {
-          HostCapacity host;
-          host.host_id = row[0].as<int64_t>();
-          host.availability_zone = row[1].as<std::string>();
-          host.status = row[2].as<std::string>();
-          host.total = {row[3].as<int32_t>(), row[4].as<int32_t>(), row[5].as<int32_t>(),
-                        row[6].as<int32_t>()};
-          host.used = {row[7].as<int32_t>(), row[8].as<int32_t>(), row[9].as<int32_t>(),
-                       row[10].as<int32_t>()};
-          snapshot.hosts.push_back(std::move(host));
+          snapshot.hosts.push_back(RowToHostCapacity(row));
         }
-        for (const pqxx::row& row : tx.exec_prepared("placement_subnets")) {
-          snapshot.subnets.push_back(
-              {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int32_t>()});
-        }
+        snapshot.subnets = ReadSubnetCapacity(tx);
         for (const pqxx::row& row : tx.exec_prepared("placement_group_counts")) {
           snapshot.group_counts.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
                                            row[2].as<std::string>(), row[3].as<std::string>(),
                                            row[4].as<int64_t>()});
         }
         return snapshot;
+      });
+}
+
+absl::StatusOr<CapacitySlice> LoadCapacitySlice(Connection& connection, int64_t after_host_id,
+                                                int limit) {
+  return internal::InTransaction(
+      connection, "load capacity slice", [&](pqxx::work& tx) -> absl::StatusOr<CapacitySlice> {
+        CapacitySlice slice;
+        for (const pqxx::row& row :
+             tx.exec_prepared("placement_host_slice", after_host_id, limit)) {
+          HostCapacity host = RowToHostCapacity(row);
+          slice.last_host_id = host.host_id;
+          ++slice.hosts_read;
+          if (host.status == "INACTIVE" || !row[11].as<bool>()) {
+            slice.gone.push_back(host.host_id);
+          } else {
+            slice.hosts.push_back(std::move(host));
+          }
+        }
+        slice.subnets = ReadSubnetCapacity(tx);
+        return slice;
       });
 }
 

@@ -487,6 +487,19 @@ struct CapacitySnapshot {
 };
 absl::StatusOr<CapacitySnapshot> LoadCapacity(Connection& connection);
 
+// Part of the view, re-read between full loads: up to `limit` hosts with ids above
+// `after_host_id` in id order, and every subnet. Hosts that LoadCapacity leaves out
+// (INACTIVE, agent not connected) come in `gone`.
+struct CapacitySlice {
+  std::vector<HostCapacity> hosts;
+  std::vector<int64_t> gone;
+  std::vector<SubnetCapacity> subnets;
+  int64_t last_host_id = 0;  // the highest id read; 0 when none
+  int hosts_read = 0;        // hosts + gone; below `limit` when the slice reached the end
+};
+absl::StatusOr<CapacitySlice> LoadCapacitySlice(Connection& connection, int64_t after_host_id,
+                                                int limit);
+
 // Tasks waiting for capacity (PROVISIONING, not placed), oldest first, at most `limit`.
 absl::StatusOr<std::vector<TaskRow>> LoadWaitingTasks(Connection& connection, int limit);
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <pqxx/pqxx>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -430,6 +432,46 @@ TEST_F(TaskOperationsTest, WaitingTask_PlacedAfterAHostRegisters) {
   std::vector<std::string> sorted = arns;
   std::sort(sorted.begin(), sorted.end());
   EXPECT_THAT(ListAll(on_host), ElementsAreArray(sorted));
+}
+
+// Another gantryd on the same database filled a host. Between full loads the scheduler
+// re-reads a slice of hosts per round, all of them within view_max_age, so a task is then
+// placed on the other host at once, not first given to the full one, displaced by the
+// database's re-check and answered waiting.
+class SlicedViewTest : public TaskOperationsTest {
+ protected:
+  scheduler::Options SchedulerOptions() const override {
+    return {.view_max_age = absl::Milliseconds(100), .view_full_reload_age = absl::Hours(1)};
+  }
+};
+
+TEST_F(SlicedViewTest, HostFilledElsewhere_SeenWithoutAFullReload) {
+  const std::string first = AddHost("us-east-1a");
+  const std::string second = AddHost("us-east-1a");
+  std::vector<std::string> arns = RunOk(RunRequest());
+  ASSERT_EQ(arns.size(), 1u);
+  // Best fit among equals: the lowest id, so `first` holds the task and is the fuller.
+  EXPECT_EQ(DescribeOne(arns[0]).container_instance_arn(), Arn("container-instance/" + first));
+
+  pqxx::connection other(conninfo_);
+  pqxx::work tx(other);
+  tx.exec_params0("UPDATE hosts SET cpu_used = cpu_total WHERE instance_id = $1", first);
+  tx.commit();
+  absl::SleepFor(absl::Milliseconds(300));
+
+  std::vector<std::string> later = RunOk(RunRequest());
+  ASSERT_EQ(later.size(), 1u);
+  v1::Task task = DescribeOne(later[0]);
+  EXPECT_EQ(task.container_instance_arn(), Arn("container-instance/" + second));
+  EXPECT_EQ(task.attachments_size(), 1);
+
+  // Give the host its share back so the fixture's invariant check holds.
+  pqxx::work undo(other);
+  undo.exec_params0(
+      "UPDATE hosts h SET cpu_used = (SELECT coalesce(sum(cpu), 0) FROM tasks t "
+      "WHERE t.host_id = h.host_id AND t.holds_resources) WHERE instance_id = $1",
+      first);
+  undo.commit();
 }
 
 }  // namespace

@@ -113,8 +113,10 @@ class TaskOperationsTest : public ::testing::Test {
     default_group_ = DefaultGroupOf(vpc_);
     ASSERT_FALSE(default_group_.empty());
 
+    scheduler::Options scheduler_options = SchedulerOptions();
+    scheduler_options.conninfo = conninfo_;
     absl::StatusOr<std::unique_ptr<scheduler::Scheduler>> scheduler =
-        scheduler::Scheduler::Start(scheduler::Options{.conninfo = conninfo_});
+        scheduler::Scheduler::Start(scheduler_options);
     ASSERT_THAT(scheduler, IsOk());
     scheduler_ = *std::move(scheduler);
     ecs_ = std::make_unique<EcsOperations>(Config{}, database_.get(), scheduler_.get());
@@ -122,6 +124,9 @@ class TaskOperationsTest : public ::testing::Test {
                                                [this] { scheduler_->CapacityChanged(); });
     Register("web");
   }
+
+  // What the fixture starts its scheduler with (conninfo is filled in).
+  virtual scheduler::Options SchedulerOptions() const { return {}; }
 
   void TearDown() override {
     // Held polls and queued work refer to the operations objects and the scheduler:

@@ -140,6 +140,7 @@ TEST_F(ConnectionTest, LookupByIdsOnAnEmptyTable_IsPlannedAsAnIndexScan) {
   ASSERT_THAT(conn, IsOk());
   pqxx::nontransaction tx(**conn);
   EXPECT_EQ(tx.exec1("SHOW enable_seqscan")[0].as<std::string>(), "off");
+  EXPECT_EQ(tx.exec1("SHOW jit")[0].as<std::string>(), "off");
   tx.exec0("SET plan_cache_mode = force_generic_plan");
   tx.exec0("PREPARE probe(text[]) AS SELECT task_id FROM tasks WHERE task_id = ANY($1)");
   std::string plan;
