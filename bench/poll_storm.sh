@@ -22,7 +22,7 @@ cleanup() {
 trap cleanup EXIT
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
-"$BUILD/gantryd/gantryd" --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" \
+"$BUILD/gantryd/gantryd" --listen "127.0.0.1:$PORT" --aws-listen "" --data-dir "$WORK/data" \
   >"$WORK/gantryd.out" 2>"$WORK/gantryd.log" &
 GANTRYD=$!
 pids+=("$GANTRYD")

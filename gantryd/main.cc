@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -16,8 +17,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "api/api.h"
+#include "api/aws/front_end.h"
+#include "api/aws/http_server.h"
 #include "api/host_monitor.h"
 #include "api/poll_hub.h"
+#include "auth/credentials.h"
 #include "common/flags.h"
 #include "common/log.h"
 #include "embedded_pg/embedded_pg.h"
@@ -25,7 +29,11 @@
 #include "storage/storage.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address HOST:PORT (port 0: any)");
-ABSL_FLAG(std::string, data_dir, "./.gantry", "Directory for the embedded PostgreSQL");
+ABSL_FLAG(std::string, aws_listen, "127.0.0.1:4566",
+          "Listen address HOST:PORT of the AWS-compatible API (ECS over AWS JSON 1.1, for the "
+          "aws CLI and SDKs); port 0: any; empty: off");
+ABSL_FLAG(std::string, data_dir, "./.gantry",
+          "Directory for the embedded PostgreSQL and the admin credentials file");
 ABSL_FLAG(std::string, database_url, "",
           "PostgreSQL URL or libpq conninfo; empty: run an embedded PostgreSQL in --data-dir");
 ABSL_FLAG(std::string, region, "us-east-1", "AWS region shown in ARNs");
@@ -62,12 +70,43 @@ int WaitForSignal(const sigset_t& signals) {
   return signal;
 }
 
+// The admin key of this data dir, created on its first start, in the AWS
+// shared-credentials format so that `AWS_SHARED_CREDENTIALS_FILE=<it> aws ...` works.
+absl::StatusOr<gantry::auth::Credentials> AdminCredentials(const std::string& data_dir) {
+  std::error_code error;
+  std::filesystem::create_directories(data_dir, error);
+  if (error) {
+    return absl::InternalError(
+        absl::StrCat("--data-dir: cannot create ", data_dir, ": ", error.message()));
+  }
+  return gantry::auth::LoadOrCreateCredentialsFile(
+      (std::filesystem::path(data_dir) / "admin-credentials").string(), "default",
+      "Gantry admin key, created by gantryd on the first start of this data dir");
+}
+
+// The AWS-compatible listener, or nullptr when --aws-listen is empty.
+absl::StatusOr<std::unique_ptr<gantry::api::aws::HttpServer>> StartAwsFrontEnd(
+    gantry::api::EcsOperations* ecs, const gantry::api::Config& config,
+    const gantry::auth::Credentials& admin) {
+  const std::string address = absl::GetFlag(FLAGS_aws_listen);
+  if (address.empty()) return std::unique_ptr<gantry::api::aws::HttpServer>();
+  auto secret_of = [admin](std::string_view access_key_id) -> std::optional<std::string> {
+    if (access_key_id != admin.access_key_id) return std::nullopt;
+    return admin.secret_access_key;
+  };
+  gantry::api::aws::HttpServerOptions options;
+  return gantry::api::aws::HttpServer::Start(
+      address, options, gantry::api::aws::MakeFrontEnd(ecs, config.region, secret_of),
+      gantry::api::aws::RequestTooLarge(options.max_body_bytes));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Gantry control plane.\n  gantryd [--listen HOST:PORT] [--data-dir DIR] "
       "[--database-url URL] [--region R] [--account-id A] [--db-workers N]\n"
+      "          [--aws-listen HOST:PORT]\n"
       "          [--placement-timeout DURATION] [--host-timeout DURATION]");
   std::vector<std::string> args = gantry::flags::NormalizeDashes(argc, argv);
   std::vector<char*> arg_pointers;
@@ -99,6 +138,10 @@ int main(int argc, char** argv) {
                      {"region", config.region},
                      {"account_id", config.account_id},
                      {"host_timeout", absl::FormatDuration(host_timeout)}});
+
+  absl::StatusOr<gantry::auth::Credentials> admin_key =
+      AdminCredentials(absl::GetFlag(FLAGS_data_dir));
+  if (!admin_key.ok()) return Fail("admin_credentials_failed", admin_key.status());
 
   std::unique_ptr<gantry::embedded_pg::EmbeddedPostgres> embedded;
   if (conninfo.empty()) {
@@ -153,9 +196,12 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_listen),
       {.ecs = &ecs, .network = &network, .agent = &agent, .admin = &admin});
   if (!server.ok()) return Fail("listen_failed", server.status());
+  auto aws_server = StartAwsFrontEnd(&ecs, config, *admin_key);
+  if (!aws_server.ok()) return Fail("aws_listen_failed", aws_server.status());
+  const std::string aws_address = *aws_server != nullptr ? (*aws_server)->address() : "off";
 
-  gantry::log::Info("gantryd_ready", {{"grpc", (*server)->address()}});
-  std::cout << "gantryd ready grpc=" << (*server)->address() << std::endl;
+  gantry::log::Info("gantryd_ready", {{"grpc", (*server)->address()}, {"aws", aws_address}});
+  std::cout << "gantryd ready grpc=" << (*server)->address() << " aws=" << aws_address << std::endl;
 
   int signal = WaitForSignal(signals);
   gantry::log::Info("gantryd_stopping", {{"signal", signal}});
@@ -175,6 +221,8 @@ int main(int argc, char** argv) {
   hub->Shutdown();
   (*scheduler)->Shutdown();
   (*database)->Shutdown();
+  // After the database and the scheduler: nothing can answer an AWS request any more.
+  if (*aws_server != nullptr) (*aws_server)->Shutdown();
   (*server)->Shutdown(absl::Seconds(5));
   database->reset();
   if (embedded != nullptr) {

@@ -88,6 +88,10 @@ absl::Status Stack::StartGantryd() {
   std::vector<std::string> argv = {(options_.build_dir / "gantryd/gantryd").string(),
                                    "--listen",
                                    "127.0.0.1:0",
+                                   "--aws-listen",
+                                   "",
+                                   "--data-dir",
+                                   (options_.data_dir / "gantryd").string(),
                                    "--database-url",
                                    conninfo_,
                                    "--host-timeout",
@@ -103,7 +107,9 @@ absl::Status Stack::StartGantryd() {
     return absl::UnavailableError(absl::StrCat(
         "gantryd did not get ready: ", line.ok() ? *line : line.status().ToString(), LogTail(log)));
   }
+  // "gantryd ready grpc=HOST:PORT aws=..."
   endpoint_ = line->substr(sizeof(kGantrydReady) - 1);
+  endpoint_ = endpoint_.substr(0, endpoint_.find(' '));
   std::fprintf(stderr, "gantryd ready at %s (pid %d, log %s)\n", endpoint_.c_str(), gantryd_->pid(),
                log.c_str());
   return absl::OkStatus();

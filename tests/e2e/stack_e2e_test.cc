@@ -215,6 +215,7 @@ class LocalStackE2E : public ::testing::Test {
   std::map<std::string, std::optional<std::string>> Env() const {
     return {{"GANTRY_DATA_DIR", data_dir().string()},
             {"GANTRY_LISTEN", "127.0.0.1:0"},
+            {"GANTRY_AWS_LISTEN", "127.0.0.1:0"},
             {"GANTRY_BUILD_DIR", GANTRY_BINARY_DIR},
             {"GANTRY_ENDPOINT", std::nullopt}};
   }

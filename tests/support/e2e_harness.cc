@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 
 namespace gantry::testing {
@@ -98,7 +99,12 @@ absl::StatusOr<std::unique_ptr<Gantryd>> Gantryd::Start(const GantrydOptions& op
         absl::StrCat(GantrydBinary().string(), " does not exist; build the gantryd target"));
   }
   ProcessOptions process_options;
-  process_options.argv = {GantrydBinary().string(), "--listen", "127.0.0.1:0", "--data-dir",
+  process_options.argv = {GantrydBinary().string(),
+                          "--listen",
+                          "127.0.0.1:0",
+                          "--aws-listen",
+                          "127.0.0.1:0",
+                          "--data-dir",
                           resolved.data_dir.string()};
   process_options.argv.insert(process_options.argv.end(), resolved.extra_args.begin(),
                               resolved.extra_args.end());
@@ -124,13 +130,23 @@ absl::StatusOr<std::unique_ptr<Gantryd>> Gantryd::Start(const GantrydOptions& op
                        absl::StrCat("gantryd printed \"", *line, "\" instead of its ready line")),
                    ReadTail(resolved.log_file, 4000));
   }
-  std::string endpoint = line->substr(sizeof(kReadyPrefix) - 1);
-  return std::unique_ptr<Gantryd>(
-      new Gantryd(std::move(resolved), *std::move(process), std::move(endpoint)));
+  // "gantryd ready grpc=HOST:PORT aws=HOST:PORT" (aws=off when disabled).
+  std::vector<std::string> fields = absl::StrSplit(line->substr(sizeof(kReadyPrefix) - 1), ' ');
+  std::string aws_endpoint;
+  for (size_t i = 1; i < fields.size(); ++i) {
+    if (absl::StartsWith(fields[i], "aws=")) aws_endpoint = fields[i].substr(4);
+  }
+  if (aws_endpoint == "off") aws_endpoint.clear();
+  return std::unique_ptr<Gantryd>(new Gantryd(std::move(resolved), *std::move(process),
+                                              std::move(fields[0]), std::move(aws_endpoint)));
 }
 
-Gantryd::Gantryd(GantrydOptions options, std::unique_ptr<Subprocess> process, std::string endpoint)
-    : options_(std::move(options)), process_(std::move(process)), endpoint_(std::move(endpoint)) {}
+Gantryd::Gantryd(GantrydOptions options, std::unique_ptr<Subprocess> process, std::string endpoint,
+                 std::string aws_endpoint)
+    : options_(std::move(options)),
+      process_(std::move(process)),
+      endpoint_(std::move(endpoint)),
+      aws_endpoint_(std::move(aws_endpoint)) {}
 
 Gantryd::~Gantryd() {
   if (!ended_) {

@@ -43,7 +43,8 @@ struct GantrydOptions {
 
 class Gantryd {
  public:
-  // Starts gantryd with `--listen 127.0.0.1:0` and waits for its ready line.
+  // Starts gantryd with `--listen 127.0.0.1:0 --aws-listen 127.0.0.1:0` and waits for its
+  // ready line.
   // DEADLINE_EXCEEDED when the line does not come in time (gantryd is killed);
   // UNAVAILABLE when gantryd exits or prints something else first. Messages end with
   // the tail of gantryd's log.
@@ -54,8 +55,11 @@ class Gantryd {
   // Stops a still-running gantryd (SIGTERM, then SIGKILL after 30 s).
   ~Gantryd();
 
-  // HOST:PORT from the ready line.
+  // HOST:PORT of the gRPC API, from the ready line.
   const std::string& endpoint() const { return endpoint_; }
+  // HOST:PORT of the AWS-compatible API (the harness starts it on port 0); empty when
+  // extra_args turned it off.
+  const std::string& aws_endpoint() const { return aws_endpoint_; }
   pid_t pid() const { return process_->pid(); }
   const GantrydOptions& options() const { return options_; }
 
@@ -68,11 +72,13 @@ class Gantryd {
   std::string LogTail(size_t max_bytes = 4000) const;
 
  private:
-  Gantryd(GantrydOptions options, std::unique_ptr<Subprocess> process, std::string endpoint);
+  Gantryd(GantrydOptions options, std::unique_ptr<Subprocess> process, std::string endpoint,
+          std::string aws_endpoint);
 
   GantrydOptions options_;
   std::unique_ptr<Subprocess> process_;
   std::string endpoint_;
+  std::string aws_endpoint_;
   bool ended_ = false;
 };
 

@@ -1,0 +1,240 @@
+// The AWS front end without a database: SigV4 checks come before routing, errors take
+// ECS's and EC2's shapes, and the HTTP server refuses oversized bodies and drops clients
+// that stall.
+#include <sys/socket.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "api/aws/ecs_json.h"
+#include "api/aws/front_end.h"
+#include "api/aws/http_server.h"
+#include "auth/sigv4.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace gantry::api::aws {
+namespace {
+
+using ::testing::HasSubstr;
+
+const auth::Credentials kKey = {"AKIAGANTRYTEST000001", "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXM0"};
+const absl::Time kNow = absl::FromUnixSeconds(1780000000);
+
+std::optional<std::string> SecretOf(std::string_view id) {
+  if (id == kKey.access_key_id) return kKey.secret_access_key;
+  return std::nullopt;
+}
+
+auth::HttpRequest EcsRequest(const std::string& operation, const std::string& body = "{}") {
+  auth::HttpRequest request;
+  request.method = "POST";
+  request.path = "/";
+  request.headers = {{"Host", "127.0.0.1:4566"},
+                     {"Content-Type", "application/x-amz-json-1.1"},
+                     {"X-Amz-Target", std::string(kEcsTargetPrefix) + operation}};
+  request.body = body;
+  return request;
+}
+
+// Runs the front end on `request` (answered inline: no operation here reaches the
+// database) and returns the answer.
+AwsResponse Handle(auth::HttpRequest request) {
+  // Unknown operations and refused requests never touch the operations object.
+  static EcsOperations* const kOperations = new EcsOperations(Config{}, nullptr, nullptr);
+  HttpHandler handler = MakeFrontEnd(kOperations, "us-east-1", SecretOf, [] { return kNow; });
+  std::optional<AwsResponse> answer;
+  handler(std::move(request), [&](AwsResponse response) { answer = std::move(response); });
+  EXPECT_TRUE(answer.has_value());
+  return answer.value_or(AwsResponse{});
+}
+
+TEST(AwsFrontEnd, SignedUnknownOperation_PassesAuthAndNamesTheOperation) {
+  auth::HttpRequest request = EcsRequest("ListServices");
+  auth::Sign(request, kKey, "us-east-1", "ecs", kNow);
+  AwsResponse answer = Handle(request);
+  EXPECT_EQ(answer.http_status, 400);
+  EXPECT_EQ(answer.content_type, "application/x-amz-json-1.1");
+  EXPECT_THAT(answer.body, HasSubstr("\"__type\":\"UnknownOperationException\""));
+  EXPECT_THAT(answer.body, HasSubstr("ListServices"));
+}
+
+TEST(AwsFrontEnd, AuthFailures_EcsErrorNames) {
+  struct Case {
+    std::string name;
+    std::function<void(auth::HttpRequest&)> spoil;
+    std::string type;
+  };
+  const std::vector<Case> cases = {
+      {"unsigned", [](auth::HttpRequest&) {}, "MissingAuthenticationTokenException"},
+      {"wrong secret",
+       [](auth::HttpRequest& r) {
+         auth::Sign(r, {kKey.access_key_id, "not-the-secret"}, "us-east-1", "ecs", kNow);
+       },
+       "InvalidSignatureException"},
+      {"unknown key",
+       [](auth::HttpRequest& r) {
+         auth::Sign(r, {"AKIAUNKNOWN000000000", kKey.secret_access_key}, "us-east-1", "ecs", kNow);
+       },
+       "UnrecognizedClientException"},
+      {"body changed after signing",
+       [](auth::HttpRequest& r) {
+         auth::Sign(r, kKey, "us-east-1", "ecs", kNow);
+         r.body = "{\"cluster\":\"other\"}";
+       },
+       "InvalidSignatureException"},
+      {"signed an hour ago",
+       [](auth::HttpRequest& r) { auth::Sign(r, kKey, "us-east-1", "ecs", kNow - absl::Hours(1)); },
+       "InvalidSignatureException"},
+      {"another service",
+       [](auth::HttpRequest& r) { auth::Sign(r, kKey, "us-east-1", "ec2", kNow); },
+       "InvalidSignatureException"},
+      {"garbage header",
+       [](auth::HttpRequest& r) { r.headers.emplace_back("Authorization", "Bearer abc"); },
+       "IncompleteSignatureException"},
+  };
+  for (const Case& c : cases) {
+    auth::HttpRequest request = EcsRequest("ListClusters");
+    c.spoil(request);
+    AwsResponse answer = Handle(request);
+    EXPECT_EQ(answer.http_status, 400) << c.name;
+    EXPECT_THAT(answer.body, HasSubstr(absl::StrCat("\"__type\":\"", c.type, "\""))) << c.name;
+    EXPECT_THAT(answer.body, ::testing::Not(HasSubstr(kKey.secret_access_key))) << c.name;
+  }
+}
+
+TEST(AwsFrontEnd, QueryProtocol_Ec2ErrorDocument) {
+  auth::HttpRequest request;
+  request.method = "POST";
+  request.path = "/";
+  request.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+  request.body = "Action=DescribeVpcs&Version=2016-11-15";
+  AwsResponse answer = Handle(request);
+  EXPECT_EQ(answer.http_status, 400);
+  EXPECT_THAT(answer.content_type, HasSubstr("xml"));
+  EXPECT_THAT(answer.body, HasSubstr("<Code>InvalidAction</Code>"));
+}
+
+TEST(AwsFrontEnd, NoTarget_UnknownOperation) {
+  auth::HttpRequest request = EcsRequest("ListClusters");
+  request.headers.pop_back();
+  AwsResponse answer = Handle(request);
+  EXPECT_THAT(answer.body, HasSubstr("UnknownOperationException"));
+  EXPECT_THAT(answer.body, HasSubstr("X-Amz-Target"));
+}
+
+TEST(EcsErrorFor, StatusCodesToEcsExceptions) {
+  struct Case {
+    absl::Status status;
+    int http;
+    std::string type;
+  };
+  const std::vector<Case> cases = {
+      {absl::InvalidArgumentError("count: 11 is above 10"), 400, "InvalidParameterException"},
+      {absl::NotFoundError("cluster: cluster \"x\" does not exist"), 400,
+       "ClusterNotFoundException"},
+      {absl::NotFoundError("taskDefinition: web:9 does not exist"), 400, "ClientException"},
+      {absl::FailedPreconditionError("taskDefinition: web:1 is INACTIVE"), 400, "ClientException"},
+      {absl::ResourceExhaustedError("family: too many revisions"), 400, "LimitExceededException"},
+      {absl::UnavailableError("database down"), 503, "ServerException"},
+      {absl::InternalError("boom"), 500, "ServerException"},
+  };
+  for (const Case& c : cases) {
+    AwsResponse answer = EcsErrorFor(c.status);
+    EXPECT_EQ(answer.http_status, c.http) << c.status;
+    EXPECT_EQ(answer.body,
+              absl::StrCat("{\"__type\":\"", c.type, "\",\"message\":\"",
+                           absl::StrReplaceAll(c.status.message(), {{"\"", "\\\""}}), "\"}"))
+        << c.status;
+  }
+}
+
+// A raw HTTP exchange with the server: sends `request`, returns all it answers until it
+// closes the connection (or 5 s pass).
+std::string Exchange(const std::string& address, const std::string& request) {
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  const size_t colon = address.rfind(':');
+  socket.connect({asio::ip::make_address(address.substr(0, colon)),
+                  static_cast<unsigned short>(std::stoi(address.substr(colon + 1)))});
+  asio::write(socket, asio::buffer(request));
+  std::string answer;
+  char buffer[4096];
+  boost::system::error_code error;
+  timeval timeout{5, 0};
+  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  while (true) {
+    size_t n = socket.read_some(asio::buffer(buffer), error);
+    if (error) break;
+    answer.append(buffer, n);
+  }
+  return answer;
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HttpServerOptions options;
+    options.max_body_bytes = 1024;
+    options.read_timeout = absl::Milliseconds(300);
+    auto server = HttpServer::Start(
+        "127.0.0.1:0", options,
+        [](auth::HttpRequest request, std::function<void(AwsResponse)> respond) {
+          respond({200, "text/plain",
+                   absl::StrCat(request.method, " ", request.path, "?", request.query, " ",
+                                request.body.size())});
+        },
+        RequestTooLarge(options.max_body_bytes));
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpServerTest, AnswersAndClosesWhenAsked) {
+  std::string answer = Exchange(server_->address(),
+                                "POST /x?a=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+                                "Connection: close\r\n\r\nabc");
+  EXPECT_THAT(answer, HasSubstr("HTTP/1.1 200"));
+  EXPECT_THAT(answer, HasSubstr("x-amzn-RequestId: "));
+  EXPECT_THAT(answer, HasSubstr("POST /x?a=1 3"));
+}
+
+TEST_F(HttpServerTest, BodyOverTheLimit_413) {
+  std::string answer = Exchange(server_->address(),
+                                absl::StrCat("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: ", 5000,
+                                             "\r\n\r\n", std::string(5000, 'x')));
+  EXPECT_THAT(answer, HasSubstr("HTTP/1.1 413"));
+  EXPECT_THAT(answer, HasSubstr("RequestEntityTooLargeException"));
+}
+
+TEST_F(HttpServerTest, StalledClient_DroppedAfterTheReadTimeout) {
+  const auto started = std::chrono::steady_clock::now();
+  // Headers promise a body that never comes.
+  std::string answer =
+      Exchange(server_->address(), "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nab");
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(answer, "");
+  EXPECT_LT(waited, std::chrono::seconds(4));  // closed by the server, not our 5 s timeout
+}
+
+TEST(HttpServer, BadAddress_InvalidArgument) {
+  auto server = HttpServer::Start("nonsense", {}, nullptr, AwsResponse{});
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(server.status().message()), HasSubstr("--aws-listen"));
+}
+
+}  // namespace
+}  // namespace gantry::api::aws

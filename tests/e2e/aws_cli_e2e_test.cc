@@ -1,0 +1,297 @@
+// The real aws CLI (Debian's awscli) against gantryd's AWS-compatible endpoint: ECS over
+// AWS JSON 1.1, signed with SigV4 by the admin key gantryd wrote into its data dir. The
+// answers must parse and agree with what gantryctl reports over gRPC; bad keys, bad
+// signatures and unsigned requests are refused with AWS's error names.
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gantry/v1/ecs.pb.h"
+#include "gantry/v1/network.pb.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "ecsjson/ecsjson.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/e2e/e2e_util.h"
+
+namespace gantry::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAreArray;
+
+constexpr char kDefinition[] = R"json({
+  "family": "web", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
+  "cpu": "256", "memory": "512",
+  "containerDefinitions": [{"name": "app", "image": "nginx:1.27", "essential": true}]
+})json";
+
+// Debian's aws CLI; a developer's own install elsewhere on PATH may be another version.
+fs::path AwsBinary() { return fs::exists("/usr/bin/aws") ? "/usr/bin/aws" : "aws"; }
+
+const google::protobuf::Value& Member(const google::protobuf::Value& object,
+                                      const std::string& name) {
+  static const google::protobuf::Value kNull;
+  const auto& fields = object.struct_value().fields();
+  auto it = fields.find(name);
+  return it == fields.end() ? kNull : it->second;
+}
+
+std::string Text(const google::protobuf::Value& object, const std::string& name) {
+  return Member(object, name).string_value();
+}
+
+// The value of detail `name` of a task's first attachment.
+std::string AttachmentDetail(const google::protobuf::Value& task, const std::string& name) {
+  const auto& attachments = Member(task, "attachments").list_value().values();
+  if (attachments.empty()) return "";
+  for (const google::protobuf::Value& detail :
+       Member(attachments[0], "details").list_value().values()) {
+    if (Text(detail, "name") == name) return Text(detail, "value");
+  }
+  return "";
+}
+
+class AwsCliE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(AwsBinary()) || AwsBinary() == "aws")
+        << "the aws CLI is missing; scripts/install-deps installs Debian's awscli";
+    absl::StatusOr<TempDir> dir = TempDir::Create("gantry-e2e-aws");
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    dir_ = std::make_unique<TempDir>(*std::move(dir));
+    GantrydOptions options;
+    options.data_dir = dir_->path() / "data";
+    options.extra_args = {"--host-timeout", "1h"};
+    absl::StatusOr<std::unique_ptr<Gantryd>> gantryd = Gantryd::Start(options);
+    ASSERT_TRUE(gantryd.ok()) << gantryd.status();
+    gantryd_ = *std::move(gantryd);
+    ASSERT_FALSE(gantryd_->aws_endpoint().empty());
+    credentials_ = options.data_dir / "admin-credentials";
+    ASSERT_TRUE(fs::exists(credentials_));
+    EXPECT_EQ(fs::status(credentials_).permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write);
+  }
+
+  void TearDown() override {
+    agent_.reset();
+    if (gantryd_ != nullptr && HasFailure()) {
+      std::cerr << "--- gantryd log (tail) ---\n" << gantryd_->LogTail(8000) << "\n";
+    }
+  }
+
+  // Runs `aws --endpoint-url ... <args>` with only `credentials_file` to sign with.
+  CommandResult Aws(const std::vector<std::string>& args,
+                    std::optional<fs::path> credentials_file = std::nullopt) {
+    ProcessOptions options;
+    options.argv = {AwsBinary().string(),
+                    "--endpoint-url",
+                    absl::StrCat("http://", gantryd_->aws_endpoint()),
+                    "--region",
+                    "us-east-1",
+                    "--output",
+                    "json"};
+    options.argv.insert(options.argv.end(), args.begin(), args.end());
+    options.env = {
+        {"AWS_SHARED_CREDENTIALS_FILE", credentials_file.value_or(credentials_).string()},
+        {"AWS_CONFIG_FILE", (dir_->path() / "no-config").string()},
+        {"HOME", dir_->path().string()},
+        {"AWS_ACCESS_KEY_ID", std::nullopt},
+        {"AWS_SECRET_ACCESS_KEY", std::nullopt},
+        {"AWS_SESSION_TOKEN", std::nullopt},
+        {"AWS_PROFILE", std::nullopt},
+        {"AWS_DEFAULT_PROFILE", std::nullopt},
+        {"AWS_PAGER", ""},
+        {"AWS_EC2_METADATA_DISABLED", "true"},
+        {"AWS_MAX_ATTEMPTS", "1"}};
+    absl::StatusOr<CommandResult> result = RunCommand(options, "", absl::Seconds(90));
+    if (!result.ok()) {
+      ADD_FAILURE() << "aws " << absl::StrJoin(args, " ") << ": " << result.status();
+      return CommandResult{};
+    }
+    return *std::move(result);
+  }
+
+  // Runs, expects success, parses stdout as JSON.
+  google::protobuf::Value AwsJson(const std::vector<std::string>& args) {
+    CommandResult r = Aws(args);
+    EXPECT_EQ(r.exit_code, 0) << "aws " << absl::StrJoin(args, " ") << "\n" << Describe(r);
+    absl::StatusOr<google::protobuf::Value> parsed = ecsjson::ParseJson(r.out);
+    EXPECT_TRUE(parsed.ok()) << parsed.status() << "\n" << Describe(r);
+    return parsed.ok() ? *parsed : google::protobuf::Value();
+  }
+
+  template <typename M>
+  M CtlJson(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--output", "json"});
+    CommandResult r = Ctl(gantryd_->endpoint(), args);
+    EXPECT_EQ(r.exit_code, 0) << absl::StrJoin(args, " ") << "\n" << Describe(r);
+    return ParseJsonOutput<M>(r);
+  }
+
+  // A subnet in us-east-1a (made with gantryctl: EC2's Query protocol comes later) and
+  // two simulated hosts there.
+  std::string MakeNetworkAndHosts() {
+    auto vpc = CtlJson<v1::CreateVpcResponse>({"create-vpc", "--cidr-block", "10.0.0.0/16"});
+    auto subnet = CtlJson<v1::CreateSubnetResponse>(
+        {"create-subnet", "--vpc-id", vpc.vpc().vpc_id(), "--cidr-block", "10.0.1.0/24",
+         "--availability-zone", "us-east-1a"});
+    AgentOptions options;
+    options.endpoint = gantryd_->endpoint();
+    options.state_dir = dir_->path() / "agent";
+    options.args = {"--runtime", "sim", "--hosts", "2", "--availability-zone", "us-east-1a"};
+    options.args.insert(options.args.end(), {"--cpu", "4096", "--memory", "8192", "--launch-delay",
+                                             "20ms", "--stop-delay", "20ms"});
+    absl::StatusOr<std::unique_ptr<GantryAgent>> agent = GantryAgent::Start(options);
+    EXPECT_TRUE(agent.ok()) << agent.status();
+    if (agent.ok()) agent_ = *std::move(agent);
+    return subnet.subnet().subnet_id();
+  }
+
+  // describe-tasks through the aws CLI until every task has `status` (30 s at most).
+  std::vector<google::protobuf::Value> AwaitStatus(const std::vector<std::string>& arns,
+                                                   const std::string& status) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (true) {
+      std::vector<std::string> args = {"ecs", "describe-tasks", "--tasks"};
+      args.insert(args.end(), arns.begin(), arns.end());
+      google::protobuf::Value answer = AwsJson(args);
+      std::vector<google::protobuf::Value> tasks;
+      bool all = true;
+      for (const google::protobuf::Value& task : Member(answer, "tasks").list_value().values()) {
+        tasks.push_back(task);
+        all = all && Text(task, "lastStatus") == status;
+      }
+      if ((all && tasks.size() == arns.size()) || absl::Now() > deadline) return tasks;
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+  }
+
+  fs::path WriteFile(const std::string& name, const std::string& text) {
+    fs::path path = dir_->path() / name;
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  std::unique_ptr<TempDir> dir_;
+  std::unique_ptr<Gantryd> gantryd_;
+  std::unique_ptr<GantryAgent> agent_;
+  fs::path credentials_;
+};
+
+TEST_F(AwsCliE2E, RegisterRunDescribeListStop_AgreesWithGantryctl) {
+  const std::string subnet = MakeNetworkAndHosts();
+  ASSERT_NE(agent_, nullptr);
+
+  const fs::path definition = WriteFile("web.json", kDefinition);
+  google::protobuf::Value registered = AwsJson(
+      {"ecs", "register-task-definition", "--cli-input-json", "file://" + definition.string()});
+  const google::protobuf::Value& td = Member(registered, "taskDefinition");
+  EXPECT_EQ(Text(td, "family"), "web");
+  EXPECT_EQ(Member(td, "revision").number_value(), 1);
+  EXPECT_EQ(Text(td, "cpu"), "256");
+  EXPECT_THAT(Text(td, "taskDefinitionArn"), HasSubstr(":task-definition/web:1"));
+
+  google::protobuf::Value run = AwsJson(
+      {"ecs", "run-task", "--task-definition", "web", "--count", "2", "--network-configuration",
+       absl::StrCat("awsvpcConfiguration={subnets=[", subnet, "]}")});
+  EXPECT_TRUE(Member(run, "failures").list_value().values().empty());
+  std::vector<std::string> arns;
+  for (const google::protobuf::Value& task : Member(run, "tasks").list_value().values()) {
+    arns.push_back(Text(task, "taskArn"));
+  }
+  ASSERT_EQ(arns.size(), 2u);
+
+  std::vector<google::protobuf::Value> running = AwaitStatus(arns, "RUNNING");
+  ASSERT_EQ(running.size(), 2u);
+  std::vector<std::string> args = {"describe-tasks", "--tasks"};
+  args.insert(args.end(), arns.begin(), arns.end());
+  v1::DescribeTasksResponse ctl = CtlJson<v1::DescribeTasksResponse>(args);
+  ASSERT_EQ(ctl.tasks_size(), 2);
+  for (const v1::Task& expected : ctl.tasks()) {
+    auto it = std::find_if(running.begin(), running.end(), [&](const google::protobuf::Value& t) {
+      return Text(t, "taskArn") == expected.task_arn();
+    });
+    ASSERT_NE(it, running.end()) << expected.task_arn();
+    EXPECT_EQ(Text(*it, "lastStatus"), expected.last_status());
+    EXPECT_EQ(Text(*it, "availabilityZone"), expected.availability_zone());
+    EXPECT_EQ(Text(*it, "containerInstanceArn"), expected.container_instance_arn());
+    EXPECT_EQ(Text(*it, "cpu"), "256");
+    EXPECT_EQ(
+        AttachmentDetail(*it, "privateIPv4Address"),
+        expected.attachments(0).details().empty() ? "" : [&] {
+          for (const auto& detail : expected.attachments(0).details()) {
+            if (detail.name() == "privateIPv4Address") return detail.value();
+          }
+          return std::string();
+        }());
+    // botocore turns epoch seconds into ISO 8601 text when it prints.
+    EXPECT_FALSE(Text(*it, "createdAt").empty());
+  }
+
+  google::protobuf::Value listed = AwsJson({"ecs", "list-tasks", "--cluster", "default"});
+  std::vector<std::string> listed_arns;
+  for (const google::protobuf::Value& arn : Member(listed, "taskArns").list_value().values()) {
+    listed_arns.push_back(arn.string_value());
+  }
+  EXPECT_THAT(listed_arns, UnorderedElementsAreArray(arns));
+
+  google::protobuf::Value stopped =
+      AwsJson({"ecs", "stop-task", "--task", arns[0], "--reason", "done with it"});
+  EXPECT_EQ(Text(Member(stopped, "task"), "desiredStatus"), "STOPPED");
+  std::vector<google::protobuf::Value> after = AwaitStatus({arns[0]}, "STOPPED");
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(Text(after[0], "stoppedReason"), "done with it");
+  EXPECT_EQ(Text(after[0], "stopCode"), "UserInitiated");
+}
+
+TEST_F(AwsCliE2E, WrongSecret_InvalidSignature) {
+  std::ifstream in(credentials_);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t secret = text.find("aws_secret_access_key = ");
+  ASSERT_NE(secret, std::string::npos);
+  const size_t at = secret + std::string("aws_secret_access_key = ").size();
+  text[at] = text[at] == 'A' ? 'B' : 'A';
+  CommandResult r = Aws({"ecs", "list-clusters"}, WriteFile("wrong-secret", text));
+  EXPECT_NE(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("InvalidSignatureException")) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("signature")) << Describe(r);
+}
+
+TEST_F(AwsCliE2E, UnknownKey_UnrecognizedClient) {
+  CommandResult r = Aws({"ecs", "list-clusters"},
+                        WriteFile("stranger",
+                                  "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
+                                  "aws_secret_access_key = "
+                                  "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"));
+  EXPECT_NE(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("UnrecognizedClientException")) << Describe(r);
+}
+
+TEST_F(AwsCliE2E, UnsignedRequest_MissingAuthenticationToken) {
+  CommandResult r = Aws({"--no-sign-request", "ecs", "list-clusters"});
+  EXPECT_NE(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("MissingAuthenticationTokenException")) << Describe(r);
+}
+
+TEST_F(AwsCliE2E, ListClustersAndUnimplementedOperation) {
+  google::protobuf::Value clusters = AwsJson({"ecs", "list-clusters"});
+  ASSERT_EQ(Member(clusters, "clusterArns").list_value().values_size(), 1);
+  EXPECT_THAT(Member(clusters, "clusterArns").list_value().values(0).string_value(),
+              HasSubstr(":cluster/default"));
+  CommandResult r = Aws({"ecs", "list-services", "--cluster", "default"});
+  EXPECT_NE(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("UnknownOperationException")) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("ListServices")) << Describe(r);
+}
+
+}  // namespace
+}  // namespace gantry::testing
