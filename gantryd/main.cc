@@ -30,8 +30,8 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address HOST:PORT (port 0: any)");
 ABSL_FLAG(std::string, aws_listen, "127.0.0.1:4566",
-          "Listen address HOST:PORT of the AWS-compatible API (ECS over AWS JSON 1.1, for the "
-          "aws CLI and SDKs); port 0: any; empty: off");
+          "Listen address HOST:PORT of the AWS-compatible API (ECS over AWS JSON 1.1, EC2 "
+          "Query, for the aws CLI and SDKs); port 0: any; empty: off");
 ABSL_FLAG(std::string, data_dir, "./.gantry",
           "Directory for the embedded PostgreSQL and the admin credentials file");
 ABSL_FLAG(std::string, database_url, "",
@@ -86,8 +86,8 @@ absl::StatusOr<gantry::auth::Credentials> AdminCredentials(const std::string& da
 
 // The AWS-compatible listener, or nullptr when --aws-listen is empty.
 absl::StatusOr<std::unique_ptr<gantry::api::aws::HttpServer>> StartAwsFrontEnd(
-    gantry::api::EcsOperations* ecs, const gantry::api::Config& config,
-    const gantry::auth::Credentials& admin) {
+    gantry::api::EcsOperations* ecs, gantry::api::NetworkOperations* network,
+    const gantry::api::Config& config, const gantry::auth::Credentials& admin) {
   const std::string address = absl::GetFlag(FLAGS_aws_listen);
   if (address.empty()) return std::unique_ptr<gantry::api::aws::HttpServer>();
   auto secret_of = [admin](std::string_view access_key_id) -> std::optional<std::string> {
@@ -96,7 +96,7 @@ absl::StatusOr<std::unique_ptr<gantry::api::aws::HttpServer>> StartAwsFrontEnd(
   };
   gantry::api::aws::HttpServerOptions options;
   return gantry::api::aws::HttpServer::Start(
-      address, options, gantry::api::aws::MakeFrontEnd(ecs, config.region, secret_of),
+      address, options, gantry::api::aws::MakeFrontEnd(ecs, network, config.region, secret_of),
       gantry::api::aws::RequestTooLarge(options.max_body_bytes));
 }
 
@@ -196,7 +196,7 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_listen),
       {.ecs = &ecs, .network = &network, .agent = &agent, .admin = &admin});
   if (!server.ok()) return Fail("listen_failed", server.status());
-  auto aws_server = StartAwsFrontEnd(&ecs, config, *admin_key);
+  auto aws_server = StartAwsFrontEnd(&ecs, &network, config, *admin_key);
   if (!aws_server.ok()) return Fail("aws_listen_failed", aws_server.status());
   const std::string aws_address = *aws_server != nullptr ? (*aws_server)->address() : "off";
 

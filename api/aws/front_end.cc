@@ -6,7 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/ids.h"
+#include "api/aws/ec2_query.h"
 
 namespace gantry::api::aws {
 namespace {
@@ -23,38 +23,6 @@ bool IsQueryProtocol(const auth::HttpRequest& request) {
   return absl::StartsWith(absl::AsciiStrToLower(content_type),
                           "application/x-www-form-urlencoded") ||
          absl::StartsWith(request.query, "Action=") || absl::StrContains(request.query, "&Action=");
-}
-
-std::string XmlEscape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
-// EC2's error document.
-AwsResponse Ec2Error(int http_status, std::string_view code, std::string_view message) {
-  return {http_status, "text/xml;charset=UTF-8",
-          absl::StrCat(
-              "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>",
-              XmlEscape(code), "</Code><Message>", XmlEscape(message),
-              "</Message></Error></Errors><RequestID>", ids::NewUuid(), "</RequestID></Response>")};
 }
 
 }  // namespace
@@ -85,35 +53,64 @@ AwsResponse EcsAuthError(const auth::Verdict& verdict) {
   return EcsError(500, "ServerException", "authentication: unexpected verdict");
 }
 
-HttpHandler MakeFrontEnd(EcsOperations* ecs, std::string region, SecretLookup secret_of,
-                         std::function<absl::Time()> now) {
-  return [ecs, region = std::move(region), secret_of = std::move(secret_of), now = std::move(now)](
-             auth::HttpRequest request, std::function<void(AwsResponse)> respond) {
-    if (IsQueryProtocol(request)) {
-      respond(Ec2Error(400, "InvalidAction",
-                       "Gantry does not serve the EC2 Query protocol yet; use gantryctl for "
-                       "VPCs, subnets and security groups"));
-      return;
-    }
-    const std::optional<std::string> target = Header(request, "x-amz-target");
-    if (!target.has_value()) {
-      respond(EcsError(400, "UnknownOperationException",
-                       "X-Amz-Target: missing; ECS requests name their operation there "
-                       "(AmazonEC2ContainerServiceV20141113.<Operation>)"));
-      return;
-    }
-    if (request.method != "POST") {
-      respond(EcsError(400, "UnknownOperationException",
-                       absl::StrCat("method ", request.method, ": ECS requests are POST /")));
-      return;
-    }
-    const auth::Verdict verdict = auth::Verify(request, region, "ecs", now(), secret_of);
-    if (verdict.kind != auth::Verdict::Kind::kOk) {
-      respond(EcsAuthError(verdict));
-      return;
-    }
-    DispatchEcs(*ecs, *target, request.body, std::move(respond));
-  };
+AwsResponse Ec2AuthError(const auth::Verdict& verdict) {
+  using Kind = auth::Verdict::Kind;
+  switch (verdict.kind) {
+    case Kind::kMissing:
+      return Ec2Error(403, "MissingAuthenticationToken",
+                      "The request must contain the parameter AWSAccessKeyId or a SigV4 "
+                      "Authorization header");
+    case Kind::kMalformed:
+      return Ec2Error(400, "IncompleteSignature", verdict.message);
+    case Kind::kUnknownKey:
+      return Ec2Error(401, "AuthFailure",
+                      "AWS was not able to validate the provided access credentials");
+    case Kind::kExpired:
+      return Ec2Error(400, "RequestExpired", verdict.message);
+    case Kind::kBadSignature:
+    case Kind::kWrongScope:
+      return Ec2Error(403, "SignatureDoesNotMatch", verdict.message);
+    case Kind::kOk:
+      break;
+  }
+  return Ec2Error(500, "InternalError", "authentication: unexpected verdict");
+}
+
+HttpHandler MakeFrontEnd(EcsOperations* ecs, NetworkOperations* network, std::string region,
+                         SecretLookup secret_of, std::function<absl::Time()> now) {
+  return
+      [ecs, network, region = std::move(region), secret_of = std::move(secret_of),
+       now = std::move(now)](auth::HttpRequest request, std::function<void(AwsResponse)> respond) {
+        if (IsQueryProtocol(request)) {
+          const auth::Verdict verdict = auth::Verify(request, region, "ec2", now(), secret_of);
+          if (verdict.kind != auth::Verdict::Kind::kOk) {
+            respond(Ec2AuthError(verdict));
+            return;
+          }
+          // The SDKs POST the form; a GET carries it in the query string.
+          DispatchEc2(*network, request.method == "POST" ? request.body : request.query,
+                      std::move(respond));
+          return;
+        }
+        const std::optional<std::string> target = Header(request, "x-amz-target");
+        if (!target.has_value()) {
+          respond(EcsError(400, "UnknownOperationException",
+                           "X-Amz-Target: missing; ECS requests name their operation there "
+                           "(AmazonEC2ContainerServiceV20141113.<Operation>)"));
+          return;
+        }
+        if (request.method != "POST") {
+          respond(EcsError(400, "UnknownOperationException",
+                           absl::StrCat("method ", request.method, ": ECS requests are POST /")));
+          return;
+        }
+        const auth::Verdict verdict = auth::Verify(request, region, "ecs", now(), secret_of);
+        if (verdict.kind != auth::Verdict::Kind::kOk) {
+          respond(EcsAuthError(verdict));
+          return;
+        }
+        DispatchEcs(*ecs, *target, request.body, std::move(respond));
+      };
 }
 
 }  // namespace gantry::api::aws

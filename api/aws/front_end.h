@@ -1,7 +1,7 @@
 // gantryd's AWS-compatible front end: authenticates each request with SigV4 and routes
-// it by protocol. ECS speaks AWS JSON 1.1 (X-Amz-Target); a form-encoded `Action=`
-// request is EC2's Query protocol, which Gantry does not serve yet and answers with
-// EC2's error shape naming the action.
+// it by protocol. ECS speaks AWS JSON 1.1 (X-Amz-Target, signing name `ecs`); a
+// form-encoded `Action=` request is EC2's Query protocol (signing name `ec2`), answered
+// in XML. Errors, authentication's included, take each protocol's own shape.
 #pragma once
 
 #include <functional>
@@ -18,15 +18,16 @@ namespace gantry::api::aws {
 // The secret of an access key, or nullopt when Gantry did not issue it.
 using SecretLookup = std::function<std::optional<std::string>(std::string_view access_key_id)>;
 
-// The handler for HttpServer. `ecs` must outlive the server. `now` is the clock (tests
-// pass a fixed one).
-HttpHandler MakeFrontEnd(EcsOperations* ecs, std::string region, SecretLookup secret_of,
-                         std::function<absl::Time()> now = absl::Now);
+// The handler for HttpServer. `ecs` and `network` must outlive the server. `now` is the
+// clock (tests pass a fixed one).
+HttpHandler MakeFrontEnd(EcsOperations* ecs, NetworkOperations* network, std::string region,
+                         SecretLookup secret_of, std::function<absl::Time()> now = absl::Now);
 
 // The answer to a request whose body exceeds the server's limit.
 AwsResponse RequestTooLarge(size_t max_body_bytes);
 
-// The ECS error for a request that failed authentication.
+// The ECS and EC2 errors for a request that failed authentication.
 AwsResponse EcsAuthError(const auth::Verdict& verdict);
+AwsResponse Ec2AuthError(const auth::Verdict& verdict);
 
 }  // namespace gantry::api::aws

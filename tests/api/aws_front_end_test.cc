@@ -51,8 +51,9 @@ auth::HttpRequest EcsRequest(const std::string& operation, const std::string& bo
 // database) and returns the answer.
 AwsResponse Handle(auth::HttpRequest request) {
   // Unknown operations and refused requests never touch the operations object.
-  static EcsOperations* const kOperations = new EcsOperations(Config{}, nullptr, nullptr);
-  HttpHandler handler = MakeFrontEnd(kOperations, "us-east-1", SecretOf, [] { return kNow; });
+  static EcsOperations* const kEcs = new EcsOperations(Config{}, nullptr, nullptr);
+  static NetworkOperations* const kNetwork = new NetworkOperations(Config{}, nullptr);
+  HttpHandler handler = MakeFrontEnd(kEcs, kNetwork, "us-east-1", SecretOf, [] { return kNow; });
   std::optional<AwsResponse> answer;
   handler(std::move(request), [&](AwsResponse response) { answer = std::move(response); });
   EXPECT_TRUE(answer.has_value());
@@ -113,16 +114,59 @@ TEST(AwsFrontEnd, AuthFailures_EcsErrorNames) {
   }
 }
 
-TEST(AwsFrontEnd, QueryProtocol_Ec2ErrorDocument) {
+auth::HttpRequest Ec2Request(const std::string& form) {
   auth::HttpRequest request;
   request.method = "POST";
   request.path = "/";
-  request.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
-  request.body = "Action=DescribeVpcs&Version=2016-11-15";
+  request.headers = {{"Host", "127.0.0.1:4566"},
+                     {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+  request.body = form;
+  return request;
+}
+
+TEST(AwsFrontEnd, QueryProtocol_SignedForEc2_Dispatched) {
+  auth::HttpRequest request = Ec2Request("Action=DescribeAvailabilityZones&Version=2016-11-15");
+  auth::Sign(request, kKey, "us-east-1", "ec2", kNow);
   AwsResponse answer = Handle(request);
   EXPECT_EQ(answer.http_status, 400);
   EXPECT_THAT(answer.content_type, HasSubstr("xml"));
-  EXPECT_THAT(answer.body, HasSubstr("<Code>InvalidAction</Code>"));
+  EXPECT_THAT(answer.body, HasSubstr("<Code>UnsupportedOperation</Code>"));
+  EXPECT_THAT(answer.body, HasSubstr("DescribeAvailabilityZones"));
+}
+
+TEST(AwsFrontEnd, QueryProtocol_AuthFailures_Ec2Codes) {
+  struct Case {
+    std::string name;
+    std::function<void(auth::HttpRequest&)> spoil;
+    int http;
+    std::string code;
+  };
+  const std::vector<Case> cases = {
+      {"unsigned", [](auth::HttpRequest&) {}, 403, "MissingAuthenticationToken"},
+      {"signed for ecs",
+       [](auth::HttpRequest& r) { auth::Sign(r, kKey, "us-east-1", "ecs", kNow); }, 403,
+       "SignatureDoesNotMatch"},
+      {"wrong secret",
+       [](auth::HttpRequest& r) {
+         auth::Sign(r, {kKey.access_key_id, "nope"}, "us-east-1", "ec2", kNow);
+       },
+       403, "SignatureDoesNotMatch"},
+      {"unknown key",
+       [](auth::HttpRequest& r) {
+         auth::Sign(r, {"AKIAUNKNOWN000000000", "x"}, "us-east-1", "ec2", kNow);
+       },
+       401, "AuthFailure"},
+      {"an hour old",
+       [](auth::HttpRequest& r) { auth::Sign(r, kKey, "us-east-1", "ec2", kNow - absl::Hours(1)); },
+       400, "RequestExpired"},
+  };
+  for (const Case& c : cases) {
+    auth::HttpRequest request = Ec2Request("Action=DescribeVpcs&Version=2016-11-15");
+    c.spoil(request);
+    AwsResponse answer = Handle(request);
+    EXPECT_EQ(answer.http_status, c.http) << c.name;
+    EXPECT_THAT(answer.body, HasSubstr(absl::StrCat("<Code>", c.code, "</Code>"))) << c.name;
+  }
 }
 
 TEST(AwsFrontEnd, NoTarget_UnknownOperation) {

@@ -1,5 +1,6 @@
 // The real aws CLI (Debian's awscli) against gantryd's AWS-compatible endpoint: ECS over
-// AWS JSON 1.1, signed with SigV4 by the admin key gantryd wrote into its data dir. The
+// AWS JSON 1.1 and EC2's Query protocol, signed with SigV4 by the admin key gantryd wrote
+// into its data dir. The
 // answers must parse and agree with what gantryctl reports over gRPC; bad keys, bad
 // signatures and unsigned requests are refused with AWS's error names.
 #include <filesystem>
@@ -137,13 +138,39 @@ class AwsCliE2E : public ::testing::Test {
     return ParseJsonOutput<M>(r);
   }
 
-  // A subnet in us-east-1a (made with gantryctl: EC2's Query protocol comes later) and
-  // two simulated hosts there.
+  // A VPC, a subnet in us-east-1a and a security group, made with `aws ec2` (EC2's Query
+  // protocol), checked against gantryctl; then two simulated hosts in that zone.
   std::string MakeNetworkAndHosts() {
-    auto vpc = CtlJson<v1::CreateVpcResponse>({"create-vpc", "--cidr-block", "10.0.0.0/16"});
-    auto subnet = CtlJson<v1::CreateSubnetResponse>(
-        {"create-subnet", "--vpc-id", vpc.vpc().vpc_id(), "--cidr-block", "10.0.1.0/24",
-         "--availability-zone", "us-east-1a"});
+    google::protobuf::Value vpc = AwsJson({"ec2", "create-vpc", "--cidr-block", "10.0.0.0/16"});
+    const std::string vpc_id = Text(Member(vpc, "Vpc"), "VpcId");
+    EXPECT_EQ(Text(Member(vpc, "Vpc"), "CidrBlock"), "10.0.0.0/16");
+    google::protobuf::Value subnet =
+        AwsJson({"ec2", "create-subnet", "--vpc-id", vpc_id, "--cidr-block", "10.0.1.0/24",
+                 "--availability-zone", "us-east-1a"});
+    const std::string subnet_id = Text(Member(subnet, "Subnet"), "SubnetId");
+    EXPECT_EQ(Text(Member(subnet, "Subnet"), "AvailabilityZone"), "us-east-1a");
+    google::protobuf::Value group = AwsJson({"ec2", "create-security-group", "--group-name", "web",
+                                             "--description", "web tasks", "--vpc-id", vpc_id});
+    EXPECT_THAT(Text(group, "GroupId"), ::testing::StartsWith("sg-"));
+
+    google::protobuf::Value described =
+        AwsJson({"ec2", "describe-subnets", "--subnet-ids", subnet_id});
+    auto ctl = CtlJson<v1::DescribeSubnetsResponse>({"describe-subnets"});
+    EXPECT_EQ(ctl.subnets_size(), 1);
+    const auto& listed = Member(described, "Subnets").list_value().values();
+    EXPECT_EQ(listed.size(), 1);
+    if (ctl.subnets_size() == 1 && listed.size() == 1) {
+      EXPECT_EQ(Text(listed[0], "SubnetId"), ctl.subnets(0).subnet_id());
+      EXPECT_EQ(Text(listed[0], "VpcId"), vpc_id);
+      EXPECT_EQ(Text(listed[0], "CidrBlock"), ctl.subnets(0).cidr_block());
+      EXPECT_EQ(Member(listed[0], "AvailableIpAddressCount").number_value(),
+                ctl.subnets(0).available_ip_address_count());
+    }
+    CommandResult duplicate = Aws({"ec2", "create-security-group", "--group-name", "web",
+                                   "--description", "again", "--vpc-id", vpc_id});
+    EXPECT_NE(duplicate.exit_code, 0) << Describe(duplicate);
+    EXPECT_THAT(duplicate.err, HasSubstr("InvalidGroup.Duplicate")) << Describe(duplicate);
+
     AgentOptions options;
     options.endpoint = gantryd_->endpoint();
     options.state_dir = dir_->path() / "agent";
@@ -153,7 +180,7 @@ class AwsCliE2E : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<GantryAgent>> agent = GantryAgent::Start(options);
     EXPECT_TRUE(agent.ok()) << agent.status();
     if (agent.ok()) agent_ = *std::move(agent);
-    return subnet.subnet().subnet_id();
+    return subnet_id;
   }
 
   // describe-tasks through the aws CLI until every task has `status` (30 s at most).

@@ -1,0 +1,772 @@
+#include "api/aws/ec2_query.h"
+
+#include <algorithm>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "gantry/v1/network.pb.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "api/internal/network_requests.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+
+namespace gantry::api::aws {
+namespace {
+
+using Respond = std::function<void(AwsResponse)>;
+
+constexpr std::string_view kDryRunMessage = "Request would have succeeded, but DryRun flag is set.";
+// Longest list index accepted ("VpcId.999999"); EC2's own limits are far lower.
+constexpr size_t kMaxIndexDigits = 6;
+
+// ---- Form decoding ---------------------------------------------------------------
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+// The length of the well-formed UTF-8 sequence starting at text[i], or 0 when there is
+// none (bad lead or continuation byte, overlong form, surrogate, beyond U+10FFFF).
+size_t Utf8SequenceLength(std::string_view text, size_t i) {
+  const auto lead = static_cast<unsigned char>(text[i]);
+  if (lead < 0x80) {
+    return 1;
+  }
+  size_t length = 0;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) {
+    return 0;
+  }
+  for (size_t k = 1; k < length; ++k) {
+    if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) {
+      return 0;
+    }
+  }
+  const auto second = static_cast<unsigned char>(text[i + 1]);
+  const bool out_of_range = (lead == 0xE0 && second < 0xA0) || (lead == 0xED && second > 0x9F) ||
+                            (lead == 0xF0 && second < 0x90) || (lead == 0xF4 && second > 0x8F);
+  return out_of_range ? 0 : length;
+}
+
+bool IsUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = Utf8SequenceLength(text, i);
+    if (length == 0) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+// Decodes one name or value; `offset` is where `text` starts in the body. Messages give
+// byte offsets rather than echoing the bytes, which may not be printable.
+absl::StatusOr<std::string> DecodeComponent(std::string_view text, size_t offset) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out.push_back(' ');
+    } else if (text[i] != '%') {
+      out.push_back(text[i]);
+    } else {
+      const int high = i + 1 < text.size() ? HexValue(text[i + 1]) : -1;
+      const int low = i + 2 < text.size() ? HexValue(text[i + 2]) : -1;
+      if (high < 0 || low < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("form: the '%' at byte ", offset + i,
+                         " does not start an escape; use '%' followed by two hex digits"));
+      }
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    }
+  }
+  if (!IsUtf8(out)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "form: the text at byte ", offset, " is not UTF-8 once decoded; percent-encode UTF-8"));
+  }
+  return out;
+}
+
+// ---- XML -------------------------------------------------------------------------
+
+void Append(std::string& out, std::initializer_list<std::string_view> parts) {
+  for (std::string_view part : parts) {
+    out.append(part);
+  }
+}
+
+// XML element text (never attribute values, so apostrophes need no escape). Control
+// characters XML 1.0 cannot carry at all (below 0x20 except tab, newline and carriage
+// return) become '?', so an odd byte a caller sent and a message echoes cannot make the
+// whole document unreadable.
+std::string XmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default: {
+        const bool forbidden =
+            static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r';
+        out.push_back(forbidden ? '?' : c);
+      }
+    }
+  }
+  return out;
+}
+
+void AppendElement(std::string& out, std::string_view name, std::string_view text) {
+  Append(out, {"<", name, ">", XmlEscape(text), "</", name, ">"});
+}
+
+void AppendIf(std::string& out, std::string_view name, bool present, std::string_view text) {
+  if (present) {
+    AppendElement(out, name, text);
+  }
+}
+
+void AppendBoolIf(std::string& out, std::string_view name, bool present, bool value) {
+  if (present) {
+    AppendElement(out, name, value ? "true" : "false");
+  }
+}
+
+// `<?xml ...?><{action}Response xmlns=...><requestId>..</requestId>{body}</...>`.
+std::string Document(std::string_view action, std::string_view request_id, std::string_view body) {
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  Append(out, {"<", action, "Response xmlns=\"", kEc2XmlNamespace, "\">"});
+  AppendElement(out, "requestId", request_id);
+  Append(out, {body, "</", action, "Response>"});
+  return out;
+}
+
+void AppendVpc(std::string& out, const v1::Vpc& vpc) {
+  AppendIf(out, "vpcId", vpc.has_vpc_id(), vpc.vpc_id());
+  AppendIf(out, "ownerId", vpc.has_owner_id(), vpc.owner_id());
+  AppendIf(out, "state", vpc.has_state(), vpc.state());
+  if (vpc.has_cidr_block()) {
+    AppendElement(out, "cidrBlock", vpc.cidr_block());
+    // A Gantry VPC has exactly one IPv4 block, associated when the VPC is created; there
+    // is no association id to report, so the item carries none.
+    out += "<cidrBlockAssociationSet><item>";
+    AppendElement(out, "cidrBlock", vpc.cidr_block());
+    out += "<cidrBlockState><state>associated</state></cidrBlockState></item>";
+    out += "</cidrBlockAssociationSet>";
+  }
+  // Gantry has no DHCP option sets; EC2 shows a VPC without one as "default".
+  AppendElement(out, "dhcpOptionsId", "default");
+  AppendIf(out, "instanceTenancy", vpc.has_instance_tenancy(), vpc.instance_tenancy());
+  AppendBoolIf(out, "isDefault", vpc.has_is_default(), vpc.is_default());
+}
+
+void AppendSubnet(std::string& out, const v1::Subnet& subnet) {
+  AppendIf(out, "subnetId", subnet.has_subnet_id(), subnet.subnet_id());
+  AppendIf(out, "subnetArn", subnet.has_subnet_arn(), subnet.subnet_arn());
+  AppendIf(out, "state", subnet.has_state(), subnet.state());
+  AppendIf(out, "ownerId", subnet.has_owner_id(), subnet.owner_id());
+  AppendIf(out, "vpcId", subnet.has_vpc_id(), subnet.vpc_id());
+  AppendIf(out, "cidrBlock", subnet.has_cidr_block(), subnet.cidr_block());
+  AppendIf(out, "availableIpAddressCount", subnet.has_available_ip_address_count(),
+           absl::StrCat(subnet.available_ip_address_count()));
+  AppendIf(out, "availabilityZone", subnet.has_availability_zone(), subnet.availability_zone());
+  AppendBoolIf(out, "defaultForAz", subnet.has_default_for_az(), subnet.default_for_az());
+  AppendBoolIf(out, "mapPublicIpOnLaunch", subnet.has_map_public_ip_on_launch(),
+               subnet.map_public_ip_on_launch());
+}
+
+void AppendSecurityGroup(std::string& out, const v1::SecurityGroup& group) {
+  AppendIf(out, "ownerId", group.has_owner_id(), group.owner_id());
+  AppendIf(out, "groupId", group.has_group_id(), group.group_id());
+  AppendIf(out, "groupName", group.has_group_name(), group.group_name());
+  AppendIf(out, "groupDescription", group.has_description(), group.description());
+  AppendIf(out, "vpcId", group.has_vpc_id(), group.vpc_id());
+  AppendIf(out, "securityGroupArn", group.has_security_group_arn(), group.security_group_arn());
+  // Gantry does not model security group rules yet, so both rule lists are empty.
+  out += "<ipPermissions/><ipPermissionsEgress/>";
+}
+
+// ---- Reading the form ------------------------------------------------------------
+
+// An EC2 client error found before the operation runs; always HTTP 400.
+struct Refusal {
+  std::string code;
+  std::string message;
+};
+
+// The N of "`prefix`.N" (a positive decimal without leading zeros), or 0 when `name` is
+// not an entry of that list.
+int ListIndex(std::string_view name, std::string_view prefix) {
+  if (name.size() <= prefix.size() + 1 || !name.starts_with(prefix) || name[prefix.size()] != '.') {
+    return 0;
+  }
+  const std::string_view digits = name.substr(prefix.size() + 1);
+  if (digits.size() > kMaxIndexDigits || digits.front() == '0') {
+    return 0;
+  }
+  int index = 0;
+  for (char c : digits) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      return 0;
+    }
+    index = index * 10 + (c - '0');
+  }
+  return index;
+}
+
+// The parameters of one request. Builders take the names they understand; whatever is
+// left untaken afterwards is refused, so no parameter is ever silently ignored. The first
+// problem found while taking is kept as the refusal.
+class FormReader {
+ public:
+  explicit FormReader(FormFields fields)
+      : fields_(std::move(fields)), taken_(fields_.size(), false) {}
+
+  // The value of the single-valued parameter `name`, or nullopt when absent.
+  std::optional<std::string> Take(std::string_view name) {
+    std::optional<std::string> value;
+    int count = 0;
+    for (size_t i = 0; i < fields_.size(); ++i) {
+      if (fields_[i].first == name) {
+        taken_[i] = true;
+        if (count++ == 0) {
+          value = fields_[i].second;
+        }
+      }
+    }
+    if (count > 1) {
+      Refuse("InvalidParameterValue",
+             absl::StrCat(std::string(name), ": given ", count, " times; give it once"));
+    }
+    return value;
+  }
+
+  // The values of `prefix`.1, `prefix`.2, ... in index order (gaps allowed).
+  std::vector<std::string> TakeList(std::string_view prefix) {
+    std::vector<std::pair<int, std::string>> entries;
+    for (size_t i = 0; i < fields_.size(); ++i) {
+      if (const int index = ListIndex(fields_[i].first, prefix); index > 0) {
+        taken_[i] = true;
+        entries.emplace_back(index, fields_[i].second);
+      }
+    }
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::string> values;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (i > 0 && entries[i].first == entries[i - 1].first) {
+        Refuse("InvalidParameterValue", absl::StrCat(std::string(prefix), ".", entries[i].first,
+                                                     ": given twice; give each index once"));
+      }
+      values.push_back(std::move(entries[i].second));
+    }
+    return values;
+  }
+
+  void Refuse(std::string code, std::string message) {
+    if (!refusal_.has_value()) {
+      refusal_ = Refusal{std::move(code), std::move(message)};
+    }
+  }
+  const std::optional<Refusal>& refusal() const { return refusal_; }
+
+  // The names nobody took, in the order they were sent.
+  std::vector<std::string> Untaken() const {
+    std::vector<std::string> names;
+    for (size_t i = 0; i < fields_.size(); ++i) {
+      if (!taken_[i]) {
+        names.push_back(fields_[i].first);
+      }
+    }
+    return names;
+  }
+
+ private:
+  const FormFields fields_;
+  std::vector<bool> taken_;
+  std::optional<Refusal> refusal_;
+};
+
+// DryRun=true|false in any case; anything else is refused (and read as false).
+bool TakeDryRun(FormReader& form) {
+  const std::optional<std::string> value = form.Take("DryRun");
+  if (!value.has_value()) {
+    return false;
+  }
+  const std::string lower = absl::AsciiStrToLower(*value);
+  if (lower != "true" && lower != "false") {
+    form.Refuse("InvalidParameterValue",
+                absl::StrCat("DryRun: \"", *value, "\" is not a boolean; use true or false"));
+  }
+  return lower == "true";
+}
+
+// The refusal for a form the builder has read: a problem met while taking, else the
+// first untaken parameter, which is either a member of the action's EC2 model that
+// Gantry does not implement (`unsupported` lists the first name segments) or unknown.
+std::optional<Refusal> CheckForm(const FormReader& form, std::string_view action,
+                                 const std::vector<std::string_view>& unsupported) {
+  if (form.refusal().has_value()) {
+    return form.refusal();
+  }
+  const std::vector<std::string> untaken = form.Untaken();
+  if (untaken.empty()) {
+    return std::nullopt;
+  }
+  const std::string& name = untaken.front();
+  const std::string member = name.substr(0, name.find('.'));
+  if (std::find(unsupported.begin(), unsupported.end(), member) != unsupported.end()) {
+    return Refusal{"InvalidParameterValue",
+                   absl::StrCat(name, ": Gantry's ", std::string(action), " does not support ",
+                                member, " yet; leave it out")};
+  }
+  return Refusal{"UnknownParameter",
+                 absl::StrCat(name, ": not a parameter of ", std::string(action))};
+}
+
+// EC2 requires Version; Gantry answers in the 2016-11-15 shapes only.
+std::optional<Refusal> CheckVersion(FormReader& form) {
+  const std::optional<std::string> version = form.Take("Version");
+  if (!version.has_value()) {
+    return Refusal{"MissingParameter",
+                   absl::StrCat("Version: required; use ", std::string(kEc2ApiVersion))};
+  }
+  if (*version != kEc2ApiVersion) {
+    return Refusal{"InvalidParameterValue",
+                   absl::StrCat("Version: \"", *version, "\" is not served; Gantry speaks EC2 ",
+                                std::string(kEc2ApiVersion))};
+  }
+  return form.refusal();
+}
+
+// ---- Requests --------------------------------------------------------------------
+
+v1::CreateVpcRequest BuildCreateVpc(FormReader& form) {
+  v1::CreateVpcRequest request;
+  if (std::optional<std::string> cidr_block = form.Take("CidrBlock")) {
+    request.set_cidr_block(*std::move(cidr_block));
+  }
+  if (std::optional<std::string> tenancy = form.Take("InstanceTenancy")) {
+    request.set_instance_tenancy(*std::move(tenancy));
+  }
+  return request;
+}
+
+v1::DescribeVpcsRequest BuildDescribeVpcs(FormReader& form) {
+  v1::DescribeVpcsRequest request;
+  for (std::string& id : form.TakeList("VpcId")) {
+    request.add_vpc_ids(std::move(id));
+  }
+  return request;
+}
+
+v1::CreateSubnetRequest BuildCreateSubnet(FormReader& form) {
+  v1::CreateSubnetRequest request;
+  if (std::optional<std::string> vpc_id = form.Take("VpcId")) {
+    request.set_vpc_id(*std::move(vpc_id));
+  }
+  if (std::optional<std::string> cidr_block = form.Take("CidrBlock")) {
+    request.set_cidr_block(*std::move(cidr_block));
+  }
+  if (std::optional<std::string> zone = form.Take("AvailabilityZone")) {
+    request.set_availability_zone(*std::move(zone));
+  }
+  return request;
+}
+
+v1::DescribeSubnetsRequest BuildDescribeSubnets(FormReader& form) {
+  v1::DescribeSubnetsRequest request;
+  for (std::string& id : form.TakeList("SubnetId")) {
+    request.add_subnet_ids(std::move(id));
+  }
+  return request;
+}
+
+v1::DeleteSubnetRequest BuildDeleteSubnet(FormReader& form) {
+  v1::DeleteSubnetRequest request;
+  if (std::optional<std::string> subnet_id = form.Take("SubnetId")) {
+    request.set_subnet_id(*std::move(subnet_id));
+  }
+  return request;
+}
+
+v1::CreateSecurityGroupRequest BuildCreateSecurityGroup(FormReader& form) {
+  v1::CreateSecurityGroupRequest request;
+  if (std::optional<std::string> name = form.Take("GroupName")) {
+    request.set_group_name(*std::move(name));
+  }
+  if (std::optional<std::string> description = form.Take("GroupDescription")) {
+    request.set_description(*std::move(description));
+  }
+  if (std::optional<std::string> vpc_id = form.Take("VpcId")) {
+    request.set_vpc_id(*std::move(vpc_id));
+  }
+  return request;
+}
+
+v1::DescribeSecurityGroupsRequest BuildDescribeSecurityGroups(FormReader& form) {
+  v1::DescribeSecurityGroupsRequest request;
+  for (std::string& id : form.TakeList("GroupId")) {
+    request.add_group_ids(std::move(id));
+  }
+  for (std::string& name : form.TakeList("GroupName")) {
+    request.add_group_names(std::move(name));
+  }
+  return request;
+}
+
+// What the operation would check before touching the database: a DryRun answers
+// "would have succeeded" only for a request that passes it.
+absl::Status Validate(const v1::CreateVpcRequest& r) {
+  return internal::ParseCreateVpc(r).status();
+}
+absl::Status Validate(const v1::DescribeVpcsRequest& r) {
+  return internal::ParseDescribeVpcs(r).status();
+}
+absl::Status Validate(const v1::CreateSubnetRequest& r) {
+  return internal::ParseCreateSubnet(r).status();
+}
+absl::Status Validate(const v1::DescribeSubnetsRequest& r) {
+  return internal::ParseDescribeSubnets(r).status();
+}
+absl::Status Validate(const v1::DeleteSubnetRequest& r) {
+  return internal::ParseDeleteSubnet(r).status();
+}
+absl::Status Validate(const v1::CreateSecurityGroupRequest& r) {
+  return internal::ParseCreateSecurityGroup(r).status();
+}
+absl::Status Validate(const v1::DescribeSecurityGroupsRequest& r) {
+  return internal::ParseDescribeSecurityGroups(r).status();
+}
+
+// ---- Dispatch --------------------------------------------------------------------
+
+using Runner = std::function<void(NetworkOperations&, FormReader&, Respond)>;
+
+// Binds one action: build the request from the form, refuse what is left over, answer
+// DryRun, else call the operation and render its response.
+template <typename Request, typename Response>
+Runner Bind(std::string_view action, std::vector<std::string_view> unsupported,
+            Request (*build)(FormReader&),
+            void (NetworkOperations::*method)(const Request&, Done<Response>),
+            std::string (*render)(const Response&, std::string_view)) {
+  return [=](NetworkOperations& operations, FormReader& form, Respond done) {
+    const Request request = build(form);
+    const bool dry_run = TakeDryRun(form);
+    if (std::optional<Refusal> refusal = CheckForm(form, action, unsupported)) {
+      done(Ec2Error(400, refusal->code, refusal->message));
+      return;
+    }
+    if (dry_run) {
+      const absl::Status valid = Validate(request);
+      done(valid.ok() ? Ec2Error(412, "DryRunOperation", kDryRunMessage) : Ec2ErrorFor(valid));
+      return;
+    }
+    (operations.*method)(
+        request, [done = std::move(done), render](absl::StatusOr<Response> result) {
+          if (!result.ok()) {
+            done(Ec2ErrorFor(result.status()));
+            return;
+          }
+          done({200, std::string(kEc2ContentType), render(*result, ids::NewUuid())});
+        });
+  };
+}
+
+const absl::flat_hash_map<std::string, Runner>& Actions() {
+  using Ops = NetworkOperations;
+  // The members of each action's EC2 model (first name segment) that Gantry does not
+  // implement; anything else untaken is an UnknownParameter.
+  static const auto* const kActions = new absl::flat_hash_map<std::string, Runner>{
+      {"CreateVpc",
+       Bind("CreateVpc",
+            {"TagSpecification", "AmazonProvidedIpv6CidrBlock", "Ipv6Pool", "Ipv6CidrBlock",
+             "Ipv4IpamPoolId", "Ipv4NetmaskLength", "Ipv6IpamPoolId", "Ipv6NetmaskLength",
+             "Ipv6CidrBlockNetworkBorderGroup", "VpcEncryptionControl"},
+            &BuildCreateVpc, &Ops::CreateVpc, &RenderCreateVpc)},
+      {"DescribeVpcs", Bind("DescribeVpcs", {"Filter", "MaxResults", "NextToken"},
+                            &BuildDescribeVpcs, &Ops::DescribeVpcs, &RenderDescribeVpcs)},
+      {"CreateSubnet",
+       Bind("CreateSubnet",
+            {"TagSpecification", "AvailabilityZoneId", "Ipv6CidrBlock", "OutpostArn", "Ipv6Native",
+             "Ipv4IpamPoolId", "Ipv4NetmaskLength", "Ipv6IpamPoolId", "Ipv6NetmaskLength"},
+            &BuildCreateSubnet, &Ops::CreateSubnet, &RenderCreateSubnet)},
+      {"DescribeSubnets",
+       Bind("DescribeSubnets", {"Filter", "MaxResults", "NextToken"}, &BuildDescribeSubnets,
+            &Ops::DescribeSubnets, &RenderDescribeSubnets)},
+      {"DeleteSubnet",
+       Bind("DeleteSubnet", {}, &BuildDeleteSubnet, &Ops::DeleteSubnet, &RenderDeleteSubnet)},
+      {"CreateSecurityGroup",
+       Bind("CreateSecurityGroup", {"TagSpecification"}, &BuildCreateSecurityGroup,
+            &Ops::CreateSecurityGroup, &RenderCreateSecurityGroup)},
+      {"DescribeSecurityGroups",
+       Bind("DescribeSecurityGroups", {"Filter", "MaxResults", "NextToken"},
+            &BuildDescribeSecurityGroups, &Ops::DescribeSecurityGroups,
+            &RenderDescribeSecurityGroups)},
+  };
+  return *kActions;
+}
+
+// EC2 actions the contract names that NetworkOperations has no method for.
+bool IsUnsupportedAction(std::string_view action) {
+  return action == "DescribeAvailabilityZones" || action == "DescribeNetworkInterfaces";
+}
+
+std::string ServedActions() {
+  std::vector<std::string> names;
+  for (const auto& [name, runner] : Actions()) {
+    names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return absl::StrJoin(names, ", ");
+}
+
+// The field path that starts the first line of `message`, lowercased and without list
+// indexes: "SubnetIds[1]: ..." gives "subnetids".
+std::string LeadingField(std::string_view message) {
+  const std::string_view first_line = message.substr(0, message.find('\n'));
+  const size_t colon = first_line.find(':');
+  if (colon == std::string_view::npos) {
+    return "";
+  }
+  const std::string_view field = first_line.substr(0, colon);
+  return absl::AsciiStrToLower(std::string(field.substr(0, field.find('['))));
+}
+
+std::string_view InvalidArgumentCode(std::string_view message, std::string_view field) {
+  const std::string_view first_line = message.substr(0, message.find('\n'));
+  if (first_line.ends_with(": required")) {
+    return "MissingParameter";
+  }
+  if (field == "cidrblock" && first_line.find(" overlaps ") != std::string_view::npos) {
+    return "InvalidSubnet.Conflict";
+  }
+  if (field == "cidrblock" && first_line.find(" is not within ") != std::string_view::npos) {
+    return "InvalidSubnet.Range";
+  }
+  return "InvalidParameterValue";
+}
+
+std::string_view NotFoundCode(std::string_view field) {
+  if (field == "vpcid" || field == "vpcids") {
+    return "InvalidVpcID.NotFound";
+  }
+  if (field == "subnetid" || field == "subnetids") {
+    return "InvalidSubnetID.NotFound";
+  }
+  if (field == "groupid" || field == "groupids" || field == "groupname" || field == "groupnames") {
+    return "InvalidGroup.NotFound";
+  }
+  return "InvalidParameterValue";
+}
+
+// Storage reports a lost unique race as "<operation>: already exists".
+std::string_view AlreadyExistsCode(std::string_view message, std::string_view field) {
+  if (field == "groupname" || message.find("security group") != std::string_view::npos) {
+    return "InvalidGroup.Duplicate";
+  }
+  if (message.find("subnet") != std::string_view::npos) {
+    return "InvalidSubnet.Conflict";
+  }
+  return "InvalidParameterValue";
+}
+
+}  // namespace
+
+absl::StatusOr<FormFields> ParseForm(std::string_view body) {
+  FormFields fields;
+  size_t start = 0;
+  while (start <= body.size()) {
+    const size_t end = std::min(body.find('&', start), body.size());
+    const std::string_view segment = body.substr(start, end - start);
+    if (!segment.empty()) {
+      const size_t equals = segment.find('=');
+      const std::string_view raw_name = segment.substr(0, equals);
+      const std::string_view raw_value =
+          equals == std::string_view::npos ? std::string_view() : segment.substr(equals + 1);
+      GANTRY_ASSIGN_OR_RETURN(std::string name, DecodeComponent(raw_name, start));
+      GANTRY_ASSIGN_OR_RETURN(std::string value,
+                              DecodeComponent(raw_value, start + raw_name.size() + 1));
+      fields.emplace_back(std::move(name), std::move(value));
+    }
+    start = end + 1;
+  }
+  return fields;
+}
+
+AwsResponse Ec2Error(int http_status, std::string_view code, std::string_view message) {
+  std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error>";
+  AppendElement(body, "Code", code);
+  AppendElement(body, "Message", message);
+  body += "</Error></Errors>";
+  AppendElement(body, "RequestID", ids::NewUuid());
+  body += "</Response>";
+  return {http_status, std::string(kEc2ContentType), std::move(body)};
+}
+
+AwsResponse Ec2ErrorFor(const absl::Status& status) {
+  const std::string message(status.message());
+  const std::string field = LeadingField(message);
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+      return Ec2Error(400, InvalidArgumentCode(message, field), message);
+    case absl::StatusCode::kNotFound:
+      return Ec2Error(400, NotFoundCode(field), message);
+    case absl::StatusCode::kAlreadyExists:
+      return Ec2Error(400, AlreadyExistsCode(message, field), message);
+    case absl::StatusCode::kFailedPrecondition:
+      return Ec2Error(400, "DependencyViolation", message);
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+      // 503 tells the SDKs to retry with backoff.
+      return Ec2Error(503, "Unavailable", message);
+    default:
+      log::Error("ec2_internal_error",
+                 {{"code", absl::StatusCodeToString(status.code())}, {"error", message}});
+      return Ec2Error(500, "InternalError", message);
+  }
+}
+
+void DispatchEc2(NetworkOperations& operations, std::string_view form_body, Respond done) {
+  absl::StatusOr<FormFields> fields = ParseForm(form_body);
+  if (!fields.ok()) {
+    done(Ec2Error(400, "MalformedQueryString", std::string(fields.status().message())));
+    return;
+  }
+  FormReader form(*std::move(fields));
+  const std::optional<std::string> action = form.Take("Action");
+  if (!action.has_value() || action->empty()) {
+    done(
+        Ec2Error(400, "MissingAction", "Action: required; name the EC2 action, e.g. DescribeVpcs"));
+    return;
+  }
+  if (IsUnsupportedAction(*action)) {
+    done(Ec2Error(400, "UnsupportedOperation",
+                  absl::StrCat("Action: Gantry does not implement ", *action, " yet")));
+    return;
+  }
+  const auto it = Actions().find(*action);
+  if (it == Actions().end()) {
+    done(Ec2Error(
+        400, "InvalidAction",
+        absl::StrCat("Action: \"", *action, "\" is not an EC2 action Gantry serves; it serves ",
+                     ServedActions())));
+    return;
+  }
+  if (std::optional<Refusal> refusal = CheckVersion(form)) {
+    done(Ec2Error(400, refusal->code, refusal->message));
+    return;
+  }
+  it->second(operations, form, std::move(done));
+}
+
+std::string RenderCreateVpc(const v1::CreateVpcResponse& response, std::string_view request_id) {
+  std::string body;
+  if (response.has_vpc()) {
+    body += "<vpc>";
+    AppendVpc(body, response.vpc());
+    body += "</vpc>";
+  }
+  return Document("CreateVpc", request_id, body);
+}
+
+std::string RenderDescribeVpcs(const v1::DescribeVpcsResponse& response,
+                               std::string_view request_id) {
+  std::string body = "<vpcSet>";
+  for (const v1::Vpc& vpc : response.vpcs()) {
+    body += "<item>";
+    AppendVpc(body, vpc);
+    body += "</item>";
+  }
+  body += "</vpcSet>";
+  return Document("DescribeVpcs", request_id, body);
+}
+
+std::string RenderCreateSubnet(const v1::CreateSubnetResponse& response,
+                               std::string_view request_id) {
+  std::string body;
+  if (response.has_subnet()) {
+    body += "<subnet>";
+    AppendSubnet(body, response.subnet());
+    body += "</subnet>";
+  }
+  return Document("CreateSubnet", request_id, body);
+}
+
+std::string RenderDescribeSubnets(const v1::DescribeSubnetsResponse& response,
+                                  std::string_view request_id) {
+  std::string body = "<subnetSet>";
+  for (const v1::Subnet& subnet : response.subnets()) {
+    body += "<item>";
+    AppendSubnet(body, subnet);
+    body += "</item>";
+  }
+  body += "</subnetSet>";
+  return Document("DescribeSubnets", request_id, body);
+}
+
+std::string RenderDeleteSubnet(const v1::DeleteSubnetResponse& /*response*/,
+                               std::string_view request_id) {
+  return Document("DeleteSubnet", request_id, "<return>true</return>");
+}
+
+std::string RenderCreateSecurityGroup(const v1::CreateSecurityGroupResponse& response,
+                                      std::string_view request_id) {
+  std::string body;
+  AppendIf(body, "groupId", response.has_group_id(), response.group_id());
+  AppendIf(body, "securityGroupArn", response.has_security_group_arn(),
+           response.security_group_arn());
+  return Document("CreateSecurityGroup", request_id, body);
+}
+
+std::string RenderDescribeSecurityGroups(const v1::DescribeSecurityGroupsResponse& response,
+                                         std::string_view request_id) {
+  std::string body = "<securityGroupInfo>";
+  for (const v1::SecurityGroup& group : response.security_groups()) {
+    body += "<item>";
+    AppendSecurityGroup(body, group);
+    body += "</item>";
+  }
+  body += "</securityGroupInfo>";
+  return Document("DescribeSecurityGroups", request_id, body);
+}
+
+}  // namespace gantry::api::aws

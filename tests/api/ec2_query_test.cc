@@ -1,0 +1,519 @@
+// The EC2 Query front end without a database: form decoding, the error document and the
+// status-to-error table, the requests DispatchEc2 answers before any operation runs
+// (unknown or unsupported actions, unsupported parameters, DryRun), and the XML the
+// successful responses are rendered to.
+#include "api/aws/ec2_query.h"
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "gantry/v1/network.pb.h"
+
+#include "absl/status/status.h"
+#include "api/api.h"
+#include "api/internal/network_requests.h"
+#include "api/internal/network_shapes.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/status_matchers.h"
+
+namespace gantry::api::aws {
+namespace {
+
+using ::gantry::testing::IsOk;
+using ::gantry::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+constexpr std::string_view kPrologue = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+// The text between the first <name> and its </name>, or "<missing>".
+std::string ElementText(const std::string& xml, const std::string& name) {
+  const std::string open = "<" + name + ">";
+  const size_t start = xml.find(open);
+  const size_t end = xml.find("</" + name + ">", start);
+  if (start == std::string::npos || end == std::string::npos) {
+    return "<missing>";
+  }
+  return xml.substr(start + open.size(), end - start - open.size());
+}
+
+// `text` with the five predefined XML entities decoded, for comparing messages.
+std::string XmlUnescape(std::string text) {
+  const std::vector<std::pair<std::string, std::string>> entities = {
+      {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}, {"&amp;", "&"}};
+  for (const auto& [entity, character] : entities) {
+    for (size_t at = text.find(entity); at != std::string::npos;
+         at = text.find(entity, at + character.size())) {
+      text.replace(at, entity.size(), character);
+    }
+  }
+  return text;
+}
+
+// True when every start tag is closed in order (self-closing tags and the <?xml?>
+// prologue excepted) and no text holds a raw '<'. Enough to catch broken nesting.
+bool TagsBalance(std::string_view xml) {
+  std::vector<std::string> open;
+  for (size_t i = xml.find('<'); i != std::string_view::npos; i = xml.find('<', i + 1)) {
+    const size_t end = xml.find('>', i);
+    if (end == std::string_view::npos) {
+      return false;
+    }
+    std::string_view tag = xml.substr(i + 1, end - i - 1);
+    if (tag.starts_with('?') || tag.ends_with('/')) {
+      continue;
+    }
+    if (tag.starts_with('/')) {
+      if (open.empty() || open.back() != tag.substr(1)) {
+        return false;
+      }
+      open.pop_back();
+    } else {
+      open.emplace_back(tag.substr(0, tag.find(' ')));
+    }
+  }
+  return open.empty();
+}
+
+// ---- ParseForm -------------------------------------------------------------------
+
+TEST(Ec2ParseForm, Table_DecodesInOrder) {
+  struct Case {
+    std::string name;
+    std::string body;
+    FormFields want;
+  };
+  const std::vector<Case> cases = {
+      {"empty body", "", {}},
+      {"action and version",
+       "Action=DescribeVpcs&Version=2016-11-15",
+       {{"Action", "DescribeVpcs"}, {"Version", "2016-11-15"}}},
+      {"percent escapes in name and value, both cases of hex",
+       "Cidr%42lock=10.0.0.0%2f16&Group%4eame=a%2Fb",
+       {{"CidrBlock", "10.0.0.0/16"}, {"GroupName", "a/b"}}},
+      {"plus is a space, an escaped plus is not",
+       "GroupDescription=web+tier%2B1",
+       {{"GroupDescription", "web tier+1"}}},
+      {"escaped separators stay in the value", "A=x%3Dy%26z", {{"A", "x=y&z"}}},
+      {"second equals sign belongs to the value", "A=b=c", {{"A", "b=c"}}},
+      {"empty value and missing equals", "A=&B", {{"A", ""}, {"B", ""}}},
+      {"empty segments skipped", "&&A=1&&B=2&", {{"A", "1"}, {"B", "2"}}},
+      {"repeats kept in order", "X=2&X=1", {{"X", "2"}, {"X", "1"}}},
+      {"UTF-8 decoded", "GroupName=caf%C3%A9", {{"GroupName", "caf\xC3\xA9"}}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<FormFields> fields = ParseForm(c.body);
+    ASSERT_THAT(fields, IsOk());
+    EXPECT_EQ(*fields, c.want);
+  }
+}
+
+TEST(Ec2ParseForm, Table_BadEscapesAndBytes_InvalidArgument) {
+  struct Case {
+    std::string name;
+    std::string body;
+    std::string want_message;
+  };
+  const std::vector<Case> cases = {
+      {"non-hex digit", "A=%G1", "'%' at byte 2"},
+      {"one digit at the end", "A=%4", "'%' at byte 2"},
+      {"bare percent at the end", "Action=X&B=%", "'%' at byte 11"},
+      {"bad escape in a name", "%zz=1", "'%' at byte 0"},
+      {"decodes to a lone continuation byte", "A=%80", "not UTF-8"},
+      {"decodes to an invalid lead byte", "A=%FF", "not UTF-8"},
+      {"truncated two-byte sequence", "A=%C3", "not UTF-8"},
+      {"UTF-16 surrogate", "A=%ED%A0%80", "not UTF-8"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_THAT(ParseForm(c.body), StatusIs(absl::StatusCode::kInvalidArgument, c.want_message));
+  }
+}
+
+// ---- Ec2Error / Ec2ErrorFor ------------------------------------------------------
+
+TEST(Ec2Error, Document_ShapeAndEscaping) {
+  const AwsResponse answer = Ec2Error(400, "Bad<Code>", "a<b & \"c\" 'd'\x01");
+  EXPECT_EQ(answer.http_status, 400);
+  EXPECT_EQ(answer.content_type, "text/xml;charset=UTF-8");
+  EXPECT_THAT(answer.body, StartsWith(std::string(kPrologue) +
+                                      "<Response><Errors><Error><Code>Bad&lt;Code&gt;</Code>"
+                                      "<Message>a&lt;b &amp; &quot;c&quot; 'd'?"
+                                      "</Message></Error></Errors><RequestID>"));
+  EXPECT_THAT(answer.body, ::testing::EndsWith("</RequestID></Response>"));
+  const std::string request_id = ElementText(answer.body, "RequestID");
+  EXPECT_EQ(request_id.size(), 36u) << request_id;
+  EXPECT_NE(request_id, ElementText(Ec2Error(400, "X", "y").body, "RequestID"));
+  EXPECT_TRUE(TagsBalance(answer.body));
+}
+
+TEST(Ec2ErrorFor, Table_CodeAndHttpStatus) {
+  struct Case {
+    std::string name;
+    absl::Status status;
+    int want_http;
+    std::string want_code;
+  };
+  v1::CreateVpcRequest no_cidr;
+  v1::CreateVpcRequest two_problems;
+  two_problems.set_cidr_block("10.0.0.0/8");
+  two_problems.set_instance_tenancy("dedicated");
+  const std::vector<Case> cases = {
+      {"validation: member missing", internal::ParseCreateVpc(no_cidr).status(), 400,
+       "MissingParameter"},
+      {"validation: bad value", internal::ParseCreateVpc(two_problems).status(), 400,
+       "InvalidParameterValue"},
+      {"validation: first line decides",
+       absl::InvalidArgumentError("VpcId: \"x\" is not a VPC id\nCidrBlock: required"), 400,
+       "InvalidParameterValue"},
+      {"subnet overlaps another",
+       absl::InvalidArgumentError("CidrBlock: \"10.0.1.0/24\" overlaps subnet-0a1b2c3d4e5f60718 "
+                                  "(10.0.0.0/23); choose a range no other subnet of vpc-1 uses"),
+       400, "InvalidSubnet.Conflict"},
+      {"subnet outside its VPC",
+       absl::InvalidArgumentError("CidrBlock: \"10.1.0.0/24\" is not within vpc-1's CIDR block "
+                                  "10.0.0.0/16; choose a range inside it"),
+       400, "InvalidSubnet.Range"},
+      {"vpc id on create", absl::NotFoundError("VpcId: vpc-0123456789abcdef0 does not exist"), 400,
+       "InvalidVpcID.NotFound"},
+      {"vpc ids on describe", internal::FirstMissing("VpcIds", "vpc ID", {"vpc-1", "vpc-2"}, {}),
+       400, "InvalidVpcID.NotFound"},
+      {"subnet id on delete", absl::NotFoundError("SubnetId: subnet-0a1b2c3d does not exist"), 400,
+       "InvalidSubnetID.NotFound"},
+      {"subnet ids on describe", internal::FirstMissing("SubnetIds", "subnet ID", {"subnet-1"}, {}),
+       400, "InvalidSubnetID.NotFound"},
+      {"group ids", internal::FirstMissing("GroupIds", "security group", {"sg-1"}, {}), 400,
+       "InvalidGroup.NotFound"},
+      {"group names", absl::NotFoundError("GroupNames[2]: The security group 'web' does not exist"),
+       400, "InvalidGroup.NotFound"},
+      {"not found, unknown field", absl::NotFoundError("cluster: no such cluster"), 400,
+       "InvalidParameterValue"},
+      {"group name taken", absl::AlreadyExistsError("GroupName: \"web\" already exists in vpc-1"),
+       400, "InvalidGroup.Duplicate"},
+      {"group unique race", absl::AlreadyExistsError("create security group: already exists"), 400,
+       "InvalidGroup.Duplicate"},
+      {"subnet unique race", absl::AlreadyExistsError("create subnet: already exists"), 400,
+       "InvalidSubnet.Conflict"},
+      {"subnet in use",
+       absl::FailedPreconditionError("subnet-1 has 3 addresses in use; stop its tasks first"), 400,
+       "DependencyViolation"},
+      {"database queue full", absl::UnavailableError("the database queue is full (64 waiting)"),
+       503, "Unavailable"},
+      {"statement timeout", absl::DeadlineExceededError("describe vpcs: timed out"), 503,
+       "Unavailable"},
+      {"lost race", absl::AbortedError("create vpc: conflicting concurrent change"), 500,
+       "InternalError"},
+      {"bug", absl::InternalError("create vpc: internal storage error"), 500, "InternalError"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ASSERT_FALSE(c.status.ok());
+    const AwsResponse answer = Ec2ErrorFor(c.status);
+    EXPECT_EQ(answer.http_status, c.want_http);
+    EXPECT_EQ(ElementText(answer.body, "Code"), c.want_code);
+    EXPECT_THAT(
+        answer.body,
+        HasSubstr(ElementText(Ec2Error(400, "", std::string(c.status.message())).body, "Message")));
+  }
+}
+
+// ---- DispatchEc2 refusals --------------------------------------------------------
+
+// Answers `body` with operations that have no database: every request here is refused
+// before an operation could reach it (one that did would dereference the null database).
+AwsResponse Dispatch(const std::string& body) {
+  static NetworkOperations* const kOperations = new NetworkOperations(Config{}, nullptr);
+  int calls = 0;
+  AwsResponse answer;
+  DispatchEc2(*kOperations, body, [&](AwsResponse response) {
+    ++calls;
+    answer = std::move(response);
+  });
+  EXPECT_EQ(calls, 1);
+  return answer;
+}
+
+struct DispatchCase {
+  std::string name;
+  std::string body;
+  int want_http;
+  std::string want_code;
+  std::string want_message;
+};
+
+void ExpectAnswers(const std::vector<DispatchCase>& cases) {
+  for (const DispatchCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    const AwsResponse answer = Dispatch(c.body);
+    EXPECT_EQ(answer.http_status, c.want_http);
+    EXPECT_EQ(answer.content_type, "text/xml;charset=UTF-8");
+    EXPECT_EQ(ElementText(answer.body, "Code"), c.want_code);
+    EXPECT_THAT(XmlUnescape(ElementText(answer.body, "Message")), HasSubstr(c.want_message));
+  }
+}
+
+constexpr std::string_view kV = "&Version=2016-11-15";
+
+TEST(DispatchEc2, Table_ActionsRefused) {
+  const std::string v(kV);
+  ExpectAnswers({
+      {"bad escape", "Action=DescribeVpcs%ZZ" + v, 400, "MalformedQueryString", "byte 19"},
+      {"no action", "Version=2016-11-15", 400, "MissingAction", "Action: required"},
+      {"empty action", "Action=" + v, 400, "MissingAction", "Action: required"},
+      {"action given twice", "Action=DescribeVpcs&Action=DescribeVpcs" + v, 400,
+       "InvalidParameterValue", "Action: given 2 times"},
+      {"unknown action", "Action=RunInstances" + v, 400, "InvalidAction",
+       "\"RunInstances\" is not an EC2 action Gantry serves; it serves CreateSecurityGroup, "
+       "CreateSubnet, CreateVpc, DeleteSubnet, DescribeSecurityGroups, DescribeSubnets, "
+       "DescribeVpcs"},
+      {"action names are case-sensitive", "Action=describevpcs" + v, 400, "InvalidAction",
+       "describevpcs"},
+      {"no zones operation", "Action=DescribeAvailabilityZones" + v, 400, "UnsupportedOperation",
+       "DescribeAvailabilityZones"},
+      {"no interfaces operation", "Action=DescribeNetworkInterfaces" + v, 400,
+       "UnsupportedOperation", "DescribeNetworkInterfaces"},
+      {"no version", "Action=DescribeVpcs", 400, "MissingParameter", "Version: required"},
+      {"other version", "Action=DescribeVpcs&Version=2014-06-15", 400, "InvalidParameterValue",
+       "Version: \"2014-06-15\" is not served"},
+  });
+}
+
+TEST(DispatchEc2, Table_ParametersRefused) {
+  const std::string v(kV);
+  ExpectAnswers({
+      {"filters", "Action=DescribeSubnets" + v + "&Filter.1.Name=vpc-id&Filter.1.Value.1=vpc-1",
+       400, "InvalidParameterValue",
+       "Filter.1.Name: Gantry's DescribeSubnets does not support Filter yet"},
+      {"pagination", "Action=DescribeVpcs" + v + "&MaxResults=5", 400, "InvalidParameterValue",
+       "MaxResults: Gantry's DescribeVpcs does not support MaxResults yet"},
+      {"next token", "Action=DescribeSecurityGroups" + v + "&NextToken=abc", 400,
+       "InvalidParameterValue", "NextToken: Gantry's DescribeSecurityGroups"},
+      {"tags on a vpc",
+       "Action=CreateVpc" + v +
+           "&CidrBlock=10.0.0.0%2F16&TagSpecification.1.ResourceType=vpc"
+           "&TagSpecification.1.Tag.1.Key=Name&TagSpecification.1.Tag.1.Value=a%3C%26%3E",
+       400, "InvalidParameterValue",
+       "TagSpecification.1.ResourceType: Gantry's CreateVpc does not support TagSpecification"},
+      {"tags on a group",
+       "Action=CreateSecurityGroup" + v + "&GroupName=web&TagSpecification.1.ResourceType=x", 400,
+       "InvalidParameterValue", "TagSpecification.1.ResourceType: Gantry's CreateSecurityGroup"},
+      {"zone id", "Action=CreateSubnet" + v + "&VpcId=vpc-1&AvailabilityZoneId=use1-az1", 400,
+       "InvalidParameterValue", "AvailabilityZoneId: Gantry's CreateSubnet does not support"},
+      {"ipv6 on a vpc", "Action=CreateVpc" + v + "&AmazonProvidedIpv6CidrBlock=true", 400,
+       "InvalidParameterValue", "AmazonProvidedIpv6CidrBlock: Gantry's CreateVpc"},
+      {"unknown name", "Action=DescribeVpcs" + v + "&Bogus=1", 400, "UnknownParameter",
+       "Bogus: not a parameter of DescribeVpcs"},
+      {"list member without index", "Action=DescribeVpcs" + v + "&VpcId=vpc-1", 400,
+       "UnknownParameter", "VpcId: not a parameter of DescribeVpcs"},
+      {"index zero", "Action=DescribeSubnets" + v + "&SubnetId.0=subnet-1", 400, "UnknownParameter",
+       "SubnetId.0: not a parameter"},
+      {"index with leading zero", "Action=DescribeSubnets" + v + "&SubnetId.01=subnet-1", 400,
+       "UnknownParameter", "SubnetId.01: not a parameter"},
+      {"scalar member indexed", "Action=DeleteSubnet" + v + "&SubnetId.1=subnet-1", 400,
+       "UnknownParameter", "SubnetId.1: not a parameter of DeleteSubnet"},
+      {"another action's member", "Action=DeleteSubnet" + v + "&VpcId=vpc-1", 400,
+       "UnknownParameter", "VpcId: not a parameter of DeleteSubnet"},
+      {"scalar given twice", "Action=CreateVpc" + v + "&CidrBlock=10.0.0.0%2F16&CidrBlock=x", 400,
+       "InvalidParameterValue", "CidrBlock: given 2 times; give it once"},
+      {"index given twice", "Action=DescribeSubnets" + v + "&SubnetId.1=a&SubnetId.1=b", 400,
+       "InvalidParameterValue", "SubnetId.1: given twice"},
+      {"dry run not a boolean", "Action=DescribeVpcs" + v + "&DryRun=yes", 400,
+       "InvalidParameterValue", "DryRun: \"yes\" is not a boolean"},
+      {"refused even without dry run", "Action=CreateVpc" + v + "&DryRun=false&Ipv6Pool=p", 400,
+       "InvalidParameterValue", "Ipv6Pool: Gantry's CreateVpc"},
+  });
+}
+
+TEST(DispatchEc2, Table_DryRun) {
+  const std::string v(kV);
+  const std::string succeeded = "Request would have succeeded, but DryRun flag is set.";
+  ExpectAnswers({
+      {"create vpc", "Action=CreateVpc" + v + "&CidrBlock=10.0.0.0%2F16&DryRun=true", 412,
+       "DryRunOperation", succeeded},
+      {"any case", "Action=CreateVpc" + v + "&CidrBlock=10.0.0.0%2F16&DryRun=True", 412,
+       "DryRunOperation", succeeded},
+      {"create subnet",
+       "Action=CreateSubnet" + v +
+           "&VpcId=vpc-0123456789abcdef0&CidrBlock=10.0.1.0%2F24&AvailabilityZone=us-east-1a"
+           "&DryRun=true",
+       412, "DryRunOperation", succeeded},
+      {"create group",
+       "Action=CreateSecurityGroup" + v +
+           "&GroupName=web&GroupDescription=web+tier&VpcId=vpc-0123456789abcdef0&DryRun=true",
+       412, "DryRunOperation", succeeded},
+      {"describe all vpcs", "Action=DescribeVpcs" + v + "&DryRun=true", 412, "DryRunOperation",
+       succeeded},
+      {"describe groups by id and name",
+       "Action=DescribeSecurityGroups" + v +
+           "&GroupId.1=sg-0a1b2c3d4e5f67890&GroupName.1=default&DryRun=true",
+       412, "DryRunOperation", succeeded},
+      {"delete subnet", "Action=DeleteSubnet" + v + "&SubnetId=subnet-0a1b2c3d&DryRun=true", 412,
+       "DryRunOperation", succeeded},
+      {"invalid request is not a success", "Action=CreateVpc" + v + "&DryRun=true", 400,
+       "MissingParameter", "CidrBlock: required"},
+      {"description missing",
+       "Action=CreateSecurityGroup" + v + "&GroupName=web&VpcId=vpc-0123456789abcdef0&DryRun=true",
+       400, "MissingParameter", "Description: required"},
+      {"list read in index order, not form order",
+       "Action=DescribeVpcs" + v + "&VpcId.2=bad&VpcId.1=vpc-0123456789abcdef0&DryRun=true", 400,
+       "InvalidParameterValue", "VpcIds[1]: \"bad\" is not a VPC id"},
+      {"gaps in indexes allowed",
+       "Action=DescribeSubnets" + v + "&SubnetId.7=subnet-0a1b2c3d&SubnetId.3=x&DryRun=true", 400,
+       "InvalidParameterValue", "SubnetIds[0]: \"x\" is not a subnet id"},
+      {"tenancy passed through",
+       "Action=CreateVpc" + v + "&CidrBlock=10.0.0.0%2F16&InstanceTenancy=dedicated&DryRun=true",
+       400, "InvalidParameterValue", "InstanceTenancy: \"dedicated\" is not supported"},
+  });
+}
+
+// ---- Rendering -------------------------------------------------------------------
+
+v1::Vpc FullVpc(const std::string& id) {
+  v1::Vpc vpc;
+  vpc.set_vpc_id(id);
+  vpc.set_state("available");
+  vpc.set_cidr_block("10.0.0.0/16");
+  vpc.set_owner_id("000000000000");
+  vpc.set_instance_tenancy("default");
+  vpc.set_is_default(false);
+  return vpc;
+}
+
+TEST(Ec2Render, CreateVpc_ExactDocument) {
+  v1::CreateVpcResponse response;
+  *response.mutable_vpc() = FullVpc("vpc-0123456789abcdef0");
+  EXPECT_EQ(RenderCreateVpc(response, "req-1"),
+            std::string(kPrologue) +
+                "<CreateVpcResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+                "<requestId>req-1</requestId><vpc><vpcId>vpc-0123456789abcdef0</vpcId>"
+                "<ownerId>000000000000</ownerId><state>available</state>"
+                "<cidrBlock>10.0.0.0/16</cidrBlock><cidrBlockAssociationSet><item>"
+                "<cidrBlock>10.0.0.0/16</cidrBlock><cidrBlockState><state>associated</state>"
+                "</cidrBlockState></item></cidrBlockAssociationSet>"
+                "<dhcpOptionsId>default</dhcpOptionsId><instanceTenancy>default</instanceTenancy>"
+                "<isDefault>false</isDefault></vpc></CreateVpcResponse>");
+}
+
+TEST(Ec2Render, Vpc_UnsetFieldsLeftOutAndTrueRendered) {
+  v1::CreateVpcResponse response;
+  response.mutable_vpc()->set_vpc_id("vpc-1");
+  response.mutable_vpc()->set_is_default(true);
+  const std::string xml = RenderCreateVpc(response, "req-1");
+  EXPECT_THAT(xml, HasSubstr("<vpc><vpcId>vpc-1</vpcId><dhcpOptionsId>default</dhcpOptionsId>"
+                             "<isDefault>true</isDefault></vpc>"));
+  EXPECT_THAT(xml, Not(HasSubstr("<state>")));
+  EXPECT_THAT(xml, Not(HasSubstr("cidrBlock")));
+}
+
+TEST(Ec2Render, DescribeVpcs_ItemsInVpcSet) {
+  v1::DescribeVpcsResponse response;
+  *response.add_vpcs() = FullVpc("vpc-a");
+  *response.add_vpcs() = FullVpc("vpc-b");
+  const std::string xml = RenderDescribeVpcs(response, "req-2");
+  EXPECT_THAT(xml, HasSubstr("<DescribeVpcsResponse xmlns=\"http://ec2.amazonaws.com/doc/"
+                             "2016-11-15/\"><requestId>req-2</requestId><vpcSet><item>"
+                             "<vpcId>vpc-a</vpcId>"));
+  EXPECT_THAT(xml, HasSubstr("</isDefault></item><item><vpcId>vpc-b</vpcId>"));
+  EXPECT_THAT(xml, ::testing::EndsWith("</isDefault></item></vpcSet></DescribeVpcsResponse>"));
+  EXPECT_TRUE(TagsBalance(xml));
+  EXPECT_THAT(RenderDescribeVpcs(v1::DescribeVpcsResponse(), "req-3"),
+              HasSubstr("<requestId>req-3</requestId><vpcSet></vpcSet></DescribeVpcsResponse>"));
+}
+
+v1::Subnet FullSubnet(const std::string& id) {
+  v1::Subnet subnet;
+  subnet.set_subnet_id(id);
+  subnet.set_vpc_id("vpc-1");
+  subnet.set_cidr_block("10.0.1.0/24");
+  subnet.set_availability_zone("us-east-1a");
+  subnet.set_available_ip_address_count(251);
+  subnet.set_state("available");
+  subnet.set_default_for_az(false);
+  subnet.set_map_public_ip_on_launch(false);
+  subnet.set_owner_id("000000000000");
+  subnet.set_subnet_arn("arn:aws:ec2:us-east-1:000000000000:subnet/" + id);
+  return subnet;
+}
+
+TEST(Ec2Render, CreateSubnet_ExactDocument) {
+  v1::CreateSubnetResponse response;
+  *response.mutable_subnet() = FullSubnet("subnet-1");
+  EXPECT_EQ(RenderCreateSubnet(response, "req-4"),
+            std::string(kPrologue) +
+                "<CreateSubnetResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+                "<requestId>req-4</requestId><subnet><subnetId>subnet-1</subnetId>"
+                "<subnetArn>arn:aws:ec2:us-east-1:000000000000:subnet/subnet-1</subnetArn>"
+                "<state>available</state><ownerId>000000000000</ownerId><vpcId>vpc-1</vpcId>"
+                "<cidrBlock>10.0.1.0/24</cidrBlock>"
+                "<availableIpAddressCount>251</availableIpAddressCount>"
+                "<availabilityZone>us-east-1a</availabilityZone><defaultForAz>false</defaultForAz>"
+                "<mapPublicIpOnLaunch>false</mapPublicIpOnLaunch></subnet>"
+                "</CreateSubnetResponse>");
+}
+
+TEST(Ec2Render, DescribeSubnets_ItemsInSubnetSet) {
+  v1::DescribeSubnetsResponse response;
+  *response.add_subnets() = FullSubnet("subnet-a");
+  *response.add_subnets() = FullSubnet("subnet-b");
+  response.mutable_subnets(1)->set_available_ip_address_count(0);
+  const std::string xml = RenderDescribeSubnets(response, "req-5");
+  EXPECT_THAT(xml, HasSubstr("<requestId>req-5</requestId><subnetSet><item>"
+                             "<subnetId>subnet-a</subnetId>"));
+  EXPECT_THAT(xml, HasSubstr("</item><item><subnetId>subnet-b</subnetId>"));
+  EXPECT_THAT(xml, HasSubstr("<availableIpAddressCount>0</availableIpAddressCount>"));
+  EXPECT_THAT(xml, ::testing::EndsWith("</item></subnetSet></DescribeSubnetsResponse>"));
+  EXPECT_TRUE(TagsBalance(xml));
+}
+
+TEST(Ec2Render, DeleteSubnet_ReturnsTrue) {
+  EXPECT_EQ(RenderDeleteSubnet(v1::DeleteSubnetResponse(), "req-6"),
+            std::string(kPrologue) +
+                "<DeleteSubnetResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+                "<requestId>req-6</requestId><return>true</return></DeleteSubnetResponse>");
+}
+
+TEST(Ec2Render, CreateSecurityGroup_ExactDocument) {
+  v1::CreateSecurityGroupResponse response;
+  response.set_group_id("sg-0a1b2c3d4e5f67890");
+  response.set_security_group_arn(
+      "arn:aws:ec2:us-east-1:000000000000:security-group/sg-0a1b2c3d4e5f67890");
+  EXPECT_EQ(RenderCreateSecurityGroup(response, "req-7"),
+            std::string(kPrologue) +
+                "<CreateSecurityGroupResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+                "<requestId>req-7</requestId><groupId>sg-0a1b2c3d4e5f67890</groupId>"
+                "<securityGroupArn>arn:aws:ec2:us-east-1:000000000000:security-group/"
+                "sg-0a1b2c3d4e5f67890</securityGroupArn></CreateSecurityGroupResponse>");
+}
+
+TEST(Ec2Render, DescribeSecurityGroups_ItemsEscaped) {
+  v1::DescribeSecurityGroupsResponse response;
+  v1::SecurityGroup* group = response.add_security_groups();
+  group->set_group_id("sg-1");
+  group->set_group_name("web & <db>");
+  group->set_description("it's \"quoted\"");
+  group->set_vpc_id("vpc-1");
+  group->set_owner_id("000000000000");
+  group->set_security_group_arn("arn:aws:ec2:us-east-1:000000000000:security-group/sg-1");
+  response.add_security_groups()->set_group_id("sg-2");
+  const std::string xml = RenderDescribeSecurityGroups(response, "req-8");
+  EXPECT_THAT(xml,
+              HasSubstr("<requestId>req-8</requestId><securityGroupInfo><item>"
+                        "<ownerId>000000000000</ownerId><groupId>sg-1</groupId>"
+                        "<groupName>web &amp; &lt;db&gt;</groupName>"
+                        "<groupDescription>it's &quot;quoted&quot;</groupDescription>"
+                        "<vpcId>vpc-1</vpcId><securityGroupArn>arn:aws:ec2:us-east-1:000000000000:"
+                        "security-group/sg-1</securityGroupArn>"
+                        "<ipPermissions/><ipPermissionsEgress/></item>"));
+  EXPECT_THAT(xml, HasSubstr("<item><groupId>sg-2</groupId><ipPermissions/>"
+                             "<ipPermissionsEgress/></item></securityGroupInfo>"
+                             "</DescribeSecurityGroupsResponse>"));
+  EXPECT_TRUE(TagsBalance(xml));
+}
+
+}  // namespace
+}  // namespace gantry::api::aws
