@@ -32,7 +32,9 @@ absl::StatusOr<std::string> RandomString(std::string_view alphabet, size_t lengt
   }
   std::string out;
   out.reserve(length);
-  for (unsigned char byte : bytes) out.push_back(alphabet[byte % alphabet.size()]);
+  for (unsigned char byte : bytes) {
+    out.push_back(alphabet[byte % alphabet.size()]);
+  }
   return out;
 }
 
@@ -45,7 +47,9 @@ absl::Status WriteNewFile(const std::string& path, const std::string& text) {
   size_t written = 0;
   while (written < text.size()) {
     const ssize_t n = write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
     if (n <= 0) {
       const int saved = errno;
       close(fd);
@@ -60,7 +64,9 @@ absl::Status WriteNewFile(const std::string& path, const std::string& text) {
   if (!synced || link(temporary.c_str(), path.c_str()) != 0) {
     const int saved = errno;
     unlink(temporary.c_str());
-    if (saved == EEXIST) return absl::AlreadyExistsError(path);
+    if (saved == EEXIST) {
+      return absl::AlreadyExistsError(path);
+    }
     return absl::InternalError(absl::StrCat("cannot write ", path, ": ", strerror(saved)));
   }
   unlink(temporary.c_str());
@@ -71,9 +77,13 @@ absl::Status WriteNewFile(const std::string& path, const std::string& text) {
 
 absl::StatusOr<Credentials> NewCredentials() {
   absl::StatusOr<std::string> id = RandomString(kIdAlphabet, 16);
-  if (!id.ok()) return id.status();
+  if (!id.ok()) {
+    return id.status();
+  }
   absl::StatusOr<std::string> secret = RandomString(kSecretAlphabet, 40);
-  if (!secret.ok()) return secret.status();
+  if (!secret.ok()) {
+    return secret.status();
+  }
   return Credentials{absl::StrCat("AKIA", *id), *secret};
 }
 
@@ -82,19 +92,27 @@ absl::StatusOr<Credentials> ParseCredentialsFile(std::string_view text, std::str
   bool in_profile = false;
   for (absl::string_view line : absl::StrSplit(absl::string_view(text.data(), text.size()), '\n')) {
     line = absl::StripAsciiWhitespace(line);
-    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    if (line.empty() || line[0] == '#' || line[0] == ';') {
+      continue;
+    }
     if (line.front() == '[' && line.back() == ']') {
       in_profile = absl::StripAsciiWhitespace(line.substr(1, line.size() - 2)) ==
                    absl::string_view(profile.data(), profile.size());
       continue;
     }
-    if (!in_profile) continue;
+    if (!in_profile) {
+      continue;
+    }
     std::pair<absl::string_view, absl::string_view> entry =
         absl::StrSplit(line, absl::MaxSplits('=', 1));
     const absl::string_view key = absl::StripAsciiWhitespace(entry.first);
     const absl::string_view value = absl::StripAsciiWhitespace(entry.second);
-    if (key == "aws_access_key_id") credentials.access_key_id = std::string(value);
-    if (key == "aws_secret_access_key") credentials.secret_access_key = std::string(value);
+    if (key == "aws_access_key_id") {
+      credentials.access_key_id = std::string(value);
+    }
+    if (key == "aws_secret_access_key") {
+      credentials.secret_access_key = std::string(value);
+    }
   }
   if (credentials.access_key_id.empty() || credentials.secret_access_key.empty()) {
     return absl::NotFoundError(absl::StrCat("profile [", std::string(profile),
@@ -126,10 +144,16 @@ absl::StatusOr<Credentials> LoadOrCreateCredentialsFile(const std::string& path,
       return read;
     }
     absl::StatusOr<Credentials> created = NewCredentials();
-    if (!created.ok()) return created.status();
+    if (!created.ok()) {
+      return created.status();
+    }
     absl::Status written = WriteNewFile(path, FormatCredentialsFile(*created, profile, comment));
-    if (written.ok()) return created;
-    if (!absl::IsAlreadyExists(written)) return written;
+    if (written.ok()) {
+      return created;
+    }
+    if (!absl::IsAlreadyExists(written)) {
+      return written;
+    }
   }
   return absl::InternalError(absl::StrCat(path, ": appeared and vanished while being read"));
 }

@@ -58,9 +58,13 @@ int Fail(const std::string& event, const absl::Status& status) {
 std::string Redacted(std::string url) {
   size_t scheme = url.find("://");
   size_t at = url.find('@');
-  if (scheme == std::string::npos || at == std::string::npos) return url;
+  if (scheme == std::string::npos || at == std::string::npos) {
+    return url;
+  }
   size_t colon = url.find(':', scheme + 3);
-  if (colon != std::string::npos && colon < at) url.replace(colon + 1, at - colon - 1, "***");
+  if (colon != std::string::npos && colon < at) {
+    url.replace(colon + 1, at - colon - 1, "***");
+  }
   return url;
 }
 
@@ -89,9 +93,13 @@ absl::StatusOr<std::unique_ptr<gantry::api::aws::HttpServer>> StartAwsFrontEnd(
     gantry::api::EcsOperations* ecs, gantry::api::NetworkOperations* network,
     const gantry::api::Config& config, const gantry::auth::Credentials& admin) {
   const std::string address = absl::GetFlag(FLAGS_aws_listen);
-  if (address.empty()) return std::unique_ptr<gantry::api::aws::HttpServer>();
+  if (address.empty()) {
+    return std::unique_ptr<gantry::api::aws::HttpServer>();
+  }
   auto secret_of = [admin](std::string_view access_key_id) -> std::optional<std::string> {
-    if (access_key_id != admin.access_key_id) return std::nullopt;
+    if (access_key_id != admin.access_key_id) {
+      return std::nullopt;
+    }
     return admin.secret_access_key;
   };
   gantry::api::aws::HttpServerOptions options;
@@ -110,7 +118,9 @@ int main(int argc, char** argv) {
       "          [--placement-timeout DURATION] [--host-timeout DURATION]");
   std::vector<std::string> args = gantry::flags::NormalizeDashes(argc, argv);
   std::vector<char*> arg_pointers;
-  for (std::string& arg : args) arg_pointers.push_back(arg.data());
+  for (std::string& arg : args) {
+    arg_pointers.push_back(arg.data());
+  }
   absl::ParseCommandLine(static_cast<int>(arg_pointers.size()), arg_pointers.data());
   // Block the stop signals in every thread (threads inherit the mask) and take them
   // synchronously in main, so no handler runs in an arbitrary thread.
@@ -141,29 +151,39 @@ int main(int argc, char** argv) {
 
   absl::StatusOr<gantry::auth::Credentials> admin_key =
       AdminCredentials(absl::GetFlag(FLAGS_data_dir));
-  if (!admin_key.ok()) return Fail("admin_credentials_failed", admin_key.status());
+  if (!admin_key.ok()) {
+    return Fail("admin_credentials_failed", admin_key.status());
+  }
 
   std::unique_ptr<gantry::embedded_pg::EmbeddedPostgres> embedded;
   if (conninfo.empty()) {
     gantry::embedded_pg::Options options;
     options.data_dir = absl::GetFlag(FLAGS_data_dir);
     auto started = gantry::embedded_pg::EmbeddedPostgres::Start(options);
-    if (!started.ok()) return Fail("embedded_pg_failed", started.status());
+    if (!started.ok()) {
+      return Fail("embedded_pg_failed", started.status());
+    }
     embedded = std::move(*started);
     conninfo = embedded->ConnectionString();
   }
   {
     auto connection = gantry::storage::Connection::Open(conninfo);
-    if (!connection.ok()) return Fail("database_unreachable", connection.status());
+    if (!connection.ok()) {
+      return Fail("database_unreachable", connection.status());
+    }
     auto migrated = gantry::storage::Migrate(**connection, gantry::storage::BuiltinMigrations());
-    if (!migrated.ok()) return Fail("migration_failed", migrated.status());
+    if (!migrated.ok()) {
+      return Fail("migration_failed", migrated.status());
+    }
     if (auto status = gantry::api::EnsureDefaultCluster(**connection, config); !status.ok()) {
       return Fail("default_cluster_failed", status);
     }
   }
   auto database = gantry::storage::Database::Open(
       {.conninfo = conninfo, .workers = absl::GetFlag(FLAGS_db_workers)});
-  if (!database.ok()) return Fail("database_unreachable", database.status());
+  if (!database.ok()) {
+    return Fail("database_unreachable", database.status());
+  }
   if (absl::GetFlag(FLAGS_placement_timeout) <= absl::ZeroDuration()) {
     return Fail("bad_flag", absl::InvalidArgumentError("--placement-timeout: must be positive"));
   }
@@ -171,7 +191,9 @@ int main(int argc, char** argv) {
       {.conninfo = conninfo,
        .region = config.region,
        .placement_timeout = absl::GetFlag(FLAGS_placement_timeout)});
-  if (!scheduler.ok()) return Fail("scheduler_failed", scheduler.status());
+  if (!scheduler.ok()) {
+    return Fail("scheduler_failed", scheduler.status());
+  }
   gantry::scheduler::Scheduler* scheduler_ptr = scheduler->get();
   auto capacity_changed = [scheduler_ptr] { scheduler_ptr->CapacityChanged(); };
   // Long-polls wait here. A poll whose previous one arrived more than 3/4 of the host
@@ -183,10 +205,14 @@ int main(int argc, char** argv) {
   auto listener = gantry::storage::CommandListener::Start(
       conninfo, [hub = hub.get()](const std::vector<std::string>& hosts) { hub->Wake(hosts); },
       [hub = hub.get()] { hub->Reset(); });
-  if (!listener.ok()) return Fail("command_listener_failed", listener.status());
+  if (!listener.ok()) {
+    return Fail("command_listener_failed", listener.status());
+  }
   auto monitor = gantry::api::HostMonitor::Start(
       {.conninfo = conninfo, .host_timeout = host_timeout}, hub.get(), capacity_changed);
-  if (!monitor.ok()) return Fail("host_monitor_failed", monitor.status());
+  if (!monitor.ok()) {
+    return Fail("host_monitor_failed", monitor.status());
+  }
   gantry::api::EcsOperations ecs(config, database->get(), scheduler_ptr);
   gantry::api::NetworkOperations network(config, database->get());
   gantry::api::AgentOperations agent(config, database->get(), hub.get(), host_timeout,
@@ -195,9 +221,13 @@ int main(int argc, char** argv) {
   auto server = gantry::api::Server::Start(
       absl::GetFlag(FLAGS_listen),
       {.ecs = &ecs, .network = &network, .agent = &agent, .admin = &admin});
-  if (!server.ok()) return Fail("listen_failed", server.status());
+  if (!server.ok()) {
+    return Fail("listen_failed", server.status());
+  }
   auto aws_server = StartAwsFrontEnd(&ecs, &network, config, *admin_key);
-  if (!aws_server.ok()) return Fail("aws_listen_failed", aws_server.status());
+  if (!aws_server.ok()) {
+    return Fail("aws_listen_failed", aws_server.status());
+  }
   const std::string aws_address = *aws_server != nullptr ? (*aws_server)->address() : "off";
 
   gantry::log::Info("gantryd_ready", {{"grpc", (*server)->address()}, {"aws", aws_address}});
@@ -222,12 +252,15 @@ int main(int argc, char** argv) {
   (*scheduler)->Shutdown();
   (*database)->Shutdown();
   // After the database and the scheduler: nothing can answer an AWS request any more.
-  if (*aws_server != nullptr) (*aws_server)->Shutdown();
+  if (*aws_server != nullptr) {
+    (*aws_server)->Shutdown();
+  }
   (*server)->Shutdown(absl::Seconds(5));
   database->reset();
   if (embedded != nullptr) {
-    if (auto status = embedded->Stop(); !status.ok())
+    if (auto status = embedded->Stop(); !status.ok()) {
       return Fail("embedded_pg_stop_failed", status);
+    }
   }
   gantry::log::Info("gantryd_stopped");
   return 0;

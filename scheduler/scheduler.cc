@@ -112,16 +112,22 @@ class Scheduler::Loop {
   void Shutdown() {
     {
       absl::MutexLock lock(&mu_);
-      if (stopping_) return;
+      if (stopping_) {
+        return;
+      }
       stopping_ = true;
     }
-    if (thread_.joinable()) thread_.join();
+    if (thread_.joinable()) {
+      thread_.join();
+    }
     std::deque<Entry> left;
     {
       absl::MutexLock lock(&mu_);
       left.swap(queue_);
     }
-    for (Entry& entry : left) entry.done(absl::UnavailableError("RunTask: gantryd is stopping"));
+    for (Entry& entry : left) {
+      entry.done(absl::UnavailableError("RunTask: gantryd is stopping"));
+    }
   }
 
  private:
@@ -134,15 +140,21 @@ class Scheduler::Loop {
         auto ready = [this] { return stopping_ || !queue_.empty() || capacity_changed_; };
         absl::Duration wait = std::max(absl::ZeroDuration(), next_waiting_retry_ - absl::Now());
         mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
-        if (stopping_) return;
+        if (stopping_) {
+          return;
+        }
         capacity_changed = std::exchange(capacity_changed_, false);
         batch = TakeBatchLocked();
       }
       // Waiting tasks are looked at on a timer whatever this process believes: another
       // gantryd may have queued them, or a failed round may have left them.
       bool retry_waiting = capacity_changed || absl::Now() >= next_waiting_retry_;
-      if (capacity_changed) view_dirty_ = true;
-      if (batch.empty() && !retry_waiting) continue;
+      if (capacity_changed) {
+        view_dirty_ = true;
+      }
+      if (batch.empty() && !retry_waiting) {
+        continue;
+      }
       RunRound(std::move(batch), retry_waiting);
     }
   }
@@ -158,7 +170,9 @@ class Scheduler::Loop {
     while (!queue_.empty()) {
       Entry& next = queue_.front();
       int size = static_cast<int>(next.request.tasks.size());
-      if (!batch.empty() && tasks + size > options_.max_round_tasks) break;
+      if (!batch.empty() && tasks + size > options_.max_round_tasks) {
+        break;
+      }
       if (!next.request.client_token.empty() &&
           !tokens.insert(next.request.account_id + "/" + next.request.client_token).second) {
         deferred.push_back(std::move(next));
@@ -182,7 +196,9 @@ class Scheduler::Loop {
     if (force || !placer_.has_value() || view_dirty_ ||
         now - view_loaded_at_ >= options_.view_full_reload_age) {
       absl::StatusOr<storage::CapacitySnapshot> capacity = storage::LoadCapacity(*connection_);
-      if (!capacity.ok()) return capacity.status();
+      if (!capacity.ok()) {
+        return capacity.status();
+      }
       placer_.emplace(ToSnapshot(*capacity));
       view_loaded_at_ = now;
       view_dirty_ = false;
@@ -200,15 +216,21 @@ class Scheduler::Loop {
     const double due_share = absl::FDivDuration(now - slice_read_at_, options_.view_max_age);
     const int64_t hosts = std::max<int64_t>(static_cast<int64_t>(placer_->host_count()), 1);
     const int64_t due = static_cast<int64_t>(due_share * static_cast<double>(hosts));
-    if (due < kMinSliceHosts && due_share < 1.0) return absl::OkStatus();
+    if (due < kMinSliceHosts && due_share < 1.0) {
+      return absl::OkStatus();
+    }
     const int limit = static_cast<int>(std::clamp(due, kMinSliceHosts, kMaxSliceHosts));
     absl::StatusOr<storage::CapacitySlice> slice =
         storage::LoadCapacitySlice(*connection_, slice_cursor_, limit);
-    if (!slice.ok()) return slice.status();
+    if (!slice.ok()) {
+      return slice.status();
+    }
     for (const storage::HostCapacity& host : slice->hosts) {
       placer_->UpsertHost(ToPlacementHost(host));
     }
-    for (int64_t host_id : slice->gone) placer_->RemoveHost(host_id);
+    for (int64_t host_id : slice->gone) {
+      placer_->RemoveHost(host_id);
+    }
     for (const storage::SubnetCapacity& subnet : slice->subnets) {
       placer_->UpsertSubnet(ToPlacementSubnet(subnet));
     }
@@ -233,9 +255,13 @@ class Scheduler::Loop {
 
   void RunRound(std::vector<Entry> batch, bool retry_waiting) {
     std::vector<storage::TaskRow> waiting;
-    if (retry_waiting) waiting = LoadWaiting();
+    if (retry_waiting) {
+      waiting = LoadWaiting();
+    }
     // Idle: nothing to place, no reason to reload the view.
-    if (batch.empty() && waiting.empty()) return;
+    if (batch.empty() && waiting.empty()) {
+      return;
+    }
     bool fresh = false;
     if (absl::Status status = RefreshView(/*force=*/false, &fresh); !status.ok()) {
       FailAll(batch, status);
@@ -290,14 +316,20 @@ class Scheduler::Loop {
     for (size_t i = 0; i < batch.size(); ++i) {
       const RunRequest& request = batch[i].request;
       absl::flat_hash_set<std::string> ids;
-      for (const storage::NewTask& task : request.tasks) ids.insert(task.task_id);
+      for (const storage::NewTask& task : request.tasks) {
+        ids.insert(task.task_id);
+      }
       storage::Round single;
       single.region = options_.region;
       for (const storage::NewTask& task : plan.round.new_tasks) {
-        if (ids.contains(task.task_id)) single.new_tasks.push_back(task);
+        if (ids.contains(task.task_id)) {
+          single.new_tasks.push_back(task);
+        }
       }
       for (const storage::RoundPlacement& placement : plan.round.placements) {
-        if (ids.contains(placement.task_id)) single.placements.push_back(placement);
+        if (ids.contains(placement.task_id)) {
+          single.placements.push_back(placement);
+        }
       }
       for (const storage::TokenClaim& token : plan.round.tokens) {
         if (token.account_id == request.account_id && token.client_token == request.client_token) {
@@ -329,7 +361,9 @@ class Scheduler::Loop {
     plan.round.region = options_.region;
     PlanWaiting(waiting, &plan);
     plan.entries.resize(batch.size());
-    for (size_t i = 0; i < batch.size(); ++i) PlanEntry(batch[i].request, &plan, &plan.entries[i]);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      PlanEntry(batch[i].request, &plan, &plan.entries[i]);
+    }
     return plan;
   }
 
@@ -400,7 +434,9 @@ class Scheduler::Loop {
   void AnswerCommitted(std::vector<Entry>& batch, const std::vector<EntryPlan>& plans,
                        const storage::Round& round, const storage::RoundResult& result) {
     absl::flat_hash_map<std::string, const storage::TaskRow*> rows;
-    for (const storage::TaskRow& row : result.tasks) rows[row.spec.task_id] = &row;
+    for (const storage::TaskRow& row : result.tasks) {
+      rows[row.spec.task_id] = &row;
+    }
     absl::flat_hash_set<std::string> lost;
     for (size_t index : result.lost_tokens) {
       lost.insert(round.tokens[index].account_id + "/" + round.tokens[index].client_token);
@@ -428,8 +464,12 @@ class Scheduler::Loop {
   absl::StatusOr<RunOutcome> Replay(const RunRequest& request) {
     absl::StatusOr<std::optional<storage::TokenBinding>> binding =
         storage::GetRunTaskToken(*connection_, request.account_id, request.client_token);
-    if (!binding.ok()) return binding.status();
-    if (!binding->has_value()) return absl::AbortedError("clientToken: lost a race; retry");
+    if (!binding.ok()) {
+      return binding.status();
+    }
+    if (!binding->has_value()) {
+      return absl::AbortedError("clientToken: lost a race; retry");
+    }
     return ReplayBinding(*connection_, request, **binding);
   }
 
@@ -440,7 +480,9 @@ class Scheduler::Loop {
   }
 
   void Expire(const std::vector<storage::ExpiredTask>& expired) {
-    if (expired.empty()) return;
+    if (expired.empty()) {
+      return;
+    }
     absl::StatusOr<std::vector<std::string>> stopped =
         storage::ExpireWaitingTasks(*connection_, expired);
     if (!stopped.ok()) {
@@ -453,7 +495,9 @@ class Scheduler::Loop {
   }
 
   static void FailAll(std::vector<Entry>& batch, const absl::Status& status) {
-    for (Entry& entry : batch) entry.done(status);
+    for (Entry& entry : batch) {
+      entry.done(status);
+    }
   }
 
   const Options options_;
@@ -489,13 +533,18 @@ absl::StatusOr<RunOutcome> ReplayBinding(storage::Connection& connection, const 
   }
   absl::StatusOr<std::vector<storage::TaskRow>> rows =
       storage::GetTasksById(connection, request.account_id, binding.task_ids);
-  if (!rows.ok()) return rows.status();
+  if (!rows.ok()) {
+    return rows.status();
+  }
   absl::flat_hash_map<std::string, storage::TaskRow*> by_id;
-  for (storage::TaskRow& row : *rows) by_id[row.spec.task_id] = &row;
+  for (storage::TaskRow& row : *rows) {
+    by_id[row.spec.task_id] = &row;
+  }
   RunOutcome outcome;
   for (const std::string& id : binding.task_ids) {
-    if (auto it = by_id.find(id); it != by_id.end())
+    if (auto it = by_id.find(id); it != by_id.end()) {
       outcome.tasks.push_back(std::move(*it->second));
+    }
   }
   return outcome;
 }
@@ -507,7 +556,9 @@ absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Start(Options options) {
   absl::StatusOr<std::unique_ptr<storage::Connection>> connection = storage::Connection::Open(
       options.conninfo,
       {.statement_timeout = options.statement_timeout, .lock_timeout = options.lock_timeout});
-  if (!connection.ok()) return connection.status();
+  if (!connection.ok()) {
+    return connection.status();
+  }
   auto loop = std::make_unique<Loop>(std::move(options), *std::move(connection));
   loop->Start();
   return std::unique_ptr<Scheduler>(new Scheduler(std::move(loop)));

@@ -149,7 +149,9 @@ constexpr char kDeleteLockedCommands[] = R"sql(
   WHERE (host_id, seq) IN (SELECT * FROM unnest($1::int8[], $2::int8[])))sql";
 
 std::optional<std::string> TimestampParam(const std::optional<absl::Time>& time) {
-  if (!time.has_value()) return std::nullopt;
+  if (!time.has_value()) {
+    return std::nullopt;
+  }
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E6S+00:00", *time, absl::UTCTimeZone());
 }
 
@@ -199,17 +201,31 @@ bool MergeContainers(const std::vector<ContainerReport>& reports,
                            [&](const gantry::v1::Container& c) { return c.name() == report.name; });
     std::optional<lifecycle::ContainerStatus> status =
         lifecycle::ParseContainerStatus(report.status);
-    if (it == containers->end() || !status.has_value()) continue;
+    if (it == containers->end() || !status.has_value()) {
+      continue;
+    }
     std::optional<lifecycle::ContainerStatus> stored =
         lifecycle::ParseContainerStatus(it->last_status());
-    if (stored.has_value() && Before(*status, *stored)) continue;
+    if (stored.has_value() && Before(*status, *stored)) {
+      continue;
+    }
     gantry::v1::Container next = *it;
     next.set_last_status(std::string(lifecycle::ToString(*status)));
-    if (report.exit_code.has_value()) next.set_exit_code(*report.exit_code);
-    if (!report.reason.empty()) next.set_reason(report.reason);
-    if (!report.runtime_id.empty()) next.set_runtime_id(report.runtime_id);
-    if (!report.image_digest.empty()) next.set_image_digest(report.image_digest);
-    if (!report.health_status.empty()) next.set_health_status(report.health_status);
+    if (report.exit_code.has_value()) {
+      next.set_exit_code(*report.exit_code);
+    }
+    if (!report.reason.empty()) {
+      next.set_reason(report.reason);
+    }
+    if (!report.runtime_id.empty()) {
+      next.set_runtime_id(report.runtime_id);
+    }
+    if (!report.image_digest.empty()) {
+      next.set_image_digest(report.image_digest);
+    }
+    if (!report.health_status.empty()) {
+      next.set_health_status(report.health_status);
+    }
     if (!report.network_bindings.empty()) {
       next.clear_network_bindings();
       for (const gantry::v1::NetworkBinding& binding : report.network_bindings) {
@@ -231,7 +247,9 @@ ReportResult Result(const std::string& task_id, ReportOutcome outcome, bool desi
 // Report order: oldest first (stable, so reports with equal times keep their order).
 std::vector<size_t> OldestFirst(const std::vector<TaskReport>& reports) {
   std::vector<size_t> order(reports.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  for (size_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
+  }
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return reports[a].at < reports[b].at; });
   return order;
@@ -240,7 +258,9 @@ std::vector<size_t> OldestFirst(const std::vector<TaskReport>& reports) {
 std::vector<std::string> ReportedIds(const std::vector<TaskReport>& reports) {
   std::vector<std::string> ids;
   ids.reserve(reports.size());
-  for (const TaskReport& report : reports) ids.push_back(report.task_id);
+  for (const TaskReport& report : reports) {
+    ids.push_back(report.task_id);
+  }
   return ids;
 }
 
@@ -249,7 +269,9 @@ using TasksById = std::map<std::string, TaskRow>;
 // The tasks with these ids, by id. The caller has locked them.
 absl::StatusOr<TasksById> LoadTasks(pqxx::work& tx, const std::vector<std::string>& task_ids) {
   TasksById tasks;
-  if (task_ids.empty()) return tasks;
+  if (task_ids.empty()) {
+    return tasks;
+  }
   for (const pqxx::row& row : tx.exec_prepared("agent_select_tasks", ToTextArray(task_ids))) {
     GANTRY_ASSIGN_OR_RETURN(TaskRow task, internal::RowToTask(row));
     std::string id = task.spec.task_id;
@@ -266,7 +288,9 @@ class ReportApplier {
 
   absl::Status Load(const std::vector<std::string>& task_ids) {
     GANTRY_ASSIGN_OR_RETURN(TasksById rows, LoadTasks(tx_, task_ids));
-    for (auto& [id, row] : rows) tasks_.emplace(id, Working{row, row, false, false});
+    for (auto& [id, row] : rows) {
+      tasks_.emplace(id, Working{row, row, false, false});
+    }
     return absl::OkStatus();
   }
 
@@ -296,7 +320,9 @@ class ReportApplier {
     std::vector<std::string> containers;
     std::vector<bool> stopped_now;
     for (const auto& [id, task] : tasks_) {
-      if (!task.dirty) continue;
+      if (!task.dirty) {
+        continue;
+      }
       const TaskRow& row = task.current;
       const std::optional<std::string> values[kTextColumns] = {
           id,
@@ -310,15 +336,23 @@ class ReportApplier {
           TimestampParam(row.stopped_at),
           row.stop_code,
           row.stopped_reason};
-      for (int i = 0; i < kTextColumns; ++i) text[i].push_back(values[i]);
+      for (int i = 0; i < kTextColumns; ++i) {
+        text[i].push_back(values[i]);
+      }
       versions.push_back(row.version);
       containers.push_back(internal::ContainersToJsonText(row.spec.containers));
       stopped_now.push_back(task.releases);
-      if (task.releases) stopped.push_back(&task.original);
+      if (task.releases) {
+        stopped.push_back(&task.original);
+      }
     }
-    if (versions.empty()) return stopped;
+    if (versions.empty()) {
+      return stopped;
+    }
     std::string arrays[kTextColumns];
-    for (int i = 0; i < kTextColumns; ++i) arrays[i] = ToNullableTextArray(text[i]);
+    for (int i = 0; i < kTextColumns; ++i) {
+      arrays[i] = ToNullableTextArray(text[i]);
+    }
     tx_.exec_prepared0("agent_write_tasks", arrays[0], arrays[1], arrays[2], arrays[3], arrays[4],
                        arrays[5], arrays[6], arrays[7], arrays[8], arrays[9], arrays[10],
                        ToIntArray(versions), ToTextArray(containers), ToBoolArray(stopped_now));
@@ -362,7 +396,9 @@ class ReportApplier {
       return Result(report.task_id, ReportOutcome::kDuplicate, before.desired_running);
     }
     // A change of containers alone is a change too.
-    if (state.version == before.version) ++state.version;
+    if (state.version == before.version) {
+      ++state.version;
+    }
     SetState(state, &task.current);
     task.dirty = true;
     task.releases = task.releases || applied.releases_resources;
@@ -376,15 +412,23 @@ class ReportApplier {
   absl::StatusOr<bool> EssentialExited(const TaskRow& task, const lifecycle::Applied& probe,
                                        const TaskReport& report) {
     const lifecycle::TaskState& reported = probe.state;
-    if (task.desired_status != "RUNNING") return false;
+    if (task.desired_status != "RUNNING") {
+      return false;
+    }
     const bool ran = reported.times.started_at.has_value() ||
                      reported.last_status == lifecycle::TaskStatus::kRunning;
-    if (!ran) return false;
+    if (!ran) {
+      return false;
+    }
     std::vector<std::string> stopped;
     for (const ContainerReport& container : report.containers) {
-      if (container.status == "STOPPED") stopped.push_back(container.name);
+      if (container.status == "STOPPED") {
+        stopped.push_back(container.name);
+      }
     }
-    if (stopped.empty()) return false;
+    if (stopped.empty()) {
+      return false;
+    }
     GANTRY_ASSIGN_OR_RETURN(const gantry::v1::TaskDefinition* definition, Definition(task));
     for (const gantry::v1::ContainerDefinition& container : definition->container_definitions()) {
       const bool essential = !container.has_essential() || container.essential();
@@ -400,7 +444,9 @@ class ReportApplier {
     std::string key =
         absl::StrCat(task.spec.account_id, "/", task.spec.family, ":", task.spec.revision);
     auto it = definitions_.find(key);
-    if (it != definitions_.end()) return &it->second;
+    if (it != definitions_.end()) {
+      return &it->second;
+    }
     pqxx::result rows = tx_.exec_prepared("agent_definition_body", task.spec.account_id,
                                           task.spec.family, task.spec.revision);
     gantry::v1::TaskDefinition definition;
@@ -435,7 +481,9 @@ absl::StatusOr<HostRef> FindHost(pqxx::work& tx, std::string_view instance_id) {
 std::vector<std::string> Column(const pqxx::result& rows) {
   std::vector<std::string> values;
   values.reserve(rows.size());
-  for (const pqxx::row& row : rows) values.push_back(row[0].as<std::string>());
+  for (const pqxx::row& row : rows) {
+    values.push_back(row[0].as<std::string>());
+  }
   return values;
 }
 
@@ -443,9 +491,13 @@ std::vector<std::string> Column(const pqxx::result& rows) {
 // their pending commands, then give back their host share and address: command rows
 // before hosts and subnets (lock order). Returns whether anything was released.
 absl::StatusOr<bool> FinishStops(pqxx::work& tx, const std::vector<const TaskRow*>& tasks) {
-  if (tasks.empty()) return false;
+  if (tasks.empty()) {
+    return false;
+  }
   std::vector<std::string> ids;
-  for (const TaskRow* task : tasks) ids.push_back(task->spec.task_id);
+  for (const TaskRow* task : tasks) {
+    ids.push_back(task->spec.task_id);
+  }
   internal::DeleteTaskCommands(tx, ids);
   GANTRY_RETURN_IF_ERROR(internal::ReleaseTasksResources(tx, tasks));
   return std::any_of(tasks.begin(), tasks.end(),
@@ -456,9 +508,13 @@ absl::StatusOr<bool> FinishStops(pqxx::work& tx, const std::vector<const TaskRow
 // under their row locks; the caller finishes the stop (commands, release).
 void StopLostTasks(pqxx::work& tx, const std::vector<const TaskRow*>& tasks,
                    const std::string& reason) {
-  if (tasks.empty()) return;
+  if (tasks.empty()) {
+    return;
+  }
   std::vector<std::string> ids;
-  for (const TaskRow* task : tasks) ids.push_back(task->spec.task_id);
+  for (const TaskRow* task : tasks) {
+    ids.push_back(task->spec.task_id);
+  }
   tx.exec_prepared0("agent_stop_lost", ToTextArray(ids),
                     ToTextArray(std::vector<std::string>(ids.size(), reason)));
 }
@@ -491,7 +547,9 @@ HostLocks LockHostsContents(pqxx::work& tx, const std::string& host_ids) {
   }
   for (const pqxx::row& row : tx.exec_prepared("agent_count_commands", host_ids)) {
     const int64_t host_id = row[0].as<int64_t>();
-    if (commands_locked[host_id] < row[1].as<int64_t>()) locks.contended.insert(host_id);
+    if (commands_locked[host_id] < row[1].as<int64_t>()) {
+      locks.contended.insert(host_id);
+    }
   }
   return locks;
 }
@@ -503,24 +561,32 @@ absl::StatusOr<std::vector<LostHost>> LoseHosts(
     pqxx::work& tx, const std::vector<std::pair<int64_t, std::string>>& hosts,
     absl::Duration timeout) {
   std::vector<int64_t> host_ids;
-  for (const auto& host : hosts) host_ids.push_back(host.first);
+  for (const auto& host : hosts) {
+    host_ids.push_back(host.first);
+  }
   HostLocks locks = LockHostsContents(tx, ToIntArray(host_ids));
   std::vector<LostHost> lost;
   std::vector<int64_t> lost_ids;
   std::vector<std::string> lost_instances;
   for (const auto& [host_id, instance_id] : hosts) {
-    if (locks.contended.contains(host_id)) continue;
+    if (locks.contended.contains(host_id)) {
+      continue;
+    }
     lost_ids.push_back(host_id);
     lost_instances.push_back(instance_id);
     lost.push_back({instance_id, locks.tasks[host_id]});
   }
-  if (lost.empty()) return lost;
+  if (lost.empty()) {
+    return lost;
+  }
   tx.exec_prepared0("agent_mark_lost", ToIntArray(lost_ids));
   // Every command of a lost host, which are all its tasks' commands (a task's commands
   // are on its host): nothing else to delete per task below.
   std::vector<int64_t> command_hosts, command_seqs;
   for (size_t i = 0; i < locks.command_hosts.size(); ++i) {
-    if (locks.contended.contains(locks.command_hosts[i])) continue;
+    if (locks.contended.contains(locks.command_hosts[i])) {
+      continue;
+    }
     command_hosts.push_back(locks.command_hosts[i]);
     command_seqs.push_back(locks.command_seqs[i]);
   }
@@ -532,11 +598,15 @@ absl::StatusOr<std::vector<LostHost>> LoseHosts(
   rows_per_host.reserve(lost.size());    // never reallocated: the pointers stay valid
   std::vector<const TaskRow*> stopped;
   for (LostHost& host : lost) {
-    if (host.stopped_task_ids.empty()) continue;
+    if (host.stopped_task_ids.empty()) {
+      continue;
+    }
     GANTRY_ASSIGN_OR_RETURN(TasksById rows, LoadTasks(tx, host.stopped_task_ids));
     rows_per_host.push_back(std::move(rows));
     std::vector<const TaskRow*> tasks;
-    for (const auto& [id, row] : rows_per_host.back()) tasks.push_back(&row);
+    for (const auto& [id, row] : rows_per_host.back()) {
+      tasks.push_back(&row);
+    }
     StopLostTasks(tx, tasks,
                   absl::StrCat("Host ", host.instance_id, " was lost: no heartbeat for ",
                                absl::FormatDuration(timeout)));
@@ -583,7 +653,9 @@ absl::StatusOr<ReportsApplied> ApplyTaskReports(Connection& connection,
       connection, "apply task reports", [&](pqxx::work& tx) -> absl::StatusOr<ReportsApplied> {
         GANTRY_ASSIGN_OR_RETURN(HostRef host, FindHost(tx, instance_id));
         ReportsApplied applied;
-        if (reports.empty()) return applied;
+        if (reports.empty()) {
+          return applied;
+        }
         ReportApplier applier(tx);
         GANTRY_RETURN_IF_ERROR(applier.Load(Column(tx.exec_prepared(
             "agent_lock_reported", host.host_id, ToTextArray(ReportedIds(reports))))));
@@ -671,7 +743,9 @@ absl::StatusOr<std::vector<LostHost>> MarkLostHosts(Connection& connection, absl
              tx.exec_prepared("agent_claim_lost", absl::ToInt64Microseconds(timeout), limit)) {
           hosts.emplace_back(row[0].as<int64_t>(), row[1].as<std::string>());
         }
-        if (hosts.empty()) return std::vector<LostHost>();
+        if (hosts.empty()) {
+          return std::vector<LostHost>();
+        }
         return LoseHosts(tx, hosts, timeout);
       });
   if (lost.ok()) {

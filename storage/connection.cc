@@ -52,12 +52,16 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(std::string conninf
                                                              ConnectionLimits limits) {
   auto connection = std::unique_ptr<Connection>(new Connection(std::move(conninfo), limits));
   absl::StatusOr<pqxx::connection_base*> conn = connection->Get();
-  if (!conn.ok()) return conn.status();
+  if (!conn.ok()) {
+    return conn.status();
+  }
   return connection;
 }
 
 absl::StatusOr<pqxx::connection_base*> Connection::Get() {
-  if (conn_ != nullptr && conn_->is_open()) return conn_.get();
+  if (conn_ != nullptr && conn_->is_open()) {
+    return conn_.get();
+  }
   conn_.reset();
   try {
     auto conn = std::make_unique<pqxx::connection>(conninfo_);

@@ -108,7 +108,9 @@ absl::StatusOr<HostQueue> FindHost(pqxx::work& tx, std::string_view instance_id)
 // seen (its state is not this host's: a restored database, a confused agent).
 absl::Status CheckAcked(const HostQueue& host, std::string_view instance_id,
                         int64_t acked_sequence) {
-  if (acked_sequence < host.next_sequence) return absl::OkStatus();
+  if (acked_sequence < host.next_sequence) {
+    return absl::OkStatus();
+  }
   return absl::FailedPreconditionError(
       absl::StrCat("ackedSequence: ", acked_sequence, " was never issued to host ",
                    std::string(instance_id), "; the highest issued is ", host.next_sequence - 1));
@@ -126,9 +128,15 @@ absl::StatusOr<PendingCommand> RowToCommand(const pqxx::row& row) {
       GANTRY_RETURN_IF_ERROR(
           internal::FromSharedJsonText(row[2].as<std::string>(), &launch.definition));
     }
-    if (!row[3].is_null()) launch.subnet_cidr_block = row[3].as<std::string>();
-    if (!row[4].is_null()) launch.vpc_id = row[4].as<std::string>();
-    if (!row[5].is_null()) launch.vpc_cidr_block = row[5].as<std::string>();
+    if (!row[3].is_null()) {
+      launch.subnet_cidr_block = row[3].as<std::string>();
+    }
+    if (!row[4].is_null()) {
+      launch.vpc_id = row[4].as<std::string>();
+    }
+    if (!row[5].is_null()) {
+      launch.vpc_cidr_block = row[5].as<std::string>();
+    }
     launch.security_group_ids = command.task.spec.security_group_ids;
     command.launch = std::move(launch);
   }
@@ -145,15 +153,21 @@ struct Delivery {
 Delivery Deliver(pqxx::work& tx, const std::vector<pqxx::row>& pending) {
   std::vector<std::string> launched;
   for (const pqxx::row& row : pending) {
-    if (row[1].as<std::string>() == "LAUNCH") launched.push_back(row[2].as<std::string>());
+    if (row[1].as<std::string>() == "LAUNCH") {
+      launched.push_back(row[2].as<std::string>());
+    }
   }
   absl::flat_hash_set<std::string> live;
   std::vector<std::string> undelivered;
   if (!launched.empty()) {
     for (const pqxx::row& row : tx.exec_prepared("command_lock_tasks", ToTextArray(launched))) {
-      if (!row[1].as<bool>()) continue;
+      if (!row[1].as<bool>()) {
+        continue;
+      }
       live.insert(row[0].as<std::string>());
-      if (!row[2].as<bool>()) undelivered.push_back(row[0].as<std::string>());
+      if (!row[2].as<bool>()) {
+        undelivered.push_back(row[0].as<std::string>());
+      }
     }
   }
   if (!undelivered.empty()) {
@@ -259,9 +273,13 @@ absl::Status RecordHeartbeats(Connection& connection, const std::vector<std::str
           }
           return absl::OkStatus();
         });
-    if (!recorded.ok()) return recorded;
+    if (!recorded.ok()) {
+      return recorded;
+    }
   }
-  if (locked_ids != nullptr) *locked_ids = std::move(locked);
+  if (locked_ids != nullptr) {
+    *locked_ids = std::move(locked);
+  }
   return absl::OkStatus();
 }
 

@@ -231,7 +231,9 @@ pqxx::result ApplyHostDeltas(pqxx::work& tx, const char* statement, const HostDe
 
 // Binds the round's tokens; returns the indexes of tokens bound earlier.
 std::vector<size_t> BindTokens(pqxx::work& tx, const std::vector<TokenClaim>& tokens) {
-  if (tokens.empty()) return {};
+  if (tokens.empty()) {
+    return {};
+  }
   std::vector<std::string> accounts, names, fingerprints, ids;
   for (const TokenClaim& claim : tokens) {
     accounts.push_back(claim.account_id);
@@ -247,7 +249,9 @@ std::vector<size_t> BindTokens(pqxx::work& tx, const std::vector<TokenClaim>& to
   }
   std::vector<size_t> lost;
   for (size_t i = 0; i < tokens.size(); ++i) {
-    if (!bound.contains({tokens[i].account_id, tokens[i].client_token})) lost.push_back(i);
+    if (!bound.contains({tokens[i].account_id, tokens[i].client_token})) {
+      lost.push_back(i);
+    }
   }
   return lost;
 }
@@ -258,7 +262,9 @@ std::vector<size_t> BindTokens(pqxx::work& tx, const std::vector<TokenClaim>& to
 void AllocateAddresses(pqxx::work& tx, const std::vector<Pending*>& tasks,
                        std::vector<std::string>* stale_subnets) {
   std::map<std::string, std::vector<Pending*>> by_subnet;
-  for (Pending* task : tasks) by_subnet[task->placement->subnet_id].push_back(task);
+  for (Pending* task : tasks) {
+    by_subnet[task->placement->subnet_id].push_back(task);
+  }
   for (auto& [subnet_id, members] : by_subnet) {
     pqxx::result locked = tx.exec_prepared("placement_lock_subnet", subnet_id);
     if (locked.empty()) {
@@ -275,11 +281,17 @@ void AllocateAddresses(pqxx::work& tx, const std::vector<Pending*>& tasks,
     // The last usable offset is address_count - 2 (the last address is reserved).
     int32_t fresh = std::min<int32_t>(static_cast<int32_t>(members.size() - offsets.size()),
                                       address_count - 1 - next_offset);
-    for (int32_t i = 0; i < fresh; ++i) offsets.push_back(next_offset + i);
+    for (int32_t i = 0; i < fresh; ++i) {
+      offsets.push_back(next_offset + i);
+    }
     tx.exec_prepared0("placement_advance_subnet", subnet_id, fresh,
                       static_cast<int32_t>(offsets.size()));
-    if (offsets.size() < members.size()) stale_subnets->push_back(subnet_id);
-    for (size_t i = 0; i < offsets.size(); ++i) members[i]->offset = offsets[i];
+    if (offsets.size() < members.size()) {
+      stale_subnets->push_back(subnet_id);
+    }
+    for (size_t i = 0; i < offsets.size(); ++i) {
+      members[i]->offset = offsets[i];
+    }
   }
 }
 
@@ -288,14 +300,18 @@ void InsertNewTasks(pqxx::work& tx, const Round& round,
                     const absl::flat_hash_map<std::string, Pending*>& placed) {
   std::vector<std::optional<std::string>> c[24];
   for (const NewTask& task : round.new_tasks) {
-    if (skip.contains(task.task_id)) continue;
+    if (skip.contains(task.task_id)) {
+      continue;
+    }
     auto it = placed.find(task.task_id);
     const Pending* p = it == placed.end() ? nullptr : it->second;
     std::optional<std::string> none;
     std::string fields[] = {
         task.task_id, task.account_id, task.cluster, task.family, absl::StrCat(task.revision),
         task.group};
-    for (int i = 0; i < 6; ++i) c[i].push_back(fields[i]);
+    for (int i = 0; i < 6; ++i) {
+      c[i].push_back(fields[i]);
+    }
     c[6].push_back(task.started_by);
     c[7].push_back(absl::StrCat(task.cpu_units));
     c[8].push_back(absl::StrCat(task.memory_mib));
@@ -315,9 +331,13 @@ void InsertNewTasks(pqxx::work& tx, const Round& round,
     c[22].push_back(p ? std::optional(p->attachment_id) : none);
     c[23].push_back(p ? std::optional(absl::StrCat(*p->offset)) : none);
   }
-  if (c[0].empty()) return;
+  if (c[0].empty()) {
+    return;
+  }
   std::string a[24];
-  for (int i = 0; i < 24; ++i) a[i] = ToNullableTextArray(c[i]);
+  for (int i = 0; i < 24; ++i) {
+    a[i] = ToNullableTextArray(c[i]);
+  }
   tx.exec_prepared0("placement_insert_tasks", a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8],
                     a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19],
                     a[20], a[21], a[22], a[23], DnsSuffix(round.region));
@@ -325,7 +345,9 @@ void InsertNewTasks(pqxx::work& tx, const Round& round,
 
 void PlaceWaitingTasks(pqxx::work& tx, const std::string& region,
                        const std::vector<Pending*>& tasks) {
-  if (tasks.empty()) return;
+  if (tasks.empty()) {
+    return;
+  }
   std::vector<std::string> ids, hosts, zones, subnets, enis, attachments;
   std::vector<int64_t> offsets;
   for (const Pending* task : tasks) {
@@ -347,11 +369,15 @@ void PlaceWaitingTasks(pqxx::work& tx, const std::string& region,
 std::vector<Pending> CollectPending(const Round& round,
                                     const absl::flat_hash_set<std::string>& skipped) {
   absl::flat_hash_map<std::string, const NewTask*> new_tasks;
-  for (const NewTask& task : round.new_tasks) new_tasks[task.task_id] = &task;
+  for (const NewTask& task : round.new_tasks) {
+    new_tasks[task.task_id] = &task;
+  }
   std::vector<Pending> pending;
   pending.reserve(round.placements.size());
   for (const RoundPlacement& placement : round.placements) {
-    if (skipped.contains(placement.task_id)) continue;
+    if (skipped.contains(placement.task_id)) {
+      continue;
+    }
     Pending p;
     p.placement = &placement;
     if (auto it = new_tasks.find(placement.task_id); it != new_tasks.end()) {
@@ -369,7 +395,9 @@ std::vector<Pending*> ClaimWaiting(pqxx::work& tx, std::vector<Pending>& pending
                                    RoundResult* result) {
   std::vector<std::string> waiting_ids;
   for (const Pending& p : pending) {
-    if (!p.is_new) waiting_ids.push_back(p.placement->task_id);
+    if (!p.is_new) {
+      waiting_ids.push_back(p.placement->task_id);
+    }
   }
   absl::flat_hash_map<std::string, Need> claimed;
   if (!waiting_ids.empty()) {
@@ -410,7 +438,9 @@ std::vector<Pending*> ReserveHosts(pqxx::work& tx, const std::vector<Pending*>& 
   HostDeltas deltas = SumByHost(live);
   if (!deltas.ids.empty()) {
     absl::flat_hash_map<int64_t, int64_t> tasks_per_host;
-    for (size_t i = 0; i < deltas.ids.size(); ++i) tasks_per_host[deltas.ids[i]] = deltas.enis[i];
+    for (size_t i = 0; i < deltas.ids.size(); ++i) {
+      tasks_per_host[deltas.ids[i]] = deltas.enis[i];
+    }
     tx.exec_prepared("placement_lock_hosts", ToIntArray(deltas.ids));
     for (const pqxx::row& row : ApplyHostDeltas(tx, "placement_reserve_hosts", deltas)) {
       const int64_t host_id = row[0].as<int64_t>();
@@ -419,7 +449,9 @@ std::vector<Pending*> ReserveHosts(pqxx::work& tx, const std::vector<Pending*>& 
     }
   }
   for (int64_t id : deltas.ids) {
-    if (!reserved->contains(id)) result->stale_hosts.push_back(id);
+    if (!reserved->contains(id)) {
+      result->stale_hosts.push_back(id);
+    }
   }
   std::vector<Pending*> hosted;
   for (Pending* p : live) {
@@ -438,10 +470,14 @@ std::vector<Pending*> AddressTasks(pqxx::work& tx, const std::vector<Pending*>& 
                                    RoundResult* result) {
   AllocateAddresses(tx, hosted, &result->stale_subnets);
   std::vector<Pending*> placed, unaddressed;
-  for (Pending* p : hosted) (p->offset.has_value() ? placed : unaddressed).push_back(p);
+  for (Pending* p : hosted) {
+    (p->offset.has_value() ? placed : unaddressed).push_back(p);
+  }
   if (!unaddressed.empty()) {
     ApplyHostDeltas(tx, "placement_unreserve_hosts", SumByHost(unaddressed));
-    for (Pending* p : unaddressed) result->displaced_task_ids.push_back(p->placement->task_id);
+    for (Pending* p : unaddressed) {
+      result->displaced_task_ids.push_back(p->placement->task_id);
+    }
   }
   return placed;
 }
@@ -478,7 +514,9 @@ std::vector<std::string> WriteTasks(pqxx::work& tx, const Round& round,
 // Queues a LAUNCH for every placed task, numbered per host in round order from the
 // numbers ReserveHosts took, and notifies the hosts.
 void QueueLaunches(pqxx::work& tx, const std::vector<Pending*>& placed, ReservedHosts& reserved) {
-  if (placed.empty()) return;
+  if (placed.empty()) {
+    return;
+  }
   std::vector<internal::NewCommand> commands;
   std::vector<std::string> instance_ids;
   for (const Pending* p : placed) {
@@ -599,7 +637,9 @@ absl::StatusOr<RoundResult> CommitRound(Connection& connection, const Round& rou
         absl::flat_hash_set<std::string> skipped;
         result.lost_tokens = BindTokens(tx, round.tokens);
         for (size_t index : result.lost_tokens) {
-          for (const std::string& id : round.tokens[index].task_ids) skipped.insert(id);
+          for (const std::string& id : round.tokens[index].task_ids) {
+            skipped.insert(id);
+          }
         }
         std::vector<Pending> pending = CollectPending(round, skipped);
         std::vector<Pending*> live = ClaimWaiting(tx, pending, &result);
@@ -611,7 +651,9 @@ absl::StatusOr<RoundResult> CommitRound(Connection& connection, const Round& rou
 
         std::vector<std::string> touched = placed_waiting;
         for (const NewTask& task : round.new_tasks) {
-          if (!skipped.contains(task.task_id)) touched.push_back(task.task_id);
+          if (!skipped.contains(task.task_id)) {
+            touched.push_back(task.task_id);
+          }
         }
         if (!touched.empty()) {
           for (const pqxx::row& row :
@@ -626,7 +668,9 @@ absl::StatusOr<RoundResult> CommitRound(Connection& connection, const Round& rou
 
 absl::StatusOr<std::vector<std::string>> ExpireWaitingTasks(Connection& connection,
                                                             const std::vector<ExpiredTask>& tasks) {
-  if (tasks.empty()) return std::vector<std::string>();
+  if (tasks.empty()) {
+    return std::vector<std::string>();
+  }
   return internal::InTransaction(
       connection, "expire waiting tasks",
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<std::string>> {

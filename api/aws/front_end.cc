@@ -13,7 +13,9 @@ namespace {
 
 std::optional<std::string> Header(const auth::HttpRequest& request, absl::string_view name) {
   for (const auto& [key, value] : request.headers) {
-    if (absl::EqualsIgnoreCase(key, name)) return value;
+    if (absl::EqualsIgnoreCase(key, name)) {
+      return value;
+    }
   }
   return std::nullopt;
 }

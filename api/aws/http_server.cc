@@ -37,7 +37,9 @@ auth::HttpRequest ToHttpRequest(http::request<http::string_body>&& request) {
   const std::string target(request.target());
   const size_t question = target.find('?');
   out.path = target.substr(0, question);
-  if (question != std::string::npos) out.query = target.substr(question + 1);
+  if (question != std::string::npos) {
+    out.query = target.substr(question + 1);
+  }
   for (const auto& field : request) {
     out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
@@ -134,7 +136,9 @@ absl::StatusOr<tcp::endpoint> ParseEndpoint(const std::string& address) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  if (host.empty() || host == "localhost") host = "127.0.0.1";
+  if (host.empty() || host == "localhost") {
+    host = "127.0.0.1";
+  }
   beast::error_code error;
   asio::ip::address ip = asio::ip::make_address(host, error);
   if (error) {
@@ -159,9 +163,15 @@ class HttpServer::Impl {
   absl::Status Listen(const tcp::endpoint& endpoint) {
     beast::error_code error;
     acceptor_.open(endpoint.protocol(), error);
-    if (!error) acceptor_.set_option(asio::socket_base::reuse_address(true), error);
-    if (!error) acceptor_.bind(endpoint, error);
-    if (!error) acceptor_.listen(asio::socket_base::max_listen_connections, error);
+    if (!error) {
+      acceptor_.set_option(asio::socket_base::reuse_address(true), error);
+    }
+    if (!error) {
+      acceptor_.bind(endpoint, error);
+    }
+    if (!error) {
+      acceptor_.listen(asio::socket_base::max_listen_connections, error);
+    }
     if (error) {
       return absl::UnavailableError(absl::StrCat("cannot listen on ",
                                                  endpoint.address().to_string(), ":",
@@ -170,21 +180,27 @@ class HttpServer::Impl {
     const tcp::endpoint bound = acceptor_.local_endpoint();
     address_ = absl::StrCat(bound.address().to_string(), ":", bound.port());
     Accept();
-    for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { io_.run(); });
+    for (int i = 0; i < options_.threads; ++i) {
+      threads_.emplace_back([this] { io_.run(); });
+    }
     return absl::OkStatus();
   }
 
   const std::string& address() const { return address_; }
 
   void Shutdown() {
-    if (stopped_) return;
+    if (stopped_) {
+      return;
+    }
     stopped_ = true;
     asio::post(acceptor_.get_executor(), [this] {
       beast::error_code ignored;
       acceptor_.close(ignored);
     });
     io_.stop();
-    for (std::thread& thread : threads_) thread.join();
+    for (std::thread& thread : threads_) {
+      thread.join();
+    }
     threads_.clear();
   }
 
@@ -192,7 +208,9 @@ class HttpServer::Impl {
   void Accept() {
     acceptor_.async_accept(
         asio::make_strand(io_), [this](beast::error_code error, tcp::socket socket) {
-          if (error == asio::error::operation_aborted) return;
+          if (error == asio::error::operation_aborted) {
+            return;
+          }
           if (!error) {
             std::make_shared<Session>(std::move(socket), options_, handler_, too_large_)->Start();
           } else {
@@ -220,9 +238,13 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
                                                               HttpHandler handler,
                                                               AwsResponse too_large) {
   absl::StatusOr<tcp::endpoint> endpoint = ParseEndpoint(address);
-  if (!endpoint.ok()) return endpoint.status();
+  if (!endpoint.ok()) {
+    return endpoint.status();
+  }
   auto impl = std::make_unique<Impl>(options, std::move(handler), std::move(too_large));
-  if (absl::Status status = impl->Listen(*endpoint); !status.ok()) return status;
+  if (absl::Status status = impl->Listen(*endpoint); !status.ok()) {
+    return status;
+  }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 

@@ -57,7 +57,9 @@ namespace {
 void AppendQuoted(std::string& out, const std::string& value) {
   out.push_back('"');
   for (char c : value) {
-    if (c == '"' || c == '\\') out.push_back('\\');
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+    }
     out.push_back(c);
   }
   out.push_back('"');
@@ -67,7 +69,9 @@ void AppendQuoted(std::string& out, const std::string& value) {
 std::string ToTextArray(const std::vector<std::string>& values) {
   std::string out = "{";
   for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out.push_back(',');
+    if (i > 0) {
+      out.push_back(',');
+    }
     AppendQuoted(out, values[i]);
   }
   out.push_back('}');
@@ -77,7 +81,9 @@ std::string ToTextArray(const std::vector<std::string>& values) {
 std::string ToNullableTextArray(const std::vector<std::optional<std::string>>& values) {
   std::string out = "{";
   for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out.push_back(',');
+    if (i > 0) {
+      out.push_back(',');
+    }
     if (values[i].has_value()) {
       AppendQuoted(out, *values[i]);
     } else {
@@ -91,7 +97,9 @@ std::string ToNullableTextArray(const std::vector<std::optional<std::string>>& v
 std::string ToIntArray(const std::vector<int64_t>& values) {
   std::string out = "{";
   for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out.push_back(',');
+    if (i > 0) {
+      out.push_back(',');
+    }
     absl::StrAppend(&out, values[i]);
   }
   out.push_back('}');
@@ -108,7 +116,9 @@ pqxx::result ScanTable(pqxx::transaction_base& tx, const char* statement) {
 std::string ToBoolArray(const std::vector<bool>& values) {
   std::string out = "{";
   for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out.push_back(',');
+    if (i > 0) {
+      out.push_back(',');
+    }
     out.push_back(values[i] ? 't' : 'f');
   }
   out.push_back('}');

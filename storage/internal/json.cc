@@ -78,7 +78,9 @@ absl::Status FromSharedJsonText(const std::string& text, google::protobuf::Messa
     return absl::OkStatus();
   }
   std::shared_ptr<google::protobuf::Message> parsed(message->New());
-  if (absl::Status status = FromJsonText(text, parsed.get()); !status.ok()) return status;
+  if (absl::Status status = FromJsonText(text, parsed.get()); !status.ok()) {
+    return status;
+  }
   message->CopyFrom(*parsed);
   documents.Add(std::move(key), std::move(parsed));
   return absl::OkStatus();
@@ -87,7 +89,9 @@ absl::Status FromSharedJsonText(const std::string& text, google::protobuf::Messa
 std::string TagsToJsonText(const std::vector<gantry::v1::Tag>& tags) {
   std::string out = "[";
   for (size_t i = 0; i < tags.size(); ++i) {
-    if (i > 0) out.push_back(',');
+    if (i > 0) {
+      out.push_back(',');
+    }
     out += ToJsonText(tags[i]);
   }
   out.push_back(']');
@@ -95,11 +99,15 @@ std::string TagsToJsonText(const std::vector<gantry::v1::Tag>& tags) {
 }
 
 absl::StatusOr<std::vector<gantry::v1::Tag>> TagsFromJsonText(const std::string& text) {
-  if (text == "[]") return std::vector<gantry::v1::Tag>();
+  if (text == "[]") {
+    return std::vector<gantry::v1::Tag>();
+  }
   // The request message has a `tags` member of the right shape to parse into.
   gantry::v1::RegisterTaskDefinitionRequest holder;
   absl::Status status = FromJsonText(absl::StrCat("{\"tags\":", text, "}"), &holder);
-  if (!status.ok()) return status;
+  if (!status.ok()) {
+    return status;
+  }
   return std::vector<gantry::v1::Tag>(holder.tags().begin(), holder.tags().end());
 }
 

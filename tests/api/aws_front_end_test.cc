@@ -32,7 +32,9 @@ const auth::Credentials kKey = {"AKIAGANTRYTEST000001", "c2VjcmV0LXNlY3JldC1zZWN
 const absl::Time kNow = absl::FromUnixSeconds(1780000000);
 
 std::optional<std::string> SecretOf(std::string_view id) {
-  if (id == kKey.access_key_id) return kKey.secret_access_key;
+  if (id == kKey.access_key_id) {
+    return kKey.secret_access_key;
+  }
   return std::nullopt;
 }
 
@@ -220,7 +222,9 @@ std::string Exchange(const std::string& address, const std::string& request) {
   setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   while (true) {
     size_t n = socket.read_some(asio::buffer(buffer), error);
-    if (error) break;
+    if (error) {
+      break;
+    }
     answer.append(buffer, n);
   }
   return answer;

@@ -53,10 +53,14 @@ std::string Text(const google::protobuf::Value& object, const std::string& name)
 // The value of detail `name` of a task's first attachment.
 std::string AttachmentDetail(const google::protobuf::Value& task, const std::string& name) {
   const auto& attachments = Member(task, "attachments").list_value().values();
-  if (attachments.empty()) return "";
+  if (attachments.empty()) {
+    return "";
+  }
   for (const google::protobuf::Value& detail :
        Member(attachments[0], "details").list_value().values()) {
-    if (Text(detail, "name") == name) return Text(detail, "value");
+    if (Text(detail, "name") == name) {
+      return Text(detail, "value");
+    }
   }
   return "";
 }
@@ -179,7 +183,9 @@ class AwsCliE2E : public ::testing::Test {
                                              "20ms", "--stop-delay", "20ms"});
     absl::StatusOr<std::unique_ptr<GantryAgent>> agent = GantryAgent::Start(options);
     EXPECT_TRUE(agent.ok()) << agent.status();
-    if (agent.ok()) agent_ = *std::move(agent);
+    if (agent.ok()) {
+      agent_ = *std::move(agent);
+    }
     return subnet_id;
   }
 
@@ -197,7 +203,9 @@ class AwsCliE2E : public ::testing::Test {
         tasks.push_back(task);
         all = all && Text(task, "lastStatus") == status;
       }
-      if ((all && tasks.size() == arns.size()) || absl::Now() > deadline) return tasks;
+      if ((all && tasks.size() == arns.size()) || absl::Now() > deadline) {
+        return tasks;
+      }
       absl::SleepFor(absl::Milliseconds(200));
     }
   }
