@@ -27,6 +27,26 @@ bool IsQueryProtocol(const auth::HttpRequest& request) {
          absl::StartsWith(request.query, "Action=") || absl::StrContains(request.query, "&Action=");
 }
 
+// Whether the request's SigV4 signature covers X-Amz-Target. Without it, a captured
+// request could be replayed as another operation with the same body; the SDKs always
+// sign it.
+bool TargetSigned(const auth::HttpRequest& request) {
+  const std::optional<std::string> header = Header(request, "authorization");
+  if (!header.has_value()) {
+    return false;
+  }
+  absl::StatusOr<auth::Authorization> authorization = auth::ParseAuthorization(*header);
+  if (!authorization.ok()) {
+    return false;
+  }
+  for (const std::string& name : authorization->signed_headers) {
+    if (absl::EqualsIgnoreCase(name, "x-amz-target")) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 AwsResponse RequestTooLarge(size_t max_body_bytes) {
@@ -109,6 +129,11 @@ HttpHandler MakeFrontEnd(EcsOperations* ecs, NetworkOperations* network, std::st
         const auth::Verdict verdict = auth::Verify(request, region, "ecs", now(), secret_of);
         if (verdict.kind != auth::Verdict::Kind::kOk) {
           respond(EcsAuthError(verdict));
+          return;
+        }
+        if (!TargetSigned(request)) {
+          respond(EcsError(400, "IncompleteSignatureException",
+                           "SignedHeaders: must include x-amz-target, which names the operation"));
           return;
         }
         DispatchEcs(*ecs, *target, request.body, std::move(respond));

@@ -72,6 +72,18 @@ TEST(AwsFrontEnd, SignedUnknownOperation_PassesAuthAndNamesTheOperation) {
   EXPECT_THAT(answer.body, HasSubstr("ListServices"));
 }
 
+TEST(AwsFrontEnd, TargetNotSigned_Refused) {
+  auth::HttpRequest request = EcsRequest("ListServices");
+  request.headers.pop_back();  // X-Amz-Target
+  auth::Sign(request, kKey, "us-east-1", "ecs", kNow);
+  // Added after signing: the signature still verifies, but does not name the operation.
+  request.headers.emplace_back("X-Amz-Target", std::string(kEcsTargetPrefix) + "StopTask");
+  AwsResponse answer = Handle(request);
+  EXPECT_EQ(answer.http_status, 400);
+  EXPECT_THAT(answer.body, HasSubstr("\"__type\":\"IncompleteSignatureException\""));
+  EXPECT_THAT(answer.body, HasSubstr("x-amz-target"));
+}
+
 TEST(AwsFrontEnd, AuthFailures_EcsErrorNames) {
   struct Case {
     std::string name;
