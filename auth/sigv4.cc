@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -90,19 +91,6 @@ std::string UriEncode(std::string_view text) {
   return out;
 }
 
-int HexDigitValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 // Decodes %XX escapes. A '%' without two hex digits after it stays as it is, so every query
 // string has a canonical form. '+' stays '+': SDKs send spaces in queries as %20, and
 // decoding '+' would make a client's "a+b" (signed as a%2Bb) fail to verify.
@@ -110,10 +98,9 @@ std::string PercentDecode(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
-    const int high = text[i] == '%' && i + 2 < text.size() ? HexDigitValue(text[i + 1]) : -1;
-    const int low = high >= 0 ? HexDigitValue(text[i + 2]) : -1;
-    if (low >= 0) {
-      out.push_back(static_cast<char>(high * 16 + low));
+    if (text[i] == '%' && i + 2 < text.size() && absl::ascii_isxdigit(text[i + 1]) &&
+        absl::ascii_isxdigit(text[i + 2])) {
+      out += absl::HexStringToBytes(absl::string_view(text.data() + i + 1, 2));
       i += 2;
     } else {
       out.push_back(text[i]);
@@ -547,7 +534,9 @@ Verdict Verify(
                        "provided. Check your AWS Secret Access Key and signing method. Consult the "
                        "service documentation for details.");
   }
-  return MakeVerdict(Kind::kOk, auth->access_key_id, "");
+  Verdict verdict = MakeVerdict(Kind::kOk, auth->access_key_id, "");
+  verdict.signed_headers = auth->signed_headers;
+  return verdict;
 }
 
 }  // namespace gantry::auth

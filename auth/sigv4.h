@@ -95,6 +95,8 @@ struct Verdict {
   Kind kind = Kind::kMissing;
   std::string access_key_id;  // set when the header named one
   std::string message;        // AWS-like human text, never containing the secret
+  // kOk: the header names the signature covers, lowercase, as the request listed them.
+  std::vector<std::string> signed_headers;
 };
 
 // Verifies the SigV4 Authorization header of `request` for this endpoint's `region` and

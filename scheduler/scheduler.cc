@@ -234,7 +234,9 @@ class Scheduler::Loop {
     for (const storage::SubnetCapacity& subnet : slice->subnets) {
       placer_->UpsertSubnet(ToPlacementSubnet(subnet));
     }
-    slice_cursor_ = slice->hosts_read < limit ? 0 : slice->last_host_id;
+    // Fewer rows than asked for: the slice reached the last host.
+    const size_t read = slice->hosts.size() + slice->gone.size();
+    slice_cursor_ = read < static_cast<size_t>(limit) ? 0 : slice->last_host_id;
     slice_read_at_ = now;
     return absl::OkStatus();
   }

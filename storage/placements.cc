@@ -604,7 +604,6 @@ absl::StatusOr<CapacitySlice> LoadCapacitySlice(Connection& connection, int64_t 
              tx.exec_prepared("placement_host_slice", after_host_id, limit)) {
           HostCapacity host = RowToHostCapacity(row);
           slice.last_host_id = host.host_id;
-          ++slice.hosts_read;
           if (host.status == "INACTIVE" || !row[11].as<bool>()) {
             slice.gone.push_back(host.host_id);
           } else {

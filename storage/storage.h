@@ -495,7 +495,6 @@ struct CapacitySlice {
   std::vector<int64_t> gone;
   std::vector<SubnetCapacity> subnets;
   int64_t last_host_id = 0;  // the highest id read; 0 when none
-  int hosts_read = 0;        // hosts + gone; below `limit` when the slice reached the end
 };
 absl::StatusOr<CapacitySlice> LoadCapacitySlice(Connection& connection, int64_t after_host_id,
                                                 int limit);

@@ -12,6 +12,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/internal/network_requests.h"
@@ -29,19 +30,6 @@ constexpr std::string_view kDryRunMessage = "Request would have succeeded, but D
 constexpr size_t kMaxIndexDigits = 6;
 
 // ---- Form decoding ---------------------------------------------------------------
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 // The length of the well-formed UTF-8 sequence starting at text[i], or 0 when there is
 // none (bad lead or continuation byte, overlong form, surrogate, beyond U+10FFFF).
@@ -96,14 +84,13 @@ absl::StatusOr<std::string> DecodeComponent(std::string_view text, size_t offset
     } else if (text[i] != '%') {
       out.push_back(text[i]);
     } else {
-      const int high = i + 1 < text.size() ? HexValue(text[i + 1]) : -1;
-      const int low = i + 2 < text.size() ? HexValue(text[i + 2]) : -1;
-      if (high < 0 || low < 0) {
+      if (i + 2 >= text.size() || !absl::ascii_isxdigit(text[i + 1]) ||
+          !absl::ascii_isxdigit(text[i + 2])) {
         return absl::InvalidArgumentError(
             absl::StrCat("form: the '%' at byte ", offset + i,
                          " does not start an escape; use '%' followed by two hex digits"));
       }
-      out.push_back(static_cast<char>(high * 16 + low));
+      out += absl::HexStringToBytes(absl::string_view(text.data() + i + 1, 2));
       i += 2;
     }
   }

@@ -27,19 +27,10 @@ bool IsQueryProtocol(const auth::HttpRequest& request) {
          absl::StartsWith(request.query, "Action=") || absl::StrContains(request.query, "&Action=");
 }
 
-// Whether the request's SigV4 signature covers X-Amz-Target. Without it, a captured
-// request could be replayed as another operation with the same body; the SDKs always
-// sign it.
-bool TargetSigned(const auth::HttpRequest& request) {
-  const std::optional<std::string> header = Header(request, "authorization");
-  if (!header.has_value()) {
-    return false;
-  }
-  absl::StatusOr<auth::Authorization> authorization = auth::ParseAuthorization(*header);
-  if (!authorization.ok()) {
-    return false;
-  }
-  for (const std::string& name : authorization->signed_headers) {
+// Whether a verified signature covers X-Amz-Target. Without it, a captured request could
+// be replayed as another operation with the same body; the SDKs always sign it.
+bool TargetSigned(const auth::Verdict& verdict) {
+  for (const std::string& name : verdict.signed_headers) {
     if (absl::EqualsIgnoreCase(name, "x-amz-target")) {
       return true;
     }
@@ -131,7 +122,7 @@ HttpHandler MakeFrontEnd(EcsOperations* ecs, NetworkOperations* network, std::st
           respond(EcsAuthError(verdict));
           return;
         }
-        if (!TargetSigned(request)) {
+        if (!TargetSigned(verdict)) {
           respond(EcsError(400, "IncompleteSignatureException",
                            "SignedHeaders: must include x-amz-target, which names the operation"));
           return;
