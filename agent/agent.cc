@@ -140,7 +140,8 @@ int AgentRun::Run() {
 void AgentRun::CreateSessions() {
   int channels = (options_.hosts + kHostsPerChannel - 1) / kHostsPerChannel;
   for (int i = 0; i < channels; ++i) {
-    transports_.push_back(std::make_unique<GrpcTransport>(options_.endpoint, i, calls_.get()));
+    transports_.push_back(
+        std::make_unique<GrpcTransport>(options_.endpoint, options_.credentials, i, calls_.get()));
   }
   std::vector<std::string> ids = saver_.ids();
   SessionHooks hooks;

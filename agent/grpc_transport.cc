@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
+#include "auth/client.h"
 
 namespace gantry::agent {
 namespace {
@@ -38,7 +39,8 @@ bool CallCounter::WaitForZero(absl::Duration timeout) {
   return mutex_.AwaitWithTimeout(absl::Condition(&zero), timeout);
 }
 
-GrpcTransport::GrpcTransport(const std::string& endpoint, int channel_index, CallCounter* counter)
+GrpcTransport::GrpcTransport(const std::string& endpoint, const auth::Credentials& credentials,
+                             int channel_index, CallCounter* counter)
     : counter_(counter) {
   grpc::ChannelArguments args;
   // Channels with equal arguments would share one subchannel (one connection) through
@@ -49,8 +51,7 @@ GrpcTransport::GrpcTransport(const std::string& endpoint, int channel_index, Cal
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, kMinReconnectBackoffMs);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kMinReconnectBackoffMs);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectBackoffMs);
-  stub_ = v1::AgentControl::NewStub(
-      grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args));
+  stub_ = v1::AgentControl::NewStub(auth::CreateSignedChannel(endpoint, credentials, args));
 }
 
 template <typename Request, typename Response, typename Start>

@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "agent/transport.h"
+#include "auth/sigv4.h"
 
 namespace gantry::agent {
 
@@ -35,10 +36,12 @@ class CallCounter {
 
 class GrpcTransport final : public AgentTransport {
  public:
-  // Connects lazily to `endpoint` (HOST:PORT, plaintext). `channel_index` goes into the
+  // Connects lazily to `endpoint` (HOST:PORT, plaintext); every call is signed with
+  // `credentials`. `channel_index` goes into the
   // channel arguments so that every transport gets a connection of its own.
   // `counter` must outlive every call.
-  GrpcTransport(const std::string& endpoint, int channel_index, CallCounter* counter);
+  GrpcTransport(const std::string& endpoint, const auth::Credentials& credentials,
+                int channel_index, CallCounter* counter);
   GrpcTransport(const GrpcTransport&) = delete;
   GrpcTransport& operator=(const GrpcTransport&) = delete;
 

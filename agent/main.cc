@@ -36,6 +36,9 @@ ABSL_FLAG(std::string, fail_rate, gantry::agent::FlagValues().fail_rate,
           "sim: share of launches that fail, 0 to 1");
 ABSL_FLAG(std::string, fail_reason, gantry::agent::FlagValues().fail_reason,
           "sim: stopped reason of a failed launch");
+ABSL_FLAG(std::string, credentials_file, "",
+          "AWS shared-credentials file with the agent's access key");
+ABSL_FLAG(std::string, profile, "", "Profile of the credentials file");
 ABSL_FLAG(std::string, poll_wait, gantry::agent::FlagValues().poll_wait,
           "Longest command long-poll");
 ABSL_FLAG(std::string, host_name_prefix, "",
@@ -97,7 +100,16 @@ int main(int argc, char** argv) {
   flags.fail_reason = absl::GetFlag(FLAGS_fail_reason);
   flags.poll_wait = absl::GetFlag(FLAGS_poll_wait);
   flags.host_name_prefix = absl::GetFlag(FLAGS_host_name_prefix);
+  flags.credentials_file = absl::GetFlag(FLAGS_credentials_file);
+  flags.profile = absl::GetFlag(FLAGS_profile);
   auto options = gantry::agent::ParseOptions(flags, MachineHostName());
   if (!options.ok()) return BadFlags(std::string(options.status().message()));
+  absl::StatusOr<gantry::auth::Credentials> credentials =
+      gantry::auth::FindCredentials(options->credential_flags);
+  if (!credentials.ok()) {
+    std::cerr << "gantry-agent: " << credentials.status().message() << "\n";
+    return 1;
+  }
+  options->credentials = *std::move(credentials);
   return gantry::agent::RunAgent(*options, std::cout);
 }

@@ -161,6 +161,7 @@ absl::StatusOr<Options> ParseOptions(const FlagValues& flags,
       Duration(problems, "poll-wait", flags.poll_wait, absl::ZeroDuration(), kMaxPollWait, true);
   options.host_name_prefix =
       flags.host_name_prefix.empty() ? default_host_name_prefix : flags.host_name_prefix;
+  options.credential_flags = {flags.credentials_file, flags.profile};
   if (options.host_name_prefix.size() > kMaxPrefixLength) {
     problems.Add("host-name-prefix",
                  absl::StrCat(options.host_name_prefix.size(),
@@ -197,6 +198,10 @@ Optional:
                               (default "CannotPullContainerError: simulated pull failure")
   --poll-wait DURATION        longest command long-poll, above 0s to 10m (default 20s)
   --host-name-prefix TEXT     host names are TEXT + index (default: this machine's hostname + "-")
+  --credentials-file FILE     the access key (an agent or admin key) in an AWS shared-credentials
+  --profile NAME              file, and its profile; without them: AWS_ACCESS_KEY_ID and
+                              AWS_SECRET_ACCESS_KEY, then AWS_SHARED_CREDENTIALS_FILE and
+                              AWS_PROFILE, then ./.gantry/admin-credentials
 
 Flags may be spelled with dashes or underscores (--state-dir, --state_dir). Durations
 are like 200ms, 2s, 1m30s.

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "agent/sim_runtime.h"
+#include "auth/client.h"
 
 namespace gantry::agent {
 
@@ -30,6 +31,8 @@ struct FlagValues {
   std::string fail_reason = "CannotPullContainerError: simulated pull failure";
   std::string poll_wait = "20s";
   std::string host_name_prefix;  // empty: "<machine hostname>-"
+  std::string credentials_file;
+  std::string profile;
 };
 
 struct Options {
@@ -45,6 +48,10 @@ struct Options {
   SimConfig sim;
   absl::Duration poll_wait = absl::Seconds(20);
   std::string host_name_prefix;
+  // Where to find the key that signs every call (an agent or admin key).
+  auth::CredentialFlags credential_flags;
+  // The key found there; main() looks it up (I/O) after parsing.
+  auth::Credentials credentials;
 };
 
 inline constexpr int kMaxHosts = 100000;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/api.h"
+#include "api/internal/access.h"
 #include "api/internal/capacity.h"
 #include "api/internal/resources.h"
 #include "api/internal/run_on_database.h"
@@ -11,19 +12,19 @@
 
 namespace gantry::api {
 
-AdminOperations::AdminOperations(Config config, storage::Database* database)
-    : config_(std::move(config)), database_(database) {}
-
-void AdminOperations::DescribeCapacity(const v1::DescribeCapacityRequest& request,
+void AdminOperations::DescribeCapacity(const Caller& caller,
+                                       const v1::DescribeCapacityRequest& request,
                                        Done<v1::DescribeCapacityResponse> done) {
+  GANTRY_RETURN_DONE_IF_ERROR(internal::RequireAdmin(caller, "Capacity reports"), done);
+  const Config config = internal::WithAccount(config_, caller.account_id);
   std::optional<storage::ClusterKey> cluster;
   if (!request.cluster().empty()) {
     absl::StatusOr<std::string> name =
-        internal::ParseClusterRef(config_, "cluster", request.cluster());
+        internal::ParseClusterRef(config, "cluster", request.cluster());
     if (!name.ok()) {
       return done(name.status());
     }
-    cluster = storage::ClusterKey{config_.account_id, *std::move(name)};
+    cluster = storage::ClusterKey{config.account_id, *std::move(name)};
   }
   internal::RunOnDatabase<v1::DescribeCapacityResponse>(
       database_,

@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "api/api.h"
+#include "api/internal/access.h"
 #include "api/internal/agents.h"
 #include "api/internal/container_instances.h"
 #include "api/internal/run_on_database.h"
@@ -102,19 +103,19 @@ storage::NewHost ToNewHost(const v1::RegisterHostRequest& request) {
   return host;
 }
 
-// The ARNs of reconnect's task ids: with the stored task's cluster, else the cluster
-// the agent's ARN named, else in the form without a cluster.
+// The ARNs of reconnect's task ids: with the stored task's account and cluster, else
+// those the agent's ARN named, else in the form without a cluster.
 std::vector<std::string> TaskArns(const Config& config, const std::vector<std::string>& ids,
-                                  absl::flat_hash_map<std::string, std::string> clusters,
+                                  absl::flat_hash_map<std::string, internal::TaskRef> stored,
                                   const internal::ParsedReports& reported) {
   for (const internal::TaskRef& named : reported.refs) {
-    if (named.cluster.has_value()) clusters.try_emplace(named.task_id, *named.cluster);
+    if (named.cluster.has_value()) stored.try_emplace(named.task_id, named);
   }
   std::vector<std::string> arns;
   for (const std::string& id : ids) {
-    internal::TaskRef ref{std::nullopt, id};
-    if (auto it = clusters.find(id); it != clusters.end()) ref.cluster = it->second;
-    arns.push_back(internal::ReportedTaskArn(config, ref));
+    auto it = stored.find(id);
+    arns.push_back(internal::ReportedTaskArn(
+        config, it != stored.end() ? it->second : internal::TaskRef{.task_id = id}));
   }
   return arns;
 }
@@ -130,8 +131,9 @@ AgentOperations::AgentOperations(Config config, storage::Database* database, Pol
       host_timeout_(host_timeout),
       capacity_changed_(std::move(capacity_changed)) {}
 
-void AgentOperations::RegisterHost(const v1::RegisterHostRequest& request,
+void AgentOperations::RegisterHost(const Caller& caller, const v1::RegisterHostRequest& request,
                                    Done<v1::RegisterHostResponse> done) {
+  GANTRY_RETURN_DONE_IF_ERROR(internal::RequireAgent(caller), done);
   if (absl::Status valid = ValidateRegisterHost(request); !valid.ok()) {
     log::Debug("host_refused", {{"zone", request.availability_zone()}});
     return done(valid);
@@ -179,15 +181,17 @@ void AgentOperations::Reconnect(const v1::RegisterHostRequest& request,
         hub_->Wake({host_id});
         // Always: a host that was lost takes tasks again, besides what was released.
         if (capacity_changed_) capacity_changed_();
-        // The clusters of the tasks named below, for their ARNs. The reconnect has
+        // The accounts and clusters of the tasks named below, for their ARNs. The reconnect has
         // committed: if this read fails, the ARNs fall back to the form without one.
         std::vector<std::string> ids = result->stop_task_ids;
         ids.insert(ids.end(), result->lost_task_ids.begin(), result->lost_task_ids.end());
-        absl::flat_hash_map<std::string, std::string> clusters;
+        absl::flat_hash_map<std::string, internal::TaskRef> stored;
         absl::StatusOr<std::vector<storage::TaskRow>> rows =
-            storage::GetTasksById(connection, config_.account_id, ids);
+            storage::GetTasksByIdInAnyAccount(connection, ids);
         if (rows.ok()) {
-          for (const storage::TaskRow& row : *rows) clusters[row.spec.task_id] = row.spec.cluster;
+          for (const storage::TaskRow& row : *rows) {
+            stored[row.spec.task_id] = {row.spec.cluster, row.spec.task_id, row.spec.account_id};
+          }
         } else {
           log::Warning("reconnect_task_lookup_failed",
                        {{"host", host_id}, {"error", std::string(rows.status().message())}});
@@ -195,10 +199,10 @@ void AgentOperations::Reconnect(const v1::RegisterHostRequest& request,
         v1::RegisterHostResponse response;
         response.set_host_id(host_id);
         response.set_container_instance_arn(internal::ContainerInstanceArn(config_, host_id));
-        for (std::string& arn : TaskArns(config_, result->stop_task_ids, clusters, reported)) {
+        for (std::string& arn : TaskArns(config_, result->stop_task_ids, stored, reported)) {
           response.add_stop_task_arns(std::move(arn));
         }
-        for (std::string& arn : TaskArns(config_, result->lost_task_ids, clusters, reported)) {
+        for (std::string& arn : TaskArns(config_, result->lost_task_ids, stored, reported)) {
           response.add_lost_task_arns(std::move(arn));
         }
         response.set_host_timeout_ms(absl::ToInt64Milliseconds(host_timeout_));
@@ -207,8 +211,9 @@ void AgentOperations::Reconnect(const v1::RegisterHostRequest& request,
       std::move(done));
 }
 
-void AgentOperations::PollCommands(const v1::PollCommandsRequest& request,
+void AgentOperations::PollCommands(const Caller& caller, const v1::PollCommandsRequest& request,
                                    Done<v1::PollCommandsResponse> done) {
+  GANTRY_RETURN_DONE_IF_ERROR(internal::RequireAgent(caller), done);
   absl::StatusOr<internal::PollPlan> plan = internal::ParsePoll(request, host_timeout_);
   if (!plan.ok()) return done(plan.status());
   // Called by the hub (on its thread) whenever it decides to read; never blocks.
@@ -233,7 +238,9 @@ void AgentOperations::PollCommands(const v1::PollCommandsRequest& request,
              std::move(fetch), std::move(done));
 }
 
-void AgentOperations::Ack(const v1::AckRequest& request, Done<v1::AckResponse> done) {
+void AgentOperations::Ack(const Caller& caller, const v1::AckRequest& request,
+                          Done<v1::AckResponse> done) {
+  GANTRY_RETURN_DONE_IF_ERROR(internal::RequireAgent(caller), done);
   if (absl::Status valid = internal::ValidateAck(request); !valid.ok()) return done(valid);
   RunOnDatabase<v1::AckResponse>(
       database_,
@@ -248,8 +255,10 @@ void AgentOperations::Ack(const v1::AckRequest& request, Done<v1::AckResponse> d
       std::move(done));
 }
 
-void AgentOperations::ReportTaskState(const v1::ReportTaskStateRequest& request,
+void AgentOperations::ReportTaskState(const Caller& caller,
+                                      const v1::ReportTaskStateRequest& request,
                                       Done<v1::ReportTaskStateResponse> done) {
+  GANTRY_RETURN_DONE_IF_ERROR(internal::RequireAgent(caller), done);
   if (absl::Status id = internal::CheckHostId("hostId", request.host_id()); !id.ok()) {
     return done(id);
   }

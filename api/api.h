@@ -29,18 +29,37 @@ namespace grpc {
 class Server;
 }  // namespace grpc
 
+namespace gantry::auth {
+class SecretBox;
+}  // namespace gantry::auth
+
 namespace gantry::scheduler {
 class Scheduler;
 }  // namespace gantry::scheduler
 
 namespace gantry::api {
 
+class KeyRing;
 class PollHub;
 
 struct Config {
   std::string region = "us-east-1";
-  // The account every resource belongs to until accounts arrive with authentication.
+  // The provider's (admin) account. Operations run with a copy whose account_id is the
+  // caller's: the account of the rows they touch and of the ARNs they print.
   std::string account_id = "000000000000";
+};
+
+// Who makes a request, as authentication established it (see api/authenticator.h).
+struct Caller {
+  enum class Role {
+    kUser,   // an account's own key: that account's clusters, tasks and networks
+    kAgent,  // a data-plane agent's key: registers hosts, polls and reports, nothing else
+    kAdmin,  // a key of the provider's account: its own resources, plus the fleet, the
+             // accounts and their keys; may act as an agent too
+  };
+  std::string account_id;
+  Role role = Role::kUser;
+  std::string access_key_id;  // for logs
 };
 
 // OK when `config` can appear in ARNs (region like us-east-1, 12-digit account id).
@@ -54,37 +73,50 @@ class EcsOperations {
   // `database` and `scheduler` must outlive this object.
   EcsOperations(Config config, storage::Database* database, scheduler::Scheduler* scheduler);
 
-  void CreateCluster(const v1::CreateClusterRequest& request, Done<v1::CreateClusterResponse> done);
-  void DescribeClusters(const v1::DescribeClustersRequest& request,
+  void CreateCluster(const Caller& caller, const v1::CreateClusterRequest& request,
+                     Done<v1::CreateClusterResponse> done);
+  void DescribeClusters(const Caller& caller, const v1::DescribeClustersRequest& request,
                         Done<v1::DescribeClustersResponse> done);
-  void ListClusters(const v1::ListClustersRequest& request, Done<v1::ListClustersResponse> done);
+  void ListClusters(const Caller& caller, const v1::ListClustersRequest& request,
+                    Done<v1::ListClustersResponse> done);
 
-  void RegisterTaskDefinition(const v1::RegisterTaskDefinitionRequest& request,
+  void RegisterTaskDefinition(const Caller& caller,
+                              const v1::RegisterTaskDefinitionRequest& request,
                               Done<v1::RegisterTaskDefinitionResponse> done);
-  void DescribeTaskDefinition(const v1::DescribeTaskDefinitionRequest& request,
+  void DescribeTaskDefinition(const Caller& caller,
+                              const v1::DescribeTaskDefinitionRequest& request,
                               Done<v1::DescribeTaskDefinitionResponse> done);
-  void ListTaskDefinitions(const v1::ListTaskDefinitionsRequest& request,
+  void ListTaskDefinitions(const Caller& caller, const v1::ListTaskDefinitionsRequest& request,
                            Done<v1::ListTaskDefinitionsResponse> done);
-  void ListTaskDefinitionFamilies(const v1::ListTaskDefinitionFamiliesRequest& request,
+  void ListTaskDefinitionFamilies(const Caller& caller,
+                                  const v1::ListTaskDefinitionFamiliesRequest& request,
                                   Done<v1::ListTaskDefinitionFamiliesResponse> done);
-  void DeregisterTaskDefinition(const v1::DeregisterTaskDefinitionRequest& request,
+  void DeregisterTaskDefinition(const Caller& caller,
+                                const v1::DeregisterTaskDefinitionRequest& request,
                                 Done<v1::DeregisterTaskDefinitionResponse> done);
 
   // Tasks (task_operations.cc).
-  void RunTask(const v1::RunTaskRequest& request, Done<v1::RunTaskResponse> done);
-  void StopTask(const v1::StopTaskRequest& request, Done<v1::StopTaskResponse> done);
-  void DescribeTasks(const v1::DescribeTasksRequest& request, Done<v1::DescribeTasksResponse> done);
-  void ListTasks(const v1::ListTasksRequest& request, Done<v1::ListTasksResponse> done);
+  void RunTask(const Caller& caller, const v1::RunTaskRequest& request,
+               Done<v1::RunTaskResponse> done);
+  void StopTask(const Caller& caller, const v1::StopTaskRequest& request,
+                Done<v1::StopTaskResponse> done);
+  void DescribeTasks(const Caller& caller, const v1::DescribeTasksRequest& request,
+                     Done<v1::DescribeTasksResponse> done);
+  void ListTasks(const Caller& caller, const v1::ListTasksRequest& request,
+                 Done<v1::ListTasksResponse> done);
 
   // Container instances (container_instance_operations.cc). Hosts form one fleet
   // shared by all clusters (as Fargate's); `cluster` must name an existing cluster.
-  void ListContainerInstances(const v1::ListContainerInstancesRequest& request,
+  void ListContainerInstances(const Caller& caller,
+                              const v1::ListContainerInstancesRequest& request,
                               Done<v1::ListContainerInstancesResponse> done);
-  void DescribeContainerInstances(const v1::DescribeContainerInstancesRequest& request,
+  void DescribeContainerInstances(const Caller& caller,
+                                  const v1::DescribeContainerInstancesRequest& request,
                                   Done<v1::DescribeContainerInstancesResponse> done);
   // ACTIVE <-> DRAINING (a draining host keeps its tasks and gets no new ones). Setting
   // ACTIVE tells the scheduler that capacity may have appeared.
-  void UpdateContainerInstancesState(const v1::UpdateContainerInstancesStateRequest& request,
+  void UpdateContainerInstancesState(const Caller& caller,
+                                     const v1::UpdateContainerInstancesStateRequest& request,
                                      Done<v1::UpdateContainerInstancesStateResponse> done);
 
  private:
@@ -99,15 +131,20 @@ class NetworkOperations {
   // `database` must outlive this object.
   NetworkOperations(Config config, storage::Database* database);
 
-  void CreateVpc(const v1::CreateVpcRequest& request, Done<v1::CreateVpcResponse> done);
-  void DescribeVpcs(const v1::DescribeVpcsRequest& request, Done<v1::DescribeVpcsResponse> done);
-  void CreateSubnet(const v1::CreateSubnetRequest& request, Done<v1::CreateSubnetResponse> done);
-  void DescribeSubnets(const v1::DescribeSubnetsRequest& request,
+  void CreateVpc(const Caller& caller, const v1::CreateVpcRequest& request,
+                 Done<v1::CreateVpcResponse> done);
+  void DescribeVpcs(const Caller& caller, const v1::DescribeVpcsRequest& request,
+                    Done<v1::DescribeVpcsResponse> done);
+  void CreateSubnet(const Caller& caller, const v1::CreateSubnetRequest& request,
+                    Done<v1::CreateSubnetResponse> done);
+  void DescribeSubnets(const Caller& caller, const v1::DescribeSubnetsRequest& request,
                        Done<v1::DescribeSubnetsResponse> done);
-  void DeleteSubnet(const v1::DeleteSubnetRequest& request, Done<v1::DeleteSubnetResponse> done);
-  void CreateSecurityGroup(const v1::CreateSecurityGroupRequest& request,
+  void DeleteSubnet(const Caller& caller, const v1::DeleteSubnetRequest& request,
+                    Done<v1::DeleteSubnetResponse> done);
+  void CreateSecurityGroup(const Caller& caller, const v1::CreateSecurityGroupRequest& request,
                            Done<v1::CreateSecurityGroupResponse> done);
-  void DescribeSecurityGroups(const v1::DescribeSecurityGroupsRequest& request,
+  void DescribeSecurityGroups(const Caller& caller,
+                              const v1::DescribeSecurityGroupsRequest& request,
                               Done<v1::DescribeSecurityGroupsResponse> done);
 
  private:
@@ -130,13 +167,15 @@ class AgentOperations {
 
   // A new host, or (hostId set) a known one reconnecting with the tasks it holds:
   // NOT_FOUND when the host is unknown (the agent then registers anew).
-  void RegisterHost(const v1::RegisterHostRequest& request, Done<v1::RegisterHostResponse> done);
+  void RegisterHost(const Caller& caller, const v1::RegisterHostRequest& request,
+                    Done<v1::RegisterHostResponse> done);
   // Held in the hub until commands are pending or the wait ends. NOT_FOUND for an
   // unknown host; FAILED_PRECONDITION when the host was declared lost; UNAVAILABLE
   // while gantryd shuts down.
-  void PollCommands(const v1::PollCommandsRequest& request, Done<v1::PollCommandsResponse> done);
-  void Ack(const v1::AckRequest& request, Done<v1::AckResponse> done);
-  void ReportTaskState(const v1::ReportTaskStateRequest& request,
+  void PollCommands(const Caller& caller, const v1::PollCommandsRequest& request,
+                    Done<v1::PollCommandsResponse> done);
+  void Ack(const Caller& caller, const v1::AckRequest& request, Done<v1::AckResponse> done);
+  void ReportTaskState(const Caller& caller, const v1::ReportTaskStateRequest& request,
                        Done<v1::ReportTaskStateResponse> done);
 
  private:
@@ -149,20 +188,42 @@ class AgentOperations {
   const std::function<void()> capacity_changed_;
 };
 
-// The provider's operations (admin_operations.cc): the fleet's capacity.
+// The provider's operations, for admin keys only: the fleet's capacity
+// (admin_operations.cc), accounts and their access keys (account_operations.cc).
 class AdminOperations {
  public:
-  // `database` must outlive this object.
-  AdminOperations(Config config, storage::Database* database);
+  // `database`, `keys` and `secrets` must outlive this object. Keys created and deleted
+  // here are put in and taken out of `keys` once the change has committed; their secrets
+  // are stored sealed by `secrets`.
+  AdminOperations(Config config, storage::Database* database, KeyRing* keys,
+                  const auth::SecretBox* secrets);
 
   // Capacity per zone and subnet and why waiting tasks wait, from one consistent
   // snapshot. NOT_FOUND for an unknown cluster.
-  void DescribeCapacity(const v1::DescribeCapacityRequest& request,
+  void DescribeCapacity(const Caller& caller, const v1::DescribeCapacityRequest& request,
                         Done<v1::DescribeCapacityResponse> done);
+
+  // A new account with a new 12-digit id and its `default` cluster. ALREADY_EXISTS when
+  // the name is taken.
+  void CreateAccount(const Caller& caller, const v1::CreateAccountRequest& request,
+                     Done<v1::CreateAccountResponse> done);
+  void ListAccounts(const Caller& caller, const v1::ListAccountsRequest& request,
+                    Done<v1::ListAccountsResponse> done);
+  // The secret is in this answer only. NOT_FOUND for an unknown account;
+  // RESOURCE_EXHAUSTED beyond storage::kMaxAccessKeysPerAccount.
+  void CreateAccessKey(const Caller& caller, const v1::CreateAccessKeyRequest& request,
+                       Done<v1::CreateAccessKeyResponse> done);
+  void ListAccessKeys(const Caller& caller, const v1::ListAccessKeysRequest& request,
+                      Done<v1::ListAccessKeysResponse> done);
+  // The key stops working at once. NOT_FOUND for an unknown key.
+  void DeleteAccessKey(const Caller& caller, const v1::DeleteAccessKeyRequest& request,
+                       Done<v1::DeleteAccessKeyResponse> done);
 
  private:
   const Config config_;
   storage::Database* const database_;
+  KeyRing* const keys_;
+  const auth::SecretBox* const secrets_;
 };
 
 // The operations a Server serves; all must outlive it.
@@ -180,8 +241,11 @@ class Server {
  public:
   // Listens on `address` (HOST:PORT; port 0 picks a free one) and serves the ECS,
   // Network, AgentControl and Admin services, grpc.health.v1 and server reflection.
+  // Every call of the four services must be signed by a key of `keys` (see
+  // auth/grpc_signing.h), which must outlive the server; health and reflection are open.
   static absl::StatusOr<std::unique_ptr<Server>> Start(const std::string& address,
-                                                       const Services& services);
+                                                       const Services& services,
+                                                       const KeyRing* keys);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

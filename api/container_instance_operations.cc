@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "api/api.h"
+#include "api/internal/access.h"
 #include "api/internal/container_instances.h"
 #include "api/internal/resources.h"
 #include "api/internal/run_on_database.h"
@@ -190,15 +191,18 @@ Response InstancesResponse(const Config& config, const DescribeQuery& query,
 
 }  // namespace
 
-void EcsOperations::ListContainerInstances(const v1::ListContainerInstancesRequest& request,
+void EcsOperations::ListContainerInstances(const Caller& caller,
+                                           const v1::ListContainerInstancesRequest& request,
                                            Done<v1::ListContainerInstancesResponse> done) {
-  absl::StatusOr<ListQuery> query = ParseList(config_, request);
+  GANTRY_RETURN_DONE_IF_ERROR(internal::RequireAdmin(caller, "Container instances"), done);
+  const Config config = internal::WithAccount(config_, caller.account_id);
+  absl::StatusOr<ListQuery> query = ParseList(config, request);
   if (!query.ok()) return done(query.status());
   RunOnDatabase<v1::ListContainerInstancesResponse>(
       database_,
-      [this, query = *std::move(query)](
+      [config, query = *std::move(query)](
           storage::Connection& connection) -> absl::StatusOr<v1::ListContainerInstancesResponse> {
-        GANTRY_RETURN_IF_ERROR(CheckClusterExists(connection, config_, query.cluster));
+        GANTRY_RETURN_IF_ERROR(CheckClusterExists(connection, config, query.cluster));
         // One row more than the page: it only says that another page follows.
         GANTRY_ASSIGN_OR_RETURN(
             std::vector<std::string> ids,
@@ -207,7 +211,7 @@ void EcsOperations::ListContainerInstances(const v1::ListContainerInstancesReque
         if (more) ids.resize(query.limit);
         v1::ListContainerInstancesResponse response;
         for (const std::string& id : ids) {
-          response.add_container_instance_arns(internal::ContainerInstanceArn(config_, id));
+          response.add_container_instance_arns(internal::ContainerInstanceArn(config, id));
         }
         if (more) {
           response.set_next_token(internal::EncodeToken(kContainerInstanceToken, ids.back()));
@@ -217,32 +221,37 @@ void EcsOperations::ListContainerInstances(const v1::ListContainerInstancesReque
       std::move(done));
 }
 
-void EcsOperations::DescribeContainerInstances(const v1::DescribeContainerInstancesRequest& request,
+void EcsOperations::DescribeContainerInstances(const Caller& caller,
+                                               const v1::DescribeContainerInstancesRequest& request,
                                                Done<v1::DescribeContainerInstancesResponse> done) {
-  absl::StatusOr<DescribeQuery> query = ParseDescribe(config_, request);
+  GANTRY_RETURN_DONE_IF_ERROR(internal::RequireAdmin(caller, "Container instances"), done);
+  const Config config = internal::WithAccount(config_, caller.account_id);
+  absl::StatusOr<DescribeQuery> query = ParseDescribe(config, request);
   if (!query.ok()) return done(query.status());
   RunOnDatabase<v1::DescribeContainerInstancesResponse>(
       database_,
-      [this, query = *std::move(query)](storage::Connection& connection)
+      [config, query = *std::move(query)](storage::Connection& connection)
           -> absl::StatusOr<v1::DescribeContainerInstancesResponse> {
-        GANTRY_RETURN_IF_ERROR(CheckClusterExists(connection, config_, query.cluster));
+        GANTRY_RETURN_IF_ERROR(CheckClusterExists(connection, config, query.cluster));
         GANTRY_ASSIGN_OR_RETURN(std::vector<storage::HostRow> rows,
                                 storage::GetHosts(connection, KnownIds(query)));
-        return InstancesResponse<v1::DescribeContainerInstancesResponse>(config_, query, rows);
+        return InstancesResponse<v1::DescribeContainerInstancesResponse>(config, query, rows);
       },
       std::move(done));
 }
 
 void EcsOperations::UpdateContainerInstancesState(
-    const v1::UpdateContainerInstancesStateRequest& request,
+    const Caller& caller, const v1::UpdateContainerInstancesStateRequest& request,
     Done<v1::UpdateContainerInstancesStateResponse> done) {
-  absl::StatusOr<UpdateQuery> query = ParseUpdate(config_, request);
+  GANTRY_RETURN_DONE_IF_ERROR(internal::RequireAdmin(caller, "Container instances"), done);
+  const Config config = internal::WithAccount(config_, caller.account_id);
+  absl::StatusOr<UpdateQuery> query = ParseUpdate(config, request);
   if (!query.ok()) return done(query.status());
   RunOnDatabase<v1::UpdateContainerInstancesStateResponse>(
       database_,
-      [this, query = *std::move(query)](storage::Connection& connection)
+      [this, config, query = *std::move(query)](storage::Connection& connection)
           -> absl::StatusOr<v1::UpdateContainerInstancesStateResponse> {
-        GANTRY_RETURN_IF_ERROR(CheckClusterExists(connection, config_, query.instances.cluster));
+        GANTRY_RETURN_IF_ERROR(CheckClusterExists(connection, config, query.instances.cluster));
         GANTRY_ASSIGN_OR_RETURN(
             std::vector<storage::HostRow> rows,
             storage::UpdateHostStatus(connection, KnownIds(query.instances), query.status));
@@ -253,8 +262,8 @@ void EcsOperations::UpdateContainerInstancesState(
         if (query.status == "ACTIVE" && !rows.empty() && scheduler_ != nullptr) {
           scheduler_->CapacityChanged();
         }
-        return InstancesResponse<v1::UpdateContainerInstancesStateResponse>(config_,
-                                                                            query.instances, rows);
+        return InstancesResponse<v1::UpdateContainerInstancesStateResponse>(config, query.instances,
+                                                                            rows);
       },
       std::move(done));
 }

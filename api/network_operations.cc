@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "api/api.h"
+#include "api/internal/access.h"
 #include "api/internal/network_requests.h"
 #include "api/internal/network_shapes.h"
 #include "api/internal/run_on_database.h"
@@ -60,16 +61,17 @@ NetworkOperations::NetworkOperations(Config config, storage::Database* database)
 
 // ---- VPCs ------------------------------------------------------------------------
 
-void NetworkOperations::CreateVpc(const v1::CreateVpcRequest& request,
+void NetworkOperations::CreateVpc(const Caller& caller, const v1::CreateVpcRequest& request,
                                   Done<v1::CreateVpcResponse> done) {
+  GANTRY_ASSIGN_OR_DONE(const Config config, internal::AccountScope(config_, caller), done);
   absl::StatusOr<std::string> cidr_block = internal::ParseCreateVpc(request);
   if (!cidr_block.ok()) return done(cidr_block.status());
   RunOnDatabase<v1::CreateVpcResponse>(
       database_,
-      [this, cidr_block = *std::move(cidr_block)](
+      [config, cidr_block = *std::move(cidr_block)](
           storage::Connection& connection) -> absl::StatusOr<v1::CreateVpcResponse> {
         GANTRY_ASSIGN_OR_RETURN(storage::VpcRow row,
-                                storage::CreateVpc(connection, config_.account_id, cidr_block));
+                                storage::CreateVpc(connection, config.account_id, cidr_block));
         log::Info("vpc_created", {{"vpc", row.vpc_id}, {"cidr", row.cidr_block}});
         v1::CreateVpcResponse response;
         *response.mutable_vpc() = internal::ToVpc(row);
@@ -78,16 +80,17 @@ void NetworkOperations::CreateVpc(const v1::CreateVpcRequest& request,
       std::move(done));
 }
 
-void NetworkOperations::DescribeVpcs(const v1::DescribeVpcsRequest& request,
+void NetworkOperations::DescribeVpcs(const Caller& caller, const v1::DescribeVpcsRequest& request,
                                      Done<v1::DescribeVpcsResponse> done) {
+  GANTRY_ASSIGN_OR_DONE(const Config config, internal::AccountScope(config_, caller), done);
   absl::StatusOr<std::vector<std::string>> ids = internal::ParseDescribeVpcs(request);
   if (!ids.ok()) return done(ids.status());
   RunOnDatabase<v1::DescribeVpcsResponse>(
       database_,
-      [this, ids = *std::move(ids)](
+      [config, ids = *std::move(ids)](
           storage::Connection& connection) -> absl::StatusOr<v1::DescribeVpcsResponse> {
         GANTRY_ASSIGN_OR_RETURN(std::vector<storage::VpcRow> rows,
-                                storage::GetVpcs(connection, config_.account_id, ids));
+                                storage::GetVpcs(connection, config.account_id, ids));
         GANTRY_RETURN_IF_ERROR(
             FirstMissing("VpcIds", "vpc ID", ids, IdsOf(rows, &storage::VpcRow::vpc_id)));
         v1::DescribeVpcsResponse response;
@@ -99,58 +102,62 @@ void NetworkOperations::DescribeVpcs(const v1::DescribeVpcsRequest& request,
 
 // ---- Subnets ---------------------------------------------------------------------
 
-void NetworkOperations::CreateSubnet(const v1::CreateSubnetRequest& request,
+void NetworkOperations::CreateSubnet(const Caller& caller, const v1::CreateSubnetRequest& request,
                                      Done<v1::CreateSubnetResponse> done) {
+  GANTRY_ASSIGN_OR_DONE(const Config config, internal::AccountScope(config_, caller), done);
   absl::StatusOr<internal::NewSubnet> subnet = internal::ParseCreateSubnet(request);
   if (!subnet.ok()) return done(subnet.status());
   RunOnDatabase<v1::CreateSubnetResponse>(
       database_,
-      [this, subnet = *std::move(subnet)](
+      [config, subnet = *std::move(subnet)](
           storage::Connection& connection) -> absl::StatusOr<v1::CreateSubnetResponse> {
         GANTRY_ASSIGN_OR_RETURN(storage::SubnetRow row,
-                                storage::CreateSubnet(connection, config_.account_id, subnet.vpc_id,
+                                storage::CreateSubnet(connection, config.account_id, subnet.vpc_id,
                                                       subnet.cidr_block, subnet.availability_zone));
         log::Info("subnet_created", {{"subnet", row.subnet_id},
                                      {"vpc", row.vpc_id},
                                      {"cidr", row.cidr_block},
                                      {"zone", row.availability_zone}});
         v1::CreateSubnetResponse response;
-        *response.mutable_subnet() = internal::ToSubnet(config_, row);
+        *response.mutable_subnet() = internal::ToSubnet(config, row);
         return response;
       },
       std::move(done));
 }
 
-void NetworkOperations::DescribeSubnets(const v1::DescribeSubnetsRequest& request,
+void NetworkOperations::DescribeSubnets(const Caller& caller,
+                                        const v1::DescribeSubnetsRequest& request,
                                         Done<v1::DescribeSubnetsResponse> done) {
+  GANTRY_ASSIGN_OR_DONE(const Config config, internal::AccountScope(config_, caller), done);
   absl::StatusOr<std::vector<std::string>> ids = internal::ParseDescribeSubnets(request);
   if (!ids.ok()) return done(ids.status());
   RunOnDatabase<v1::DescribeSubnetsResponse>(
       database_,
-      [this, ids = *std::move(ids)](
+      [config, ids = *std::move(ids)](
           storage::Connection& connection) -> absl::StatusOr<v1::DescribeSubnetsResponse> {
         GANTRY_ASSIGN_OR_RETURN(std::vector<storage::SubnetRow> rows,
-                                storage::GetSubnets(connection, config_.account_id, ids));
+                                storage::GetSubnets(connection, config.account_id, ids));
         GANTRY_RETURN_IF_ERROR(FirstMissing("SubnetIds", "subnet ID", ids,
                                             IdsOf(rows, &storage::SubnetRow::subnet_id)));
         v1::DescribeSubnetsResponse response;
         for (const storage::SubnetRow& row : rows) {
-          *response.add_subnets() = internal::ToSubnet(config_, row);
+          *response.add_subnets() = internal::ToSubnet(config, row);
         }
         return response;
       },
       std::move(done));
 }
 
-void NetworkOperations::DeleteSubnet(const v1::DeleteSubnetRequest& request,
+void NetworkOperations::DeleteSubnet(const Caller& caller, const v1::DeleteSubnetRequest& request,
                                      Done<v1::DeleteSubnetResponse> done) {
+  GANTRY_ASSIGN_OR_DONE(const Config config, internal::AccountScope(config_, caller), done);
   absl::StatusOr<std::string> subnet_id = internal::ParseDeleteSubnet(request);
   if (!subnet_id.ok()) return done(subnet_id.status());
   RunOnDatabase<v1::DeleteSubnetResponse>(
       database_,
-      [this, subnet_id = *std::move(subnet_id)](
+      [config, subnet_id = *std::move(subnet_id)](
           storage::Connection& connection) -> absl::StatusOr<v1::DeleteSubnetResponse> {
-        GANTRY_RETURN_IF_ERROR(storage::DeleteSubnet(connection, config_.account_id, subnet_id));
+        GANTRY_RETURN_IF_ERROR(storage::DeleteSubnet(connection, config.account_id, subnet_id));
         log::Info("subnet_deleted", {{"subnet", subnet_id}});
         return v1::DeleteSubnetResponse();
       },
@@ -159,46 +166,50 @@ void NetworkOperations::DeleteSubnet(const v1::DeleteSubnetRequest& request,
 
 // ---- Security groups -------------------------------------------------------------
 
-void NetworkOperations::CreateSecurityGroup(const v1::CreateSecurityGroupRequest& request,
+void NetworkOperations::CreateSecurityGroup(const Caller& caller,
+                                            const v1::CreateSecurityGroupRequest& request,
                                             Done<v1::CreateSecurityGroupResponse> done) {
+  GANTRY_ASSIGN_OR_DONE(const Config config, internal::AccountScope(config_, caller), done);
   absl::StatusOr<internal::NewSecurityGroup> group = internal::ParseCreateSecurityGroup(request);
   if (!group.ok()) return done(group.status());
   RunOnDatabase<v1::CreateSecurityGroupResponse>(
       database_,
-      [this, group = *std::move(group)](
+      [config, group = *std::move(group)](
           storage::Connection& connection) -> absl::StatusOr<v1::CreateSecurityGroupResponse> {
         GANTRY_ASSIGN_OR_RETURN(
             storage::SecurityGroupRow row,
-            storage::CreateSecurityGroup(connection, config_.account_id, group.vpc_id,
+            storage::CreateSecurityGroup(connection, config.account_id, group.vpc_id,
                                          group.group_name, group.description));
         log::Info("security_group_created", {{"group", row.group_id}, {"vpc", row.vpc_id}});
         v1::CreateSecurityGroupResponse response;
         response.set_group_id(row.group_id);
         response.set_security_group_arn(
-            internal::SecurityGroupArn(config_, row.account_id, row.group_id));
+            internal::SecurityGroupArn(config, row.account_id, row.group_id));
         return response;
       },
       std::move(done));
 }
 
-void NetworkOperations::DescribeSecurityGroups(const v1::DescribeSecurityGroupsRequest& request,
+void NetworkOperations::DescribeSecurityGroups(const Caller& caller,
+                                               const v1::DescribeSecurityGroupsRequest& request,
                                                Done<v1::DescribeSecurityGroupsResponse> done) {
+  GANTRY_ASSIGN_OR_DONE(const Config config, internal::AccountScope(config_, caller), done);
   absl::StatusOr<internal::SecurityGroupQuery> query =
       internal::ParseDescribeSecurityGroups(request);
   if (!query.ok()) return done(query.status());
   RunOnDatabase<v1::DescribeSecurityGroupsResponse>(
       database_,
-      [this, query = *std::move(query)](
+      [config, query = *std::move(query)](
           storage::Connection& connection) -> absl::StatusOr<v1::DescribeSecurityGroupsResponse> {
         GANTRY_ASSIGN_OR_RETURN(
             std::vector<storage::SecurityGroupRow> rows,
-            storage::GetSecurityGroups(connection, config_.account_id, query.group_ids));
+            storage::GetSecurityGroups(connection, config.account_id, query.group_ids));
         GANTRY_RETURN_IF_ERROR(FirstMissing("GroupIds", "security group", query.group_ids,
                                             IdsOf(rows, &storage::SecurityGroupRow::group_id)));
         GANTRY_RETURN_IF_ERROR(FilterByName(query.group_names, rows));
         v1::DescribeSecurityGroupsResponse response;
         for (const storage::SecurityGroupRow& row : rows) {
-          *response.add_security_groups() = internal::ToSecurityGroup(config_, row);
+          *response.add_security_groups() = internal::ToSecurityGroup(config, row);
         }
         return response;
       },

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gantry/v1/admin.grpc.pb.h"
@@ -15,21 +16,50 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "api/api.h"
+#include "api/internal/access.h"
+#include "api/key_ring.h"
 #include "api/status_convert.h"
+#include "auth/grpc_signing.h"
 #include "common/status_macros.h"
 
 namespace gantry::api {
 
-// Adapts gRPC callback calls to the operations. Each handler returns at once; the
-// operation finishes the call from a database worker or the scheduler (or inline when
-// refused early). The request and response stay valid until Finish, which is called
-// exactly once.
+namespace {
+
+std::string_view MetadataValue(const grpc::CallbackServerContext& context, const char* key) {
+  auto it = context.client_metadata().find(key);
+  if (it == context.client_metadata().end()) {
+    return {};
+  }
+  return std::string_view(it->second.data(), it->second.size());
+}
+
+// The caller of a call to `service`/`method`, from the signature in its metadata.
+absl::StatusOr<Caller> Authenticate(const KeyRing& keys, const grpc::CallbackServerContext& context,
+                                    std::string_view service, std::string_view method) {
+  return AuthenticateGrpcCall(keys, "/" + std::string(service) + "/" + std::string(method),
+                              MetadataValue(context, auth::kGrpcAuthorizationKey),
+                              MetadataValue(context, auth::kGrpcDateKey), absl::Now());
+}
+
+}  // namespace
+
+// Adapts gRPC callback calls to the operations. Each handler authenticates the call,
+// then returns at once; the operation finishes the call from a database worker or the
+// scheduler (or inline when refused early). The request and response stay valid until
+// Finish, which is called exactly once.
 #define GANTRY_UNARY(Method)                                                               \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,                   \
                                    const v1::Method##Request* request,                     \
                                    v1::Method##Response* response) override {              \
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();                         \
-    operations_->Method(*request,                                                          \
+    absl::StatusOr<Caller> caller =                                                        \
+        Authenticate(*keys_, *context, Protocol::service_full_name(), #Method);            \
+    if (!caller.ok()) {                                                                    \
+      reactor->Finish(ToGrpcStatus(caller.status()));                                      \
+      return reactor;                                                                      \
+    }                                                                                      \
+    operations_->Method(*caller, *request,                                                 \
                         [reactor, response](absl::StatusOr<v1::Method##Response> result) { \
                           if (result.ok()) *response = *std::move(result);                 \
                           reactor->Finish(ToGrpcStatus(result.status()));                  \
@@ -39,7 +69,9 @@ namespace gantry::api {
 
 class EcsGrpcService final : public v1::Ecs::CallbackService {
  public:
-  explicit EcsGrpcService(EcsOperations* operations) : operations_(operations) {}
+  using Protocol = v1::Ecs;
+  EcsGrpcService(EcsOperations* operations, const KeyRing* keys)
+      : operations_(operations), keys_(keys) {}
 
   GANTRY_UNARY(CreateCluster)
   GANTRY_UNARY(DescribeClusters)
@@ -59,11 +91,14 @@ class EcsGrpcService final : public v1::Ecs::CallbackService {
 
  private:
   EcsOperations* const operations_;
+  const KeyRing* const keys_;
 };
 
 class NetworkGrpcService final : public v1::Network::CallbackService {
  public:
-  explicit NetworkGrpcService(NetworkOperations* operations) : operations_(operations) {}
+  using Protocol = v1::Network;
+  NetworkGrpcService(NetworkOperations* operations, const KeyRing* keys)
+      : operations_(operations), keys_(keys) {}
 
   GANTRY_UNARY(CreateVpc)
   GANTRY_UNARY(DescribeVpcs)
@@ -75,11 +110,14 @@ class NetworkGrpcService final : public v1::Network::CallbackService {
 
  private:
   NetworkOperations* const operations_;
+  const KeyRing* const keys_;
 };
 
 class AgentGrpcService final : public v1::AgentControl::CallbackService {
  public:
-  explicit AgentGrpcService(AgentOperations* operations) : operations_(operations) {}
+  using Protocol = v1::AgentControl;
+  AgentGrpcService(AgentOperations* operations, const KeyRing* keys)
+      : operations_(operations), keys_(keys) {}
 
   GANTRY_UNARY(RegisterHost)
   // A long-poll too: the operation holds `done` in the PollHub, and the reactor is
@@ -90,15 +128,24 @@ class AgentGrpcService final : public v1::AgentControl::CallbackService {
 
  private:
   AgentOperations* const operations_;
+  const KeyRing* const keys_;
 };
 class AdminGrpcService final : public v1::Admin::CallbackService {
  public:
-  explicit AdminGrpcService(AdminOperations* operations) : operations_(operations) {}
+  using Protocol = v1::Admin;
+  AdminGrpcService(AdminOperations* operations, const KeyRing* keys)
+      : operations_(operations), keys_(keys) {}
 
   GANTRY_UNARY(DescribeCapacity)
+  GANTRY_UNARY(CreateAccount)
+  GANTRY_UNARY(ListAccounts)
+  GANTRY_UNARY(CreateAccessKey)
+  GANTRY_UNARY(ListAccessKeys)
+  GANTRY_UNARY(DeleteAccessKey)
 
  private:
   AdminOperations* const operations_;
+  const KeyRing* const keys_;
 };
 #undef GANTRY_UNARY
 
@@ -120,10 +167,6 @@ bool IsRegionName(const std::string& region) {
   return true;
 }
 
-bool IsAccountId(const std::string& account) {
-  return account.size() == 12 && std::all_of(account.begin(), account.end(), absl::ascii_isdigit);
-}
-
 }  // namespace
 
 absl::Status ValidateConfig(const Config& config) {
@@ -131,7 +174,7 @@ absl::Status ValidateConfig(const Config& config) {
     return absl::InvalidArgumentError(
         absl::StrCat("--region: \"", config.region, "\" is not a region name like us-east-1"));
   }
-  if (!IsAccountId(config.account_id)) {
+  if (!internal::IsAccountId(config.account_id)) {
     return absl::InvalidArgumentError(
         absl::StrCat("--account-id: \"", config.account_id, "\" is not a 12-digit account id"));
   }
@@ -139,14 +182,15 @@ absl::Status ValidateConfig(const Config& config) {
 }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const std::string& address,
-                                                      const Services& services) {
+                                                      const Services& services,
+                                                      const KeyRing* keys) {
   GANTRY_CHECK(services.ecs != nullptr && services.network != nullptr &&
-               services.agent != nullptr && services.admin != nullptr);
+               services.agent != nullptr && services.admin != nullptr && keys != nullptr);
   auto server = std::unique_ptr<Server>(new Server());
-  server->ecs_service_ = std::make_unique<EcsGrpcService>(services.ecs);
-  server->network_service_ = std::make_unique<NetworkGrpcService>(services.network);
-  server->agent_service_ = std::make_unique<AgentGrpcService>(services.agent);
-  server->admin_service_ = std::make_unique<AdminGrpcService>(services.admin);
+  server->ecs_service_ = std::make_unique<EcsGrpcService>(services.ecs, keys);
+  server->network_service_ = std::make_unique<NetworkGrpcService>(services.network, keys);
+  server->agent_service_ = std::make_unique<AgentGrpcService>(services.agent, keys);
+  server->admin_service_ = std::make_unique<AdminGrpcService>(services.admin, keys);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "api/api.h"
+#include "api/internal/access.h"
 #include "api/internal/requests.h"
 #include "api/internal/resources.h"
 #include "api/internal/run_on_database.h"
@@ -156,37 +157,41 @@ v1::RunTaskResponse ToRunTaskResponse(const Config& config, const scheduler::Run
 
 }  // namespace
 
-void EcsOperations::RunTask(const v1::RunTaskRequest& request, Done<v1::RunTaskResponse> done) {
-  absl::StatusOr<internal::RunTaskPlan> plan = internal::ParseRunTask(config_, request);
+void EcsOperations::RunTask(const Caller& caller, const v1::RunTaskRequest& request,
+                            Done<v1::RunTaskResponse> done) {
+  GANTRY_ASSIGN_OR_DONE(const Config config, internal::AccountScope(config_, caller), done);
+  absl::StatusOr<internal::RunTaskPlan> plan = internal::ParseRunTask(config, request);
   if (!plan.ok()) return done(plan.status());
   if (scheduler_ == nullptr) return done(absl::UnavailableError("RunTask: no scheduler running"));
   auto shared_done = std::make_shared<Done<v1::RunTaskResponse>>(std::move(done));
   absl::Status queued = database_->Submit(
-      [this, plan = *std::move(plan), shared_done](storage::Connection& connection) {
-        absl::StatusOr<Resolution> resolution = ResolveRunTask(connection, config_, plan);
+      [this, config, plan = *std::move(plan), shared_done](storage::Connection& connection) {
+        absl::StatusOr<Resolution> resolution = ResolveRunTask(connection, config, plan);
         if (!resolution.ok()) return (*shared_done)(resolution.status());
         if (resolution->replay.has_value()) {
-          return (*shared_done)(ToRunTaskResponse(config_, *resolution->replay));
+          return (*shared_done)(ToRunTaskResponse(config, *resolution->replay));
         }
         scheduler_->Submit(std::move(resolution->request),
-                           [this, shared_done](absl::StatusOr<scheduler::RunOutcome> outcome) {
+                           [config, shared_done](absl::StatusOr<scheduler::RunOutcome> outcome) {
                              if (!outcome.ok()) return (*shared_done)(outcome.status());
-                             (*shared_done)(ToRunTaskResponse(config_, *outcome));
+                             (*shared_done)(ToRunTaskResponse(config, *outcome));
                            });
       });
   if (!queued.ok()) (*shared_done)(queued);
 }
 
-void EcsOperations::StopTask(const v1::StopTaskRequest& request, Done<v1::StopTaskResponse> done) {
+void EcsOperations::StopTask(const Caller& caller, const v1::StopTaskRequest& request,
+                             Done<v1::StopTaskResponse> done) {
+  GANTRY_ASSIGN_OR_DONE(const Config config, internal::AccountScope(config_, caller), done);
   if (!request.has_task() || request.task().empty()) {
     return done(absl::InvalidArgumentError("task: required"));
   }
-  absl::StatusOr<internal::TaskRef> ref = internal::ParseTaskRef(config_, "task", request.task());
+  absl::StatusOr<internal::TaskRef> ref = internal::ParseTaskRef(config, "task", request.task());
   if (!ref.ok()) return done(ref.status());
   std::string cluster = ref->cluster.value_or("default");
   if (request.has_cluster()) {
     absl::StatusOr<std::string> parsed =
-        internal::ParseClusterRef(config_, "cluster", request.cluster());
+        internal::ParseClusterRef(config, "cluster", request.cluster());
     if (!parsed.ok()) return done(parsed.status());
     cluster = *parsed;
   }
@@ -201,23 +206,24 @@ void EcsOperations::StopTask(const v1::StopTaskRequest& request, Done<v1::StopTa
   }
   RunOnDatabase<v1::StopTaskResponse>(
       database_,
-      [this, cluster, id = ref->task_id,
+      [this, config, cluster, id = ref->task_id,
        reason](storage::Connection& connection) -> absl::StatusOr<v1::StopTaskResponse> {
-        GANTRY_RETURN_IF_ERROR(RequireCluster(connection, config_.account_id, cluster));
-        GANTRY_ASSIGN_OR_RETURN(storage::StopResult stopped,
-                                storage::StopTask(connection, config_.account_id, cluster, id,
-                                                  "UserInitiated", reason));
+        GANTRY_RETURN_IF_ERROR(RequireCluster(connection, config.account_id, cluster));
+        GANTRY_ASSIGN_OR_RETURN(
+            storage::StopResult stopped,
+            storage::StopTask(connection, config.account_id, cluster, id, "UserInitiated", reason));
         if (stopped.released && scheduler_ != nullptr) scheduler_->CapacityChanged();
         log::Info("task_stop_requested", {{"task", id}, {"released", stopped.released}});
         v1::StopTaskResponse response;
-        *response.mutable_task() = internal::ToTask(config_, stopped.task, /*with_tags=*/false);
+        *response.mutable_task() = internal::ToTask(config, stopped.task, /*with_tags=*/false);
         return response;
       },
       std::move(done));
 }
 
-void EcsOperations::DescribeTasks(const v1::DescribeTasksRequest& request,
+void EcsOperations::DescribeTasks(const Caller& caller, const v1::DescribeTasksRequest& request,
                                   Done<v1::DescribeTasksResponse> done) {
+  GANTRY_ASSIGN_OR_DONE(const Config config, internal::AccountScope(config_, caller), done);
   if (request.tasks().empty() || request.tasks_size() > kMaxDescribe) {
     return done(absl::InvalidArgumentError(
         absl::StrCat("tasks: ", request.tasks_size(), " tasks given; give 1 to ", kMaxDescribe)));
@@ -227,7 +233,7 @@ void EcsOperations::DescribeTasks(const v1::DescribeTasksRequest& request,
   std::string cluster = "default";
   if (request.has_cluster()) {
     absl::StatusOr<std::string> parsed =
-        internal::ParseClusterRef(config_, "cluster", request.cluster());
+        internal::ParseClusterRef(config, "cluster", request.cluster());
     if (!parsed.ok()) return done(parsed.status());
     cluster = *parsed;
   }
@@ -235,30 +241,30 @@ void EcsOperations::DescribeTasks(const v1::DescribeTasksRequest& request,
   std::vector<std::string> ids;
   for (int i = 0; i < request.tasks_size(); ++i) {
     absl::StatusOr<internal::TaskRef> ref =
-        internal::ParseTaskRef(config_, absl::StrCat("tasks[", i, "]"), request.tasks(i));
+        internal::ParseTaskRef(config, absl::StrCat("tasks[", i, "]"), request.tasks(i));
     if (!ref.ok()) return done(ref.status());
     ids.push_back(ref->cluster.has_value() && *ref->cluster != cluster ? "" : ref->task_id);
   }
   RunOnDatabase<v1::DescribeTasksResponse>(
       database_,
-      [this, cluster, ids,
+      [config, cluster, ids,
        refs = std::vector<std::string>(request.tasks().begin(), request.tasks().end()),
        with_tags = *with_tags](
           storage::Connection& connection) -> absl::StatusOr<v1::DescribeTasksResponse> {
-        GANTRY_RETURN_IF_ERROR(RequireCluster(connection, config_.account_id, cluster));
+        GANTRY_RETURN_IF_ERROR(RequireCluster(connection, config.account_id, cluster));
         GANTRY_ASSIGN_OR_RETURN(std::vector<storage::TaskRow> rows,
-                                storage::GetTasks(connection, config_.account_id, cluster, ids));
+                                storage::GetTasks(connection, config.account_id, cluster, ids));
         absl::flat_hash_map<std::string, const storage::TaskRow*> by_id;
         for (const storage::TaskRow& row : rows) by_id[row.spec.task_id] = &row;
         v1::DescribeTasksResponse response;
         for (size_t i = 0; i < ids.size(); ++i) {
           if (auto it = by_id.find(ids[i]); it != by_id.end()) {
-            *response.add_tasks() = internal::ToTask(config_, *it->second, with_tags);
+            *response.add_tasks() = internal::ToTask(config, *it->second, with_tags);
           } else {
             v1::Failure* failure = response.add_failures();
             failure->set_arn(refs[i].rfind("arn:", 0) == 0
                                  ? refs[i]
-                                 : internal::TaskArn(config_, cluster, refs[i]));
+                                 : internal::TaskArn(config, cluster, refs[i]));
             failure->set_reason("MISSING");
           }
         }
@@ -267,9 +273,10 @@ void EcsOperations::DescribeTasks(const v1::DescribeTasksRequest& request,
       std::move(done));
 }
 
-void EcsOperations::ListTasks(const v1::ListTasksRequest& request,
+void EcsOperations::ListTasks(const Caller& caller, const v1::ListTasksRequest& request,
                               Done<v1::ListTasksResponse> done) {
-  absl::StatusOr<internal::ListTasksPlan> plan = internal::ParseListTasks(config_, request);
+  GANTRY_ASSIGN_OR_DONE(const Config config, internal::AccountScope(config_, caller), done);
+  absl::StatusOr<internal::ListTasksPlan> plan = internal::ParseListTasks(config, request);
   if (!plan.ok()) return done(plan.status());
   if (!request.next_token().empty()) {
     absl::StatusOr<internal::DecodedToken> token =
@@ -279,18 +286,18 @@ void EcsOperations::ListTasks(const v1::ListTasksRequest& request,
   }
   RunOnDatabase<v1::ListTasksResponse>(
       database_,
-      [this, plan = *std::move(plan)](
+      [config, plan = *std::move(plan)](
           storage::Connection& connection) -> absl::StatusOr<v1::ListTasksResponse> {
-        GANTRY_RETURN_IF_ERROR(RequireCluster(connection, config_.account_id, plan.query.cluster));
+        GANTRY_RETURN_IF_ERROR(RequireCluster(connection, config.account_id, plan.query.cluster));
         v1::ListTasksResponse response;
         if (plan.matches_nothing) return response;
         storage::ListTasksQuery query = plan.query;
         query.limit = plan.query.limit + 1;
         GANTRY_ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                                storage::ListTaskIds(connection, config_.account_id, query));
+                                storage::ListTaskIds(connection, config.account_id, query));
         bool more = internal::TrimToPage(ids, plan.query.limit);
         for (const std::string& id : ids) {
-          response.add_task_arns(internal::TaskArn(config_, plan.query.cluster, id));
+          response.add_task_arns(internal::TaskArn(config, plan.query.cluster, id));
         }
         if (more) response.set_next_token(internal::EncodeToken(kTaskToken, ids.back()));
         return response;

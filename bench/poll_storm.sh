@@ -12,7 +12,7 @@ BUILD=$(cd "$(dirname "$0")/.." && pwd)/$BUILD
 WORK=$(mktemp -d /tmp/gantry-poll-storm.XXXXXX)
 chmod 755 "$WORK"  # the embedded PostgreSQL runs as postgres when we are root
 PORT=${PORT:-50999}
-G="$BUILD/cli/gantryctl --endpoint 127.0.0.1:$PORT"
+G="$BUILD/cli/gantryctl --endpoint 127.0.0.1:$PORT --credentials-file $WORK/data/admin-credentials"
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -41,6 +41,7 @@ for zone in a b; do
   "$BUILD/agent/gantry-agent" --endpoint "127.0.0.1:$PORT" --runtime sim \
     --hosts $((HOSTS / 2)) --availability-zone "az-$zone" --cpu 4096 --memory 8192 \
     --state-dir "$WORK/agent-$zone" --launch-delay 0 \
+    --credentials-file "$WORK/data/admin-credentials" \
     >"$WORK/agent-$zone.out" 2>"$WORK/agent-$zone.log" &
   pids+=("$!")
 done

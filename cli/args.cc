@@ -1,5 +1,6 @@
 // Command table, argument parsing and help texts of gantryctl.
 #include <algorithm>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -157,6 +158,7 @@ class ArgParser {
   Invocation inv_;
   const CommandSpec* command_ = nullptr;
   bool saw_help_word_ = false;  // `help` was the command word
+  std::set<std::string> globals_seen_;
   bool endpoint_set_ = false;
   bool output_set_ = false;
   bool query_set_ = false;
@@ -229,7 +231,8 @@ absl::Status ArgParser::ParseOne() {
 }
 
 absl::Status ArgParser::ParseFlag(std::string_view name, const std::string* inline_value) {
-  if (name == "endpoint" || name == "output" || name == "query") {
+  if (name == "endpoint" || name == "output" || name == "query" || name == "profile" ||
+      name == "credentials-file") {
     absl::StatusOr<std::string> value = TakeValue(name, inline_value);
     if (!value.ok()) {
       return value.status();
@@ -253,12 +256,19 @@ absl::Status ArgParser::ParseFlag(std::string_view name, const std::string* inli
 }
 
 absl::Status ArgParser::ParseGlobal(std::string_view name, std::string value) {
-  bool& seen = name == "endpoint" ? endpoint_set_ : name == "query" ? query_set_ : output_set_;
-  if (seen) {
+  if (!globals_seen_.insert(std::string(name)).second) {
     return UsageError(absl::StrCat("--", Sv(name), " given more than once"));
   }
-  seen = true;
-  if (name == "query") {
+  endpoint_set_ = endpoint_set_ || name == "endpoint";
+  query_set_ = query_set_ || name == "query";
+  output_set_ = output_set_ || name == "output";
+  if (name == "profile" || name == "credentials-file") {
+    if (value.empty()) {
+      return UsageError(absl::StrCat("--", Sv(name), " needs a value"));
+    }
+    (name == "profile" ? inv_.credential_flags.profile : inv_.credential_flags.credentials_file) =
+        std::move(value);
+  } else if (name == "query") {
     absl::StatusOr<internal::Query> query = internal::Query::Parse(value);
     if (!query.ok()) {
       return query.status();
@@ -413,6 +423,7 @@ const std::vector<CommandSpec>& Commands() {
     internal::AddContainerInstanceCommands(all);
     internal::AddNetworkCommands(all);
     internal::AddCapacityCommands(all);
+    internal::AddAccountCommands(all);
     return all;
   }();
   return *commands;
@@ -446,7 +457,8 @@ std::string GeneralHelp() {
       "\n"
       "Talks to gantryd: clusters, task definitions, tasks and container instances\n"
       "(gantry.v1.Ecs, named as in `aws ecs`), VPCs, subnets and security groups\n"
-      "(gantry.v1.Network, named as in `aws ec2`), and hosts (gantry.v1.AgentControl).\n"
+      "(gantry.v1.Network, named as in `aws ec2`), hosts (gantry.v1.AgentControl), and\n"
+      "capacity, accounts and access keys (gantry.v1.Admin).\n"
       "\n"
       "Global flags (before or after the command):\n"
       "  --endpoint HOST:PORT   gantryd's gRPC address (default: $GANTRY_ENDPOINT, then " +
@@ -457,6 +469,11 @@ std::string GeneralHelp() {
       "                         or text: tab-separated values, one line per list or object\n"
       "  --query EXPR           print only part of the response (JSON, or text with\n"
       "                         --output text): a.b, a[0], a[-1], a[*].b, a[].b, nested\n"
+      "  --credentials-file FILE, --profile NAME\n"
+      "                         the access key to sign calls with (a shared-credentials\n"
+      "                         file and its profile); without them: AWS_ACCESS_KEY_ID and\n"
+      "                         AWS_SECRET_ACCESS_KEY, then AWS_SHARED_CREDENTIALS_FILE and\n"
+      "                         AWS_PROFILE, then ./.gantry/admin-credentials\n"
       "  -h, --help             show help\n"
       "\n"
       "Commands:\n";

@@ -1,8 +1,9 @@
-// gantryctl: the command-line client of gantryd. It talks to three gRPC services:
+// gantryctl: the command-line client of gantryd. It talks to four gRPC services:
 // gantry.v1.Ecs (clusters, task definitions, tasks, container instances; commands
 // and flags named as in `aws ecs ...`), gantry.v1.Network (VPCs, subnets, security
-// groups; named as in `aws ec2 ...`) and gantry.v1.AgentControl
-// (register-container-instance, which adds capacity the way gantry-agent does).
+// groups; named as in `aws ec2 ...`), gantry.v1.AgentControl
+// (register-container-instance, which adds capacity the way gantry-agent does) and
+// gantry.v1.Admin (capacity; accounts and access keys, named after `aws iam ...`).
 // `--output json` prints exactly the response message in protobuf's JSON mapping,
 // which is the AWS CLI's JSON because the protos carry ECS's and EC2's member
 // names; `--output table` (the default) prints aligned human-readable tables;
@@ -29,6 +30,7 @@
 #include <functional>
 #include <iosfwd>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +43,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "auth/client.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "grpcpp/support/status.h"
@@ -99,6 +102,12 @@ const CommandGroup* FindCommandGroup(std::string_view name);
 // A parsed command line.
 struct Invocation {
   std::string endpoint;
+  // --credentials-file and --profile; where the key to sign calls with is looked for.
+  auth::CredentialFlags credential_flags;
+  // The key found by Run before the command runs, which signs every call; when none was
+  // found, why (calls then go unsigned, and gantryd's refusal is reported with this).
+  std::optional<auth::Credentials> credentials;
+  std::string credentials_problem;
   OutputFormat output = OutputFormat::kTable;
   // --query's expression (already checked); empty when not given.
   std::string query;
@@ -117,7 +126,8 @@ struct Invocation {
 };
 
 // Parses the arguments after the program name:
-//   [--endpoint HOST:PORT] [--output table|json|text] [--query EXPR] COMMAND [flags]
+//   [--endpoint HOST:PORT] [--output table|json|text] [--query EXPR]
+//   [--credentials-file FILE] [--profile NAME] COMMAND [flags]
 // Global flags may come before or after the command; `--flag=value` is accepted.
 // The endpoint defaults to `env_endpoint` (GANTRY_ENDPOINT) when non-empty, then to
 // kDefaultEndpoint. `--query` without `--output` means `--output json`; with
@@ -302,6 +312,27 @@ absl::StatusOr<v1::DescribeCapacityRequest> BuildDescribeCapacityRequest(const I
 absl::StatusOr<absl::Duration> CapacityInterval(const Invocation& inv);
 std::string FormatCapacityTable(const v1::DescribeCapacityResponse& response, bool unicode);
 std::string FormatTable(const v1::DescribeCapacityResponse& response);
+
+// Accounts and access keys (gantry.v1.Admin, admin keys only): create-account,
+// list-accounts, create-access-key, list-access-keys, delete-access-key. Flags map one
+// to one onto the request; every value (name, account id, kind, key id) is the
+// server's to check.
+absl::StatusOr<v1::CreateAccountRequest> BuildCreateAccountRequest(const Invocation& inv);
+absl::StatusOr<v1::ListAccountsRequest> BuildListAccountsRequest(const Invocation& inv);
+absl::StatusOr<v1::CreateAccessKeyRequest> BuildCreateAccessKeyRequest(const Invocation& inv);
+absl::StatusOr<v1::ListAccessKeysRequest> BuildListAccessKeysRequest(const Invocation& inv);
+absl::StatusOr<v1::DeleteAccessKeyRequest> BuildDeleteAccessKeyRequest(const Invocation& inv);
+std::string FormatTable(const v1::CreateAccountResponse& response);
+// ID, NAME and ADMIN ("yes" on the provider's account, else blank).
+std::string FormatTable(const v1::ListAccountsResponse& response);
+// The key as a label/value block, secret included (the only time it is returned),
+// then that it cannot be shown again and the key as a shared-credentials profile to
+// paste, named after the account (`ACCOUNT-agent` for agent keys).
+std::string FormatTable(const v1::CreateAccessKeyResponse& response);
+// ACCESS KEY ID, ACCOUNT, KIND, STATUS and CREATED; never a secret.
+std::string FormatTable(const v1::ListAccessKeysResponse& response);
+// One line: `Deleted access key AKIA... of account 123456789012`.
+std::string FormatTable(const v1::DeleteAccessKeyResponse& response);
 
 // A response as --output json or text prints it after applying `query` (when not
 // empty): pretty JSON of the selection, or the AWS CLI's text (see FormatText in

@@ -19,23 +19,9 @@ namespace {
 
 using internal::kNone;
 using internal::OrNone;
+using internal::RenderBlock;
 using internal::RenderFailures;
 using internal::RenderList;
-
-// "Label  value" lines with the values aligned; rows with an empty value are skipped.
-std::string RenderBlock(const std::vector<std::pair<std::string, std::string>>& rows) {
-  size_t width = 0;
-  for (const auto& [label, value] : rows) {
-    width = std::max(width, label.size());
-  }
-  std::string out;
-  for (const auto& [label, value] : rows) {
-    if (!value.empty()) {
-      absl::StrAppend(&out, label, std::string(width + 2 - label.size(), ' '), value, "\n");
-    }
-  }
-  return out;
-}
 
 std::string NextTokenLine(bool has, const std::string& token) {
   return has ? absl::StrCat("\nNext token: ", token, "\n") : "";

@@ -95,7 +95,7 @@ absl::StatusOr<std::string> ReadCliInputJson(const JsonSource& source, std::istr
 template <typename Stub, typename Request, typename Response>
 int CallAndPrint(const Invocation& inv, const Request& request,
                  RpcMethod<Stub, Request, Response> method, Io& io) {
-  Client<Stub> client(inv.endpoint);
+  Client<Stub> client(inv);
   Response response;
   grpc::Status status = client.Call(method, request, &response);
   if (!status.ok()) {
@@ -126,7 +126,7 @@ int RunListAll(const Invocation& inv, Io& io, Builder<Request> build,
   if (!request.ok()) {
     return PrintUsageError(request.status(), inv.command, io.err);
   }
-  Client<Stub> client(inv.endpoint);
+  Client<Stub> client(inv);
   grpc::Status rpc_status;
   FetchPage fetch = [&](const std::string& next_token) -> absl::StatusOr<ListPage> {
     Request page_request = *request;
@@ -219,7 +219,7 @@ int RunCapacity(const Invocation& inv, Io& io) {
   bool watch = inv.Has("watch");
   bool terminal = &io.out == &std::cout && isatty(STDOUT_FILENO) == 1;
   bool unicode = Utf8Locale();
-  Client<v1::Admin::Stub> client(inv.endpoint);
+  Client<v1::Admin::Stub> client(inv);
   std::string last_frame;
   for (int refresh = 0;; ++refresh) {
     v1::DescribeCapacityResponse response;
@@ -330,7 +330,25 @@ void AddTaskHandlers(HandlerMap* h) {
   };
 }
 
-void AddAdminHandlers(HandlerMap* h) { (*h)["capacity"] = &RunCapacity; }
+void AddAdminHandlers(HandlerMap* h) {
+  using Stub = v1::Admin::Stub;
+  (*h)["capacity"] = &RunCapacity;
+  (*h)["create-account"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildCreateAccountRequest, &Stub::CreateAccount);
+  };
+  (*h)["list-accounts"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildListAccountsRequest, &Stub::ListAccounts);
+  };
+  (*h)["create-access-key"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildCreateAccessKeyRequest, &Stub::CreateAccessKey);
+  };
+  (*h)["list-access-keys"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildListAccessKeysRequest, &Stub::ListAccessKeys);
+  };
+  (*h)["delete-access-key"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildDeleteAccessKeyRequest, &Stub::DeleteAccessKey);
+  };
+}
 
 void AddNetworkHandlers(HandlerMap* h) {
   using Stub = v1::Network::Stub;
@@ -441,6 +459,12 @@ int Run(const std::vector<std::string>& args, std::string_view env_endpoint, std
             : group != nullptr ? GroupHelp(*group)
                                : GeneralHelp());
     return kExitOk;
+  }
+  absl::StatusOr<auth::Credentials> credentials = auth::FindCredentials(inv->credential_flags);
+  if (credentials.ok()) {
+    inv->credentials = *std::move(credentials);
+  } else {
+    inv->credentials_problem = std::string(credentials.status().message());
   }
   Io io{in, out, err, err_is_terminal};
   return Dispatch(*inv, io);

@@ -106,7 +106,7 @@ int RunWait(const Invocation& inv, Io& io, WaitKind kind) {
   if (!timeout.ok()) {
     return PrintUsageError(timeout.status(), inv.command, io.err);
   }
-  EcsClient client(inv.endpoint);
+  EcsClient client(inv);
   return WaitAndPrint(
       inv, io, RealWait(client, *std::move(request), /*server_reached=*/false, kind, *timeout));
 }
@@ -147,7 +147,7 @@ int RunTaskAndWait(const Invocation& inv, Io& io) {
   if (!timeout.ok()) {
     return PrintUsageError(timeout.status(), inv.command, io.err);
   }
-  EcsClient client(inv.endpoint);
+  EcsClient client(inv);
   v1::RunTaskResponse started;
   grpc::Status status = client.Call(&v1::Ecs::Stub::RunTask, *request, &started);
   if (!status.ok()) {

@@ -1,9 +1,11 @@
 // Helpers shared by the gantryctl source files.
 #include "cli/internal/util.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -45,6 +47,20 @@ absl::Status FlagValueError(std::string_view flag, const absl::Status& status) {
     line = absl::StrCat("--", Sv(flag), ": ", line);
   }
   return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+}
+
+std::string RenderBlock(const std::vector<std::pair<std::string, std::string>>& rows) {
+  size_t width = 0;
+  for (const auto& [label, value] : rows) {
+    width = std::max(width, label.size());
+  }
+  std::string out;
+  for (const auto& [label, value] : rows) {
+    if (!value.empty()) {
+      absl::StrAppend(&out, label, std::string(width + 2 - label.size(), ' '), value, "\n");
+    }
+  }
+  return out;
 }
 
 std::string RenderList(std::string_view header,

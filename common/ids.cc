@@ -33,6 +33,15 @@ std::string RandomHex(int digits) {
   return out;
 }
 
+std::string NewAccountId() {
+  std::string out;
+  out.push_back(static_cast<char>('1' + Generator()() % 9));
+  while (out.size() < 12) {
+    out.push_back(static_cast<char>('0' + Generator()() % 10));
+  }
+  return out;
+}
+
 std::string NewEc2Id(std::string_view prefix) { return std::string(prefix) + "-" + RandomHex(17); }
 
 std::string NewUuid() {

@@ -11,6 +11,10 @@ namespace gantry::ids {
 // `digits` lowercase hex digits.
 std::string RandomHex(int digits);
 
+// A new account id: 12 decimal digits, the first not 0 (so it never collides with the
+// all-zero default provider account).
+std::string NewAccountId();
+
 // `prefix` + "-" + 17 lowercase hex digits, e.g. NewEc2Id("subnet") = "subnet-0a1b...".
 std::string NewEc2Id(std::string_view prefix);
 

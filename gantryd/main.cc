@@ -20,10 +20,13 @@
 #include "api/aws/front_end.h"
 #include "api/aws/http_server.h"
 #include "api/host_monitor.h"
+#include "api/key_ring.h"
 #include "api/poll_hub.h"
 #include "auth/credentials.h"
+#include "auth/secret_box.h"
 #include "common/flags.h"
 #include "common/log.h"
+#include "common/status_macros.h"
 #include "embedded_pg/embedded_pg.h"
 #include "scheduler/scheduler.h"
 #include "storage/storage.h"
@@ -33,11 +36,17 @@ ABSL_FLAG(std::string, aws_listen, "127.0.0.1:4566",
           "Listen address HOST:PORT of the AWS-compatible API (ECS over AWS JSON 1.1, EC2 "
           "Query, for the aws CLI and SDKs); port 0: any; empty: off");
 ABSL_FLAG(std::string, data_dir, "./.gantry",
-          "Directory for the embedded PostgreSQL and the admin credentials file");
+          "Directory for the embedded PostgreSQL, the admin credentials file and the secrets "
+          "key");
+ABSL_FLAG(std::string, secrets_key_file, "",
+          "File with the key that seals access-key secrets in the database (created when "
+          "missing; replicas sharing a database need the same one); empty: "
+          "DATA_DIR/secrets.key");
 ABSL_FLAG(std::string, database_url, "",
           "PostgreSQL URL or libpq conninfo; empty: run an embedded PostgreSQL in --data-dir");
 ABSL_FLAG(std::string, region, "us-east-1", "AWS region shown in ARNs");
-ABSL_FLAG(std::string, account_id, "000000000000", "12-digit account id shown in ARNs");
+ABSL_FLAG(std::string, account_id, "000000000000",
+          "12-digit id of the provider's (admin) account, which owns the hosts");
 ABSL_FLAG(int, db_workers, 4, "Database worker threads (one connection each)");
 ABSL_FLAG(absl::Duration, placement_timeout, absl::Minutes(10),
           "How long a task may wait for capacity before it stops with TaskFailedToStart");
@@ -88,23 +97,39 @@ absl::StatusOr<gantry::auth::Credentials> AdminCredentials(const std::string& da
       "Gantry admin key, created by gantryd on the first start of this data dir");
 }
 
+absl::StatusOr<gantry::auth::SecretBox> SecretsKey(const std::string& data_dir) {
+  std::string path = absl::GetFlag(FLAGS_secrets_key_file);
+  if (path.empty()) {
+    path = (std::filesystem::path(data_dir) / "secrets.key").string();
+  }
+  return gantry::auth::SecretBox::LoadOrCreateKeyFile(path);
+}
+
+// Migrates, then makes sure the default cluster and the admin key exist, and returns
+// every usable key. Blocking.
+absl::StatusOr<std::vector<gantry::api::AccessKey>> PrepareDatabase(
+    const std::string& conninfo, const gantry::api::Config& config,
+    const gantry::auth::SecretBox& secrets, const gantry::auth::Credentials& admin) {
+  GANTRY_ASSIGN_OR_RETURN(std::unique_ptr<gantry::storage::Connection> connection,
+                          gantry::storage::Connection::Open(conninfo));
+  GANTRY_RETURN_IF_ERROR(
+      gantry::storage::Migrate(*connection, gantry::storage::BuiltinMigrations()).status());
+  GANTRY_RETURN_IF_ERROR(gantry::api::EnsureAdminKey(*connection, config, secrets, admin));
+  GANTRY_RETURN_IF_ERROR(gantry::api::EnsureDefaultCluster(*connection, config));
+  return gantry::api::LoadAccessKeys(*connection, secrets);
+}
+
 // The AWS-compatible listener, or nullptr when --aws-listen is empty.
 absl::StatusOr<std::unique_ptr<gantry::api::aws::HttpServer>> StartAwsFrontEnd(
     gantry::api::EcsOperations* ecs, gantry::api::NetworkOperations* network,
-    const gantry::api::Config& config, const gantry::auth::Credentials& admin) {
+    const gantry::api::Config& config, const gantry::api::KeyRing* keys) {
   const std::string address = absl::GetFlag(FLAGS_aws_listen);
   if (address.empty()) {
     return std::unique_ptr<gantry::api::aws::HttpServer>();
   }
-  auto secret_of = [admin](std::string_view access_key_id) -> std::optional<std::string> {
-    if (access_key_id != admin.access_key_id) {
-      return std::nullopt;
-    }
-    return admin.secret_access_key;
-  };
   gantry::api::aws::HttpServerOptions options;
   return gantry::api::aws::HttpServer::Start(
-      address, options, gantry::api::aws::MakeFrontEnd(ecs, network, config.region, secret_of),
+      address, options, gantry::api::aws::MakeFrontEnd(ecs, network, config.region, keys),
       gantry::api::aws::RequestTooLarge(options.max_body_bytes));
 }
 
@@ -154,6 +179,10 @@ int main(int argc, char** argv) {
   if (!admin_key.ok()) {
     return Fail("admin_credentials_failed", admin_key.status());
   }
+  absl::StatusOr<gantry::auth::SecretBox> secrets = SecretsKey(absl::GetFlag(FLAGS_data_dir));
+  if (!secrets.ok()) {
+    return Fail("secrets_key_failed", secrets.status());
+  }
 
   std::unique_ptr<gantry::embedded_pg::EmbeddedPostgres> embedded;
   if (conninfo.empty()) {
@@ -166,18 +195,15 @@ int main(int argc, char** argv) {
     embedded = std::move(*started);
     conninfo = embedded->ConnectionString();
   }
+  gantry::api::KeyRing keys;
   {
-    auto connection = gantry::storage::Connection::Open(conninfo);
-    if (!connection.ok()) {
-      return Fail("database_unreachable", connection.status());
+    absl::StatusOr<std::vector<gantry::api::AccessKey>> stored =
+        PrepareDatabase(conninfo, config, *secrets, *admin_key);
+    if (!stored.ok()) {
+      return Fail("database_setup_failed", stored.status());
     }
-    auto migrated = gantry::storage::Migrate(**connection, gantry::storage::BuiltinMigrations());
-    if (!migrated.ok()) {
-      return Fail("migration_failed", migrated.status());
-    }
-    if (auto status = gantry::api::EnsureDefaultCluster(**connection, config); !status.ok()) {
-      return Fail("default_cluster_failed", status);
-    }
+    keys.Replace(*stored);
+    gantry::log::Info("access_keys_loaded", {{"keys", static_cast<int64_t>(keys.size())}});
   }
   auto database = gantry::storage::Database::Open(
       {.conninfo = conninfo, .workers = absl::GetFlag(FLAGS_db_workers)});
@@ -217,14 +243,14 @@ int main(int argc, char** argv) {
   gantry::api::NetworkOperations network(config, database->get());
   gantry::api::AgentOperations agent(config, database->get(), hub.get(), host_timeout,
                                      capacity_changed);
-  gantry::api::AdminOperations admin(config, database->get());
+  gantry::api::AdminOperations admin(config, database->get(), &keys, &*secrets);
   auto server = gantry::api::Server::Start(
       absl::GetFlag(FLAGS_listen),
-      {.ecs = &ecs, .network = &network, .agent = &agent, .admin = &admin});
+      {.ecs = &ecs, .network = &network, .agent = &agent, .admin = &admin}, &keys);
   if (!server.ok()) {
     return Fail("listen_failed", server.status());
   }
-  auto aws_server = StartAwsFrontEnd(&ecs, &network, config, *admin_key);
+  auto aws_server = StartAwsFrontEnd(&ecs, &network, config, &keys);
   if (!aws_server.ok()) {
     return Fail("aws_listen_failed", aws_server.status());
   }

@@ -455,6 +455,10 @@ absl::StatusOr<std::optional<TokenBinding>> GetRunTaskToken(Connection& connecti
 absl::StatusOr<std::vector<TaskRow>> GetTasksById(Connection& connection,
                                                   std::string_view account_id,
                                                   const std::vector<std::string>& task_ids);
+// The same across all accounts (task ids are unique); for the agent protocol, whose
+// hosts run tasks of every account.
+absl::StatusOr<std::vector<TaskRow>> GetTasksByIdInAnyAccount(
+    Connection& connection, const std::vector<std::string>& task_ids);
 
 // ---- Placement rounds (placements.cc) -------------------------------------------
 
@@ -813,5 +817,72 @@ class CommandListener {
   explicit CommandListener(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// ---- Accounts and access keys (accounts.cc) ------------------------------------
+
+struct AccountRow {
+  std::string account_id;  // 12 digits
+  std::string name;
+  bool is_admin = false;
+  absl::Time created_at;
+};
+
+struct AccessKeyRow {
+  std::string access_key_id;  // AKIA...
+  std::string account_id;
+  std::string kind;               // "user" | "agent"
+  std::string sealed_secret;      // auth::SecretBox::Seal bytes; storage never looks inside
+  std::string status = "Active";  // "Active" | "Inactive"
+  absl::Time created_at;          // set by the database; ignored when creating
+};
+
+// An account holds at most this many access keys, Active or Inactive.
+inline constexpr int kMaxAccessKeysPerAccount = 10;
+
+// Creates an account with its cluster named `default` (`default_cluster`), in one
+// transaction. ALREADY_EXISTS when the id or the name is taken, the message naming
+// which ("account 123456789012 already exists", "account name \"N\" already exists").
+// Storage does not validate: an id that is not 12 digits or an empty name breaks a CHECK
+// of the table, which is INTERNAL.
+absl::StatusOr<AccountRow> CreateAccount(Connection& connection, std::string_view account_id,
+                                         std::string_view name, bool is_admin,
+                                         const gantry::v1::Cluster& default_cluster);
+
+// For the startup admin account: creates the account when no account has this id and
+// returns it. An existing account is returned unchanged (`name` is not applied), except
+// that is_admin becomes true when `is_admin` asks for it. One transaction; idempotent and
+// safe for several gantryd replicas starting at once. ALREADY_EXISTS when another account
+// has the name.
+absl::StatusOr<AccountRow> EnsureAccount(Connection& connection, std::string_view account_id,
+                                         std::string_view name, bool is_admin);
+
+// NOT_FOUND "account 123456789012 not found".
+absl::StatusOr<AccountRow> GetAccount(Connection& connection, std::string_view account_id);
+
+// Every account, ordered by account_id.
+absl::StatusOr<std::vector<AccountRow>> ListAccounts(Connection& connection);
+
+// Stores a new key (`key.created_at` is ignored) and returns it as stored. NOT_FOUND
+// naming the account when it does not exist; ALREADY_EXISTS when the key id is taken;
+// RESOURCE_EXHAUSTED naming kMaxAccessKeysPerAccount when the account already has that
+// many keys. One transaction holding the account's row lock, so concurrent creations for
+// one account cannot exceed the limit. A kind or status outside the table's CHECKs is
+// INTERNAL.
+absl::StatusOr<AccessKeyRow> CreateAccessKey(Connection& connection, const AccessKeyRow& key);
+
+// For the startup admin key: stores `key` as CreateAccessKey does unless a key with its
+// id exists, and returns the stored row, which may differ from `key` in every column but
+// the id (another secret, another account). NOT_FOUND and RESOURCE_EXHAUSTED (the limit
+// holds here too) as CreateAccessKey; idempotent.
+absl::StatusOr<AccessKeyRow> EnsureAccessKey(Connection& connection, const AccessKeyRow& key);
+
+// The keys of one account (of every account when `account_id` is empty), ordered by
+// account_id, then access_key_id. An account that does not exist has no keys.
+absl::StatusOr<std::vector<AccessKeyRow>> ListAccessKeys(Connection& connection,
+                                                         std::string_view account_id);
+
+// Deletes a key and returns the row it had. NOT_FOUND "access key AKIA... not found".
+absl::StatusOr<AccessKeyRow> DeleteAccessKey(Connection& connection,
+                                             std::string_view access_key_id);
 
 }  // namespace gantry::storage

@@ -27,6 +27,8 @@ const std::string kSelectInCluster = std::string("SELECT ") + kTaskSelect +
                                      "AND t.task_id = ANY($3::text[])";
 const std::string kSelectById = std::string("SELECT ") + kTaskSelect +
                                 "WHERE t.account_id = $1 AND t.task_id = ANY($2::text[])";
+const std::string kSelectByIdAnyAccount =
+    std::string("SELECT ") + kTaskSelect + "WHERE t.task_id = ANY($1::text[])";
 // Locks first, reads after: a locking read that waited for a concurrent placement
 // would see the task's new host_id next to the old (empty) join with hosts.
 constexpr char kLockOne[] = R"sql(
@@ -110,6 +112,7 @@ const std::vector<Statement>& TaskStatements() {
   static const std::vector<Statement> kStatements = {
       {"task_select_in_cluster", kSelectInCluster.c_str()},
       {"task_select_by_id", kSelectById.c_str()},
+      {"task_select_by_id_any_account", kSelectByIdAnyAccount.c_str()},
       {"task_lock_one", kLockOne},
       {"task_select_one", kSelectOne.c_str()},
       {"task_list", kList},
@@ -177,6 +180,15 @@ absl::StatusOr<std::vector<TaskRow>> GetTasksById(Connection& connection,
       connection, "get tasks", [&](pqxx::work& tx) -> absl::StatusOr<std::vector<TaskRow>> {
         return RowsToTasks(tx.exec_prepared("task_select_by_id", std::string(account_id),
                                             internal::ToTextArray(task_ids)));
+      });
+}
+
+absl::StatusOr<std::vector<TaskRow>> GetTasksByIdInAnyAccount(
+    Connection& connection, const std::vector<std::string>& task_ids) {
+  return internal::InTransaction(
+      connection, "get tasks", [&](pqxx::work& tx) -> absl::StatusOr<std::vector<TaskRow>> {
+        return RowsToTasks(
+            tx.exec_prepared("task_select_by_id_any_account", internal::ToTextArray(task_ids)));
       });
 }
 

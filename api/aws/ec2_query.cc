@@ -465,16 +465,16 @@ absl::Status Validate(const v1::DescribeSecurityGroupsRequest& r) {
 
 // ---- Dispatch --------------------------------------------------------------------
 
-using Runner = std::function<void(NetworkOperations&, FormReader&, Respond)>;
+using Runner = std::function<void(NetworkOperations&, const Caller&, FormReader&, Respond)>;
 
 // Binds one action: build the request from the form, refuse what is left over, answer
 // DryRun, else call the operation and render its response.
 template <typename Request, typename Response>
 Runner Bind(std::string_view action, std::vector<std::string_view> unsupported,
             Request (*build)(FormReader&),
-            void (NetworkOperations::*method)(const Request&, Done<Response>),
+            void (NetworkOperations::*method)(const Caller&, const Request&, Done<Response>),
             std::string (*render)(const Response&, std::string_view)) {
-  return [=](NetworkOperations& operations, FormReader& form, Respond done) {
+  return [=](NetworkOperations& operations, const Caller& caller, FormReader& form, Respond done) {
     const Request request = build(form);
     const bool dry_run = TakeDryRun(form);
     if (std::optional<Refusal> refusal = CheckForm(form, action, unsupported)) {
@@ -487,7 +487,7 @@ Runner Bind(std::string_view action, std::vector<std::string_view> unsupported,
       return;
     }
     (operations.*method)(
-        request, [done = std::move(done), render](absl::StatusOr<Response> result) {
+        caller, request, [done = std::move(done), render](absl::StatusOr<Response> result) {
           if (!result.ok()) {
             done(Ec2ErrorFor(result.status()));
             return;
@@ -652,7 +652,8 @@ AwsResponse Ec2ErrorFor(const absl::Status& status) {
   }
 }
 
-void DispatchEc2(NetworkOperations& operations, std::string_view form_body, Respond done) {
+void DispatchEc2(NetworkOperations& operations, const Caller& caller, std::string_view form_body,
+                 Respond done) {
   absl::StatusOr<FormFields> fields = ParseForm(form_body);
   if (!fields.ok()) {
     done(Ec2Error(400, "MalformedQueryString", std::string(fields.status().message())));
@@ -682,7 +683,7 @@ void DispatchEc2(NetworkOperations& operations, std::string_view form_body, Resp
     done(Ec2Error(400, refusal->code, refusal->message));
     return;
   }
-  it->second(operations, form, std::move(done));
+  it->second(operations, caller, form, std::move(done));
 }
 
 std::string RenderCreateVpc(const v1::CreateVpcResponse& response, std::string_view request_id) {

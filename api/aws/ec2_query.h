@@ -61,7 +61,7 @@ AwsResponse Ec2Error(int http_status, std::string_view code, std::string_view me
 AwsResponse Ec2ErrorFor(const absl::Status& status);
 
 // Runs the EC2 action the form names (`Action`, with `Version` 2016-11-15) on
-// `operations`. `done` is called exactly once: from this thread when the request is
+// `operations` for `caller`. `done` is called exactly once: from this thread when the request is
 // refused before the operation runs (bad form, unknown action or parameter, DryRun),
 // otherwise from whichever thread finishes the operation.
 //
@@ -69,7 +69,7 @@ AwsResponse Ec2ErrorFor(const absl::Status& status);
 // CreateSecurityGroup, DescribeSecurityGroups. DescribeAvailabilityZones and
 // DescribeNetworkInterfaces have no NetworkOperations method and are answered with
 // UnsupportedOperation; other actions with InvalidAction, a missing one with MissingAction.
-void DispatchEc2(NetworkOperations& operations, std::string_view form_body,
+void DispatchEc2(NetworkOperations& operations, const Caller& caller, std::string_view form_body,
                  std::function<void(AwsResponse)> done);
 
 // The successful responses' XML documents (without HTTP framing). Elements come from the

@@ -14,7 +14,7 @@
 namespace gantry::api::aws {
 namespace {
 
-using Dispatcher = std::function<void(EcsOperations&, std::string_view body,
+using Dispatcher = std::function<void(EcsOperations&, const Caller&, std::string_view body,
                                       std::function<void(AwsResponse)> done)>;
 
 // JSON string escaping for error messages (ours are ASCII, but a name a caller sent
@@ -50,8 +50,8 @@ std::string JsonString(std::string_view text) {
 // Binds one EcsOperations method: parse the body strictly into its request, call, print
 // the response as ECS JSON.
 template <typename Request, typename Response>
-Dispatcher Bind(void (EcsOperations::*method)(const Request&, Done<Response>)) {
-  return [method](EcsOperations& operations, std::string_view body,
+Dispatcher Bind(void (EcsOperations::*method)(const Caller&, const Request&, Done<Response>)) {
+  return [method](EcsOperations& operations, const Caller& caller, std::string_view body,
                   std::function<void(AwsResponse)> done) {
     Request request;
     // The SDKs send an empty body for an operation without members.
@@ -65,7 +65,7 @@ Dispatcher Bind(void (EcsOperations::*method)(const Request&, Done<Response>)) {
                     std::string(parsed.message())));
       return;
     }
-    (operations.*method)(request, [done](absl::StatusOr<Response> result) {
+    (operations.*method)(caller, request, [done](absl::StatusOr<Response> result) {
       if (!result.ok()) {
         done(EcsErrorFor(result.status()));
         return;
@@ -138,8 +138,8 @@ AwsResponse EcsErrorFor(const absl::Status& status) {
   }
 }
 
-void DispatchEcs(EcsOperations& operations, std::string_view target, std::string_view body,
-                 std::function<void(AwsResponse)> done) {
+void DispatchEcs(EcsOperations& operations, const Caller& caller, std::string_view target,
+                 std::string_view body, std::function<void(AwsResponse)> done) {
   const std::string target_text(target);
   const std::string prefix(kEcsTargetPrefix);
   if (!absl::StartsWith(target_text, prefix)) {
@@ -155,7 +155,7 @@ void DispatchEcs(EcsOperations& operations, std::string_view target, std::string
                   absl::StrCat("Gantry does not implement the ECS operation ", operation)));
     return;
   }
-  it->second(operations, body, std::move(done));
+  it->second(operations, caller, body, std::move(done));
 }
 
 }  // namespace gantry::api::aws

@@ -35,9 +35,9 @@ AwsResponse EcsError(int http_status, std::string_view type, std::string_view me
 // The ECS exception name and HTTP status for a failed operation's status.
 AwsResponse EcsErrorFor(const absl::Status& status);
 
-// Runs the operation `target` names with `body`; `done` is called exactly once, from
-// this thread (bad request) or from whichever thread finishes the operation.
-void DispatchEcs(EcsOperations& operations, std::string_view target, std::string_view body,
-                 std::function<void(AwsResponse)> done);
+// Runs the operation `target` names with `body` for `caller`; `done` is called exactly
+// once, from this thread (bad request) or from whichever thread finishes the operation.
+void DispatchEcs(EcsOperations& operations, const Caller& caller, std::string_view target,
+                 std::string_view body, std::function<void(AwsResponse)> done);
 
 }  // namespace gantry::api::aws

@@ -89,46 +89,71 @@ AwsResponse Ec2AuthError(const auth::Verdict& verdict) {
   return Ec2Error(500, "InternalError", "authentication: unexpected verdict");
 }
 
+namespace {
+
+// Verifies `request` for `service` against `keys`; the caller is the key as looked up
+// during verification.
+struct Authenticated {
+  auth::Verdict verdict;
+  std::optional<Caller> caller;
+};
+Authenticated Authenticate(const auth::HttpRequest& request, const KeyRing& keys,
+                           std::string_view region, std::string_view service, absl::Time now) {
+  Authenticated result;
+  result.verdict =
+      auth::Verify(request, region, service, now,
+                   [&keys, &result](std::string_view access_key_id) -> std::optional<std::string> {
+                     std::optional<AccessKey> key = keys.Find(access_key_id);
+                     if (!key.has_value()) {
+                       return std::nullopt;
+                     }
+                     result.caller = key->caller;
+                     return key->secret;
+                   });
+  return result;
+}
+
+}  // namespace
+
 HttpHandler MakeFrontEnd(EcsOperations* ecs, NetworkOperations* network, std::string region,
-                         SecretLookup secret_of, std::function<absl::Time()> now) {
-  return
-      [ecs, network, region = std::move(region), secret_of = std::move(secret_of),
-       now = std::move(now)](auth::HttpRequest request, std::function<void(AwsResponse)> respond) {
-        if (IsQueryProtocol(request)) {
-          const auth::Verdict verdict = auth::Verify(request, region, "ec2", now(), secret_of);
-          if (verdict.kind != auth::Verdict::Kind::kOk) {
-            respond(Ec2AuthError(verdict));
-            return;
-          }
-          // The SDKs POST the form; a GET carries it in the query string.
-          DispatchEc2(*network, request.method == "POST" ? request.body : request.query,
-                      std::move(respond));
-          return;
-        }
-        const std::optional<std::string> target = Header(request, "x-amz-target");
-        if (!target.has_value()) {
-          respond(EcsError(400, "UnknownOperationException",
-                           "X-Amz-Target: missing; ECS requests name their operation there "
-                           "(AmazonEC2ContainerServiceV20141113.<Operation>)"));
-          return;
-        }
-        if (request.method != "POST") {
-          respond(EcsError(400, "UnknownOperationException",
-                           absl::StrCat("method ", request.method, ": ECS requests are POST /")));
-          return;
-        }
-        const auth::Verdict verdict = auth::Verify(request, region, "ecs", now(), secret_of);
-        if (verdict.kind != auth::Verdict::Kind::kOk) {
-          respond(EcsAuthError(verdict));
-          return;
-        }
-        if (!TargetSigned(verdict)) {
-          respond(EcsError(400, "IncompleteSignatureException",
-                           "SignedHeaders: must include x-amz-target, which names the operation"));
-          return;
-        }
-        DispatchEcs(*ecs, *target, request.body, std::move(respond));
-      };
+                         const KeyRing* keys, std::function<absl::Time()> now) {
+  return [ecs, network, keys, region = std::move(region), now = std::move(now)](
+             auth::HttpRequest request, std::function<void(AwsResponse)> respond) {
+    if (IsQueryProtocol(request)) {
+      const Authenticated auth = Authenticate(request, *keys, region, "ec2", now());
+      if (auth.verdict.kind != auth::Verdict::Kind::kOk) {
+        respond(Ec2AuthError(auth.verdict));
+        return;
+      }
+      // The SDKs POST the form; a GET carries it in the query string.
+      DispatchEc2(*network, *auth.caller, request.method == "POST" ? request.body : request.query,
+                  std::move(respond));
+      return;
+    }
+    const std::optional<std::string> target = Header(request, "x-amz-target");
+    if (!target.has_value()) {
+      respond(EcsError(400, "UnknownOperationException",
+                       "X-Amz-Target: missing; ECS requests name their operation there "
+                       "(AmazonEC2ContainerServiceV20141113.<Operation>)"));
+      return;
+    }
+    if (request.method != "POST") {
+      respond(EcsError(400, "UnknownOperationException",
+                       absl::StrCat("method ", request.method, ": ECS requests are POST /")));
+      return;
+    }
+    const Authenticated auth = Authenticate(request, *keys, region, "ecs", now());
+    if (auth.verdict.kind != auth::Verdict::Kind::kOk) {
+      respond(EcsAuthError(auth.verdict));
+      return;
+    }
+    if (!TargetSigned(auth.verdict)) {
+      respond(EcsError(400, "IncompleteSignatureException",
+                       "SignedHeaders: must include x-amz-target, which names the operation"));
+      return;
+    }
+    DispatchEcs(*ecs, *auth.caller, *target, request.body, std::move(respond));
+  };
 }
 
 }  // namespace gantry::api::aws

@@ -11,17 +11,16 @@
 
 #include "api/api.h"
 #include "api/aws/http_server.h"
+#include "api/key_ring.h"
 #include "auth/sigv4.h"
 
 namespace gantry::api::aws {
 
-// The secret of an access key, or nullopt when Gantry did not issue it.
-using SecretLookup = std::function<std::optional<std::string>(std::string_view access_key_id)>;
-
-// The handler for HttpServer. `ecs` and `network` must outlive the server. `now` is the
+// The handler for HttpServer. Requests must be signed by a key of `keys`, and run as the
+// caller that key makes. `ecs`, `network` and `keys` must outlive the server. `now` is the
 // clock (tests pass a fixed one).
 HttpHandler MakeFrontEnd(EcsOperations* ecs, NetworkOperations* network, std::string region,
-                         SecretLookup secret_of, std::function<absl::Time()> now = absl::Now);
+                         const KeyRing* keys, std::function<absl::Time()> now = absl::Now);
 
 // The answer to a request whose body exceeds the server's limit.
 AwsResponse RequestTooLarge(size_t max_body_bytes);

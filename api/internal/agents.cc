@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "api/internal/access.h"
 #include "api/internal/container_instances.h"
 #include "api/internal/resources.h"
 #include "common/ipv4.h"
@@ -125,7 +126,8 @@ storage::TaskReport ParseReport(const Config& config, Problems& problems, const 
                                 const std::string& field, const v1::TaskStateReport& task,
                                 TaskRef* ref) {
   storage::TaskReport report;
-  absl::StatusOr<TaskRef> parsed = ParseTaskRef(config, field + ".taskArn", task.task_arn());
+  absl::StatusOr<TaskRef> parsed =
+      ParseTaskRef(config, field + ".taskArn", task.task_arn(), TaskAccounts::kAny);
   if (parsed.ok()) {
     *ref = *parsed;
   } else {
@@ -224,9 +226,12 @@ absl::StatusOr<v1::LaunchTask> Launch(const Config& config,
   const storage::TaskRow& task = command.task;
   const storage::NewTask& spec = task.spec;
   v1::LaunchTask launch;
-  launch.set_task_arn(TaskArn(config, spec.cluster, spec.task_id));
-  launch.set_cluster_arn(ClusterArn(config, spec.cluster));
-  launch.set_task_definition_arn(TaskDefinitionArn(config, spec.family, spec.revision));
+  // The task's own account, not the provider's: the agent hands these ARNs to the
+  // task's containers (metadata endpoint) and reports with them.
+  const Config owner = WithAccount(config, spec.account_id);
+  launch.set_task_arn(TaskArn(owner, spec.cluster, spec.task_id));
+  launch.set_cluster_arn(ClusterArn(owner, spec.cluster));
+  launch.set_task_definition_arn(TaskDefinitionArn(owner, spec.family, spec.revision));
   v1::TaskDefinition* definition = launch.mutable_task_definition();
   *definition = command.launch->definition;
   definition->set_task_definition_arn(launch.task_definition_arn());
@@ -316,8 +321,9 @@ absl::StatusOr<ParsedReports> ParseTaskReports(
 }
 
 std::string ReportedTaskArn(const Config& config, const TaskRef& ref) {
-  if (ref.cluster.has_value()) return TaskArn(config, *ref.cluster, ref.task_id);
-  return absl::StrCat("arn:aws:ecs:", config.region, ":", config.account_id, ":task/", ref.task_id);
+  const Config owner = WithAccount(config, ref.account_id.value_or(config.account_id));
+  if (ref.cluster.has_value()) return TaskArn(owner, *ref.cluster, ref.task_id);
+  return absl::StrCat("arn:aws:ecs:", owner.region, ":", owner.account_id, ":task/", ref.task_id);
 }
 
 std::string OutcomeName(storage::ReportOutcome outcome) {
@@ -343,7 +349,8 @@ absl::StatusOr<v1::Command> ToCommand(const Config& config,
     GANTRY_ASSIGN_OR_RETURN(*out.mutable_launch(), Launch(config, command));
   } else if (command.kind == "STOP") {
     v1::StopTaskCommand* stop = out.mutable_stop();
-    stop->set_task_arn(TaskArn(config, task.spec.cluster, task.spec.task_id));
+    stop->set_task_arn(
+        TaskArn(WithAccount(config, task.spec.account_id), task.spec.cluster, task.spec.task_id));
     stop->set_stop_code(task.stop_code.value_or(""));
     stop->set_reason(task.stopped_reason.value_or(""));
   } else {

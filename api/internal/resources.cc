@@ -40,6 +40,14 @@ std::string ClusterArn(const Config& config, std::string_view name) {
                       std::string(name));
 }
 
+v1::Cluster DefaultClusterSpec() {
+  v1::Cluster spec;
+  v1::ClusterSetting* setting = spec.add_settings();
+  setting->set_name("containerInsights");
+  setting->set_value("disabled");
+  return spec;
+}
+
 std::string TaskDefinitionArn(const Config& config, std::string_view family, int32_t revision) {
   return absl::StrCat("arn:aws:ecs:", config.region, ":", config.account_id, ":task-definition/",
                       std::string(family), ":", revision);

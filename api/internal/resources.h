@@ -23,6 +23,8 @@ std::string Quote(std::string_view value);
 double EpochSeconds(absl::Time time);
 
 std::string ClusterArn(const Config& config, std::string_view name);
+// The cluster every account starts with, named `default`.
+v1::Cluster DefaultClusterSpec();
 std::string TaskDefinitionArn(const Config& config, std::string_view family, int32_t revision);
 // The principal recorded as registeredBy until callers authenticate.
 std::string CallerArn(const Config& config);

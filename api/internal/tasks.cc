@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "api/internal/access.h"
 #include "api/internal/container_instances.h"
 #include "common/ids.h"
 #include "common/status_macros.h"
@@ -212,7 +213,7 @@ std::string TaskArn(const Config& config, std::string_view cluster, std::string_
 }
 
 absl::StatusOr<TaskRef> ParseTaskRef(const Config& config, std::string_view field,
-                                     std::string_view ref) {
+                                     std::string_view ref, TaskAccounts accounts) {
   TaskRef parsed;
   if (IsTaskId(ref)) {
     parsed.task_id = std::string(ref);
@@ -225,10 +226,13 @@ absl::StatusOr<TaskRef> ParseTaskRef(const Config& config, std::string_view fiel
   if (parts.size() != 6 || parts[2] != "ecs" || !absl::StartsWith(parts[5], "task/")) {
     return Invalid(field, absl::StrCat(Quote(ref), " is not a task ARN"));
   }
-  if (parts[3] != config.region || parts[4] != config.account_id) {
+  bool account_ok =
+      accounts == TaskAccounts::kAny ? IsAccountId(parts[4]) : parts[4] == config.account_id;
+  if (parts[3] != config.region || !account_ok) {
     return absl::NotFoundError(
         absl::StrCat(std::string(field), ": ", Quote(ref), " does not exist"));
   }
+  parsed.account_id = parts[4];
   std::vector<std::string> path = absl::StrSplit(parts[5].substr(5), '/');
   if (path.size() > 2 || !IsTaskId(path.back())) {
     return Invalid(field, absl::StrCat(Quote(ref), " is not a task ARN"));

@@ -22,10 +22,15 @@ std::string TaskArn(const Config& config, std::string_view cluster, std::string_
 struct TaskRef {
   std::optional<std::string> cluster;  // when given as an ARN naming its cluster
   std::string task_id;
+  std::optional<std::string> account_id;  // when given as an ARN
 };
+// Whose tasks a reference may name: an account's API names its own (an ARN of another
+// account is NOT_FOUND); the agent protocol names tasks of every account.
+enum class TaskAccounts { kCallers, kAny };
 // A bare 32-hex task id, or its ARN (…:task/CLUSTER/ID or the older …:task/ID).
 absl::StatusOr<TaskRef> ParseTaskRef(const Config& config, std::string_view field,
-                                     std::string_view ref);
+                                     std::string_view ref,
+                                     TaskAccounts accounts = TaskAccounts::kCallers);
 
 // A RunTask request after validation, before anything is looked up.
 struct RunTaskPlan {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "auth/client.h"
 #include "bench/internal/process.h"
 
 namespace gantry::bench::internal {
@@ -174,14 +175,13 @@ PhaseResult Merge(std::vector<PhaseResult>& parts) {
 
 }  // namespace
 
-Driver::Driver(const std::string& endpoint, int clients) {
+Driver::Driver(const std::string& endpoint, const auth::Credentials& credentials, int clients) {
   const int channels = (clients + kClientsPerChannel - 1) / kClientsPerChannel;
   for (int i = 0; i < channels; ++i) {
     grpc::ChannelArguments args;
     // Without this, channels with equal arguments share one subchannel (one connection).
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    channels_.push_back(
-        grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args));
+    channels_.push_back(auth::CreateSignedChannel(endpoint, credentials, args));
   }
 }
 

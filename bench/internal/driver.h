@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "auth/sigv4.h"
 #include "bench/internal/workload.h"
 
 namespace gantry::bench::internal {
@@ -58,7 +59,8 @@ struct PhaseResult {
 
 class Driver {
  public:
-  Driver(const std::string& endpoint, int clients);
+  // Every call is signed with `credentials`.
+  Driver(const std::string& endpoint, const auth::Credentials& credentials, int clients);
 
   // 3 VPCs, each with one /18 subnet per zone (workload.h).
   absl::StatusOr<BenchNetwork> CreateNetwork();

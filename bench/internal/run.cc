@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "auth/client.h"
 #include "bench/internal/db.h"
 #include "bench/internal/db_limit.h"
 #include "bench/internal/driver.h"
@@ -91,7 +92,10 @@ absl::Status SetUp(Run& run) {
         absl::StrCat("the database already has ", connected,
                      " connected hosts; tasks could land on them. Use an empty database"));
   }
-  run.driver = std::make_unique<Driver>(run.stack->endpoint(), o.clients);
+  GANTRY_ASSIGN_OR_RETURN(
+      auth::Credentials credentials,
+      auth::FindCredentials({.credentials_file = run.stack->credentials_file().string()}));
+  run.driver = std::make_unique<Driver>(run.stack->endpoint(), credentials, o.clients);
   GANTRY_ASSIGN_OR_RETURN(run.network, run.driver->CreateNetwork());
   GANTRY_RETURN_IF_ERROR(run.driver->RegisterFamilies());
   run.scope.cluster = absl::StrCat("bench-", ids::RandomHex(8));

@@ -145,7 +145,9 @@ absl::Status Stack::StartAgents(const std::vector<int>& hosts_per_zone) {
                                      "--state-dir",
                                      (options_.data_dir / absl::StrCat("agent-", name)).string(),
                                      "--host-name-prefix",
-                                     absl::StrCat(name, "-")};
+                                     absl::StrCat(name, "-"),
+                                     "--credentials-file",
+                                     credentials_file().string()};
     GANTRY_ASSIGN_OR_RETURN(std::unique_ptr<Child> agent,
                             Child::Start(argv, AgentLog(options_.data_dir, zone)));
     agents_.push_back(std::move(agent));

@@ -50,6 +50,10 @@ class Stack {
   absl::Status Stop();
 
   const std::string& endpoint() const { return endpoint_; }
+  // gantryd's admin key (the agents and the clients sign with it).
+  std::filesystem::path credentials_file() const {
+    return options_.data_dir / "gantryd" / "admin-credentials";
+  }
   const std::string& conninfo() const { return conninfo_; }
   pid_t gantryd_pid() const { return gantryd_->pid(); }
   std::vector<pid_t> agent_pids() const;

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "auth/client.h"
 #include "cli/cli.h"
 #include "cli/internal/wait.h"
 #include "google/protobuf/message.h"
@@ -40,9 +41,12 @@ using RpcMethod = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, R
 template <typename Stub>
 class Client {
  public:
-  explicit Client(const std::string& endpoint)
-      : channel_(grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials())),
-        stub_(channel_) {}
+  explicit Client(const Invocation& inv)
+      : channel_(inv.credentials.has_value()
+                     ? auth::CreateSignedChannel(inv.endpoint, *inv.credentials)
+                     : grpc::CreateChannel(inv.endpoint, grpc::InsecureChannelCredentials())),
+        stub_(channel_),
+        credentials_problem_(inv.credentials_problem) {}
 
   template <typename Request, typename Response>
   grpc::Status Call(RpcMethod<Stub, Request, Response> method, const Request& request,
@@ -50,7 +54,14 @@ class Client {
                     std::chrono::system_clock::duration deadline = kRpcTimeout) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + deadline);
-    return (stub_.*method)(&context, request, response);
+    grpc::Status status = (stub_.*method)(&context, request, response);
+    // Unsigned (no key found), the call still tells an unreachable gantryd apart; a
+    // refusal is explained by where the key was looked for.
+    if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED &&
+        !credentials_problem_.empty()) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, credentials_problem_);
+    }
+    return status;
   }
 
   // A channel that is not READY after a failed call never reached the server.
@@ -61,6 +72,7 @@ class Client {
  private:
   std::shared_ptr<grpc::Channel> channel_;
   Stub stub_;
+  const std::string credentials_problem_;
 };
 
 // `gantryctl: <message>` and where to get help; returns kExitUsage.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "gantry/v1/ecs.pb.h"
@@ -43,6 +44,7 @@ void AddTaskCommands(std::vector<CommandSpec>* commands);
 void AddContainerInstanceCommands(std::vector<CommandSpec>* commands);
 void AddNetworkCommands(std::vector<CommandSpec>* commands);
 void AddCapacityCommands(std::vector<CommandSpec>* commands);
+void AddAccountCommands(std::vector<CommandSpec>* commands);
 
 // True when Run() has a handler for `command` (every entry of Commands() must).
 bool HasHandler(std::string_view command);
@@ -79,6 +81,8 @@ absl::Status FlagValueError(std::string_view flag, const absl::Status& status);
 
 // --- Tables ---
 
+// "Label  value" lines with the values aligned; rows with an empty value are skipped.
+std::string RenderBlock(const std::vector<std::pair<std::string, std::string>>& rows);
 // One item per row under `header`.
 std::string RenderList(std::string_view header,
                        const google::protobuf::RepeatedPtrField<std::string>& items);

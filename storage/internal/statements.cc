@@ -7,7 +7,7 @@ std::vector<Statement> AllStatements() {
   for (const auto* group :
        {&ClusterStatements(), &TaskDefinitionStatements(), &NetworkStatements(), &HostStatements(),
         &TaskStatements(), &PlacementStatements(), &CommandStatements(), &AgentStatements(),
-        &HostCommandStatements(), &CapacityStatements()}) {
+        &HostCommandStatements(), &CapacityStatements(), &AccountStatements()}) {
     all.insert(all.end(), group->begin(), group->end());
   }
   return all;

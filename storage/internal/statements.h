@@ -21,6 +21,7 @@ const std::vector<Statement>& CommandStatements();
 const std::vector<Statement>& AgentStatements();
 const std::vector<Statement>& HostCommandStatements();
 const std::vector<Statement>& CapacityStatements();
+const std::vector<Statement>& AccountStatements();
 
 // All of the above, prepared by Connection at connect time.
 std::vector<Statement> AllStatements();

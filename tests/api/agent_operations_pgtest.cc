@@ -198,10 +198,11 @@ TEST_F(AgentOperationsTest, HeldPoll_AnsweredWhenRunTaskCommits) {
   request.set_host_id(host);
   request.set_wait_ms(20000);
   const absl::Time start = absl::Now();
-  agent_->PollCommands(request, [held](absl::StatusOr<v1::PollCommandsResponse> result) {
-    held->result = std::move(result);
-    held->done.Notify();
-  });
+  agent_->PollCommands(test::AdminCaller(), request,
+                       [held](absl::StatusOr<v1::PollCommandsResponse> result) {
+                         held->result = std::move(result);
+                         held->done.Notify();
+                       });
   std::vector<std::string> arns = RunOk(RunRequest());
   ASSERT_EQ(arns.size(), 1u);
   // Well before the 20 s wait: the commit's notification woke the poll.

@@ -203,11 +203,17 @@ TEST(ParseTaskReports, Invalid_NamesTheMember) {
        "tasks[2].pullStartedAtUnixMs: -1 is not a time"},
       {"not a task", [](auto& r) { r.set_task_arn("web-1"); },
        "tasks[2].taskArn: \"web-1\" is not a task id (32 hex digits) or ARN"},
-      {"other account",
+      // Hosts run tasks of every account, but of this region only.
+      {"other region",
        [](auto& r) {
-         r.set_task_arn(absl::StrCat("arn:aws:ecs:us-east-1:999999999999:task/prod/", kTaskId));
+         r.set_task_arn(absl::StrCat("arn:aws:ecs:eu-west-1:999999999999:task/prod/", kTaskId));
        },
-       "tasks[2].taskArn: \"arn:aws:ecs:us-east-1:999999999999:task/prod/"},
+       "tasks[2].taskArn: \"arn:aws:ecs:eu-west-1:999999999999:task/prod/"},
+      {"not an account id",
+       [](auto& r) {
+         r.set_task_arn(absl::StrCat("arn:aws:ecs:us-east-1:99999:task/prod/", kTaskId));
+       },
+       "tasks[2].taskArn: \"arn:aws:ecs:us-east-1:99999:task/prod/"},
       {"long reason", [](auto& r) { r.set_reason(std::string(1025, 'x')); },
        "tasks[2].reason: 1025 characters is too long; use at most 1024"},
       {"bad address", [](auto& r) { r.set_private_ipv4_address("10.0.1"); },
@@ -239,6 +245,18 @@ TEST(ParseTaskReports, Invalid_NamesTheMember) {
     c.mutate(bad);
     EXPECT_THAT(Parse({ValidReport(), ValidReport(), bad}), StatusIs(kInvalid, c.want));
   }
+}
+
+// Hosts are the provider's and run tasks of every account: a report names its task by
+// the ARN gantryd gave the agent, in the task's own account.
+TEST(ParseTaskReports, TaskOfAnotherAccount_KeepsItsAccount) {
+  v1::TaskStateReport report = ValidReport();
+  report.set_task_arn(absl::StrCat("arn:aws:ecs:us-east-1:111122223333:task/prod/", kTaskId));
+  absl::StatusOr<ParsedReports> parsed = Parse({report});
+  ASSERT_THAT(parsed, IsOk());
+  ASSERT_EQ(parsed->refs.size(), 1u);
+  EXPECT_EQ(parsed->refs[0].account_id, "111122223333");
+  EXPECT_EQ(ReportedTaskArn(Config{}, parsed->refs[0]), report.task_arn());
 }
 
 // Times the database cannot store would fail the whole batch (INTERNAL) on every retry.

@@ -31,11 +31,14 @@ using ::testing::HasSubstr;
 const auth::Credentials kKey = {"AKIAGANTRYTEST000001", "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXM0"};
 const absl::Time kNow = absl::FromUnixSeconds(1780000000);
 
-std::optional<std::string> SecretOf(std::string_view id) {
-  if (id == kKey.access_key_id) {
-    return kKey.secret_access_key;
-  }
-  return std::nullopt;
+const KeyRing& Keys() {
+  static const KeyRing* const kKeys = [] {
+    auto* keys = new KeyRing();
+    keys->Put(
+        {kKey.secret_access_key, Caller{"000000000000", Caller::Role::kUser, kKey.access_key_id}});
+    return keys;
+  }();
+  return *kKeys;
 }
 
 auth::HttpRequest EcsRequest(const std::string& operation, const std::string& body = "{}") {
@@ -55,7 +58,7 @@ AwsResponse Handle(auth::HttpRequest request) {
   // Unknown operations and refused requests never touch the operations object.
   static EcsOperations* const kEcs = new EcsOperations(Config{}, nullptr, nullptr);
   static NetworkOperations* const kNetwork = new NetworkOperations(Config{}, nullptr);
-  HttpHandler handler = MakeFrontEnd(kEcs, kNetwork, "us-east-1", SecretOf, [] { return kNow; });
+  HttpHandler handler = MakeFrontEnd(kEcs, kNetwork, "us-east-1", &Keys(), [] { return kNow; });
   std::optional<AwsResponse> answer;
   handler(std::move(request), [&](AwsResponse response) { answer = std::move(response); });
   EXPECT_TRUE(answer.has_value());

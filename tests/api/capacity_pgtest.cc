@@ -135,7 +135,8 @@ class CapacityTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<storage::Database>> database = storage::Database::Open(options);
     ASSERT_THAT(database, IsOk());
     database_ = *std::move(database);
-    admin_ = std::make_unique<AdminOperations>(Config{}, database_.get());
+    admin_ = std::make_unique<AdminOperations>(Config{}, database_.get(), /*keys=*/nullptr,
+                                               /*secrets=*/nullptr);
 
     for (const char* cluster : {"default", "batch"}) {
       ASSERT_THAT(storage::CreateCluster(*connection_, kAccount, cluster, {}), IsOk());

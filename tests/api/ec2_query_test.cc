@@ -230,7 +230,8 @@ AwsResponse Dispatch(const std::string& body) {
   static NetworkOperations* const kOperations = new NetworkOperations(Config{}, nullptr);
   int calls = 0;
   AwsResponse answer;
-  DispatchEc2(*kOperations, body, [&](AwsResponse response) {
+  const Caller caller{.account_id = "000000000000", .role = Caller::Role::kUser};
+  DispatchEc2(*kOperations, caller, body, [&](AwsResponse response) {
     ++calls;
     answer = std::move(response);
   });

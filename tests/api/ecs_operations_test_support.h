@@ -83,7 +83,8 @@ class EcsOperationsTest : public ::testing::Test {
 
   // Runs one operation to completion; checks `done` ran exactly once.
   template <typename Request, typename Response>
-  absl::StatusOr<Response> Call(void (EcsOperations::*method)(const Request&, Done<Response>),
+  absl::StatusOr<Response> Call(void (EcsOperations::*method)(const Caller&, const Request&,
+                                                              Done<Response>),
                                 const Request& request) {
     Reply<Response> reply = CallAndWait(*operations_, method, request);
     EXPECT_EQ(reply.calls, 1) << "done must be called exactly once";

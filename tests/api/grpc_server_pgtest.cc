@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "gantry/v1/admin.grpc.pb.h"
 #include "gantry/v1/agent.grpc.pb.h"
 #include "gantry/v1/ecs.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -17,7 +18,11 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "api/api.h"
+#include "api/key_ring.h"
 #include "api/poll_hub.h"
+#include "auth/client.h"
+#include "auth/grpc_signing.h"
+#include "auth/secret_box.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/storage.h"
@@ -42,9 +47,29 @@ std::string ReadExample(const std::string& name) {
   return text.str();
 }
 
+// Keys of the test's key ring: the provider's admin, an account's own key, an agent key.
+const auth::Credentials kAdminKey{"AKIAADMINADMINADMIN2",
+                                  "admin-secret-admin-secret-admin-secret-1"};
+const auth::Credentials kUserKey{"AKIAUSERUSERUSERUSE2",
+                                 "user-secret-user-secret-user-secret-1234"};
+const auth::Credentials kAgentKey{"AKIAAGENTAGENTAGENT2",
+                                  "agent-secret-agent-secret-agent-secret-1"};
+constexpr char kUserAccount[] = "111122223333";
+
+void AddKey(KeyRing& keys, const auth::Credentials& credentials, std::string account,
+            Caller::Role role) {
+  keys.Put(
+      {credentials.secret_access_key, Caller{std::move(account), role, credentials.access_key_id}});
+}
+
+auth::SecretBox TestSecrets() { return *auth::SecretBox::FromKey(std::string(32, 'k')); }
+
 class GrpcServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    AddKey(keys_, kAdminKey, "000000000000", Caller::Role::kAdmin);
+    AddKey(keys_, kUserKey, kUserAccount, Caller::Role::kUser);
+    AddKey(keys_, kAgentKey, "000000000000", Caller::Role::kAgent);
     storage::Database::Options options;
     options.conninfo = PgHarness::Get().NewDatabase();
     options.workers = 2;
@@ -53,17 +78,19 @@ class GrpcServerTest : public ::testing::Test {
     database_ = *std::move(database);
     operations_ = std::make_unique<EcsOperations>(Config{}, database_.get(), nullptr);
     network_ = std::make_unique<NetworkOperations>(Config{}, database_.get());
-    admin_ = std::make_unique<AdminOperations>(Config{}, database_.get());
+    admin_ = std::make_unique<AdminOperations>(Config{}, database_.get(), &keys_, &secrets_);
     agent_ = std::make_unique<AgentOperations>(Config{}, database_.get(), hub_.get(),
                                                absl::Seconds(30), [] {});
     absl::StatusOr<std::unique_ptr<Server>> server =
-        Server::Start("127.0.0.1:0", Services{.ecs = operations_.get(),
-                                              .network = network_.get(),
-                                              .agent = agent_.get(),
-                                              .admin = admin_.get()});
+        Server::Start("127.0.0.1:0",
+                      Services{.ecs = operations_.get(),
+                               .network = network_.get(),
+                               .agent = agent_.get(),
+                               .admin = admin_.get()},
+                      &keys_);
     ASSERT_THAT(server, IsOk());
     server_ = *std::move(server);
-    channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+    channel_ = auth::CreateSignedChannel(server_->address(), kAdminKey);
     stub_ = v1::Ecs::NewStub(channel_);
   }
 
@@ -84,6 +111,18 @@ class GrpcServerTest : public ::testing::Test {
     context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   }
 
+  // The status of a CreateCluster call on `channel`.
+  static grpc::Status CreateCluster(const std::shared_ptr<grpc::Channel>& channel) {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    v1::CreateClusterRequest request;
+    request.set_cluster_name("auth");
+    v1::CreateClusterResponse response;
+    return v1::Ecs::NewStub(channel)->CreateCluster(&context, request, &response);
+  }
+
+  KeyRing keys_;
+  auth::SecretBox secrets_ = TestSecrets();
   std::unique_ptr<storage::Database> database_;
   std::unique_ptr<PollHub> hub_ = PollHub::Start({});
   std::unique_ptr<EcsOperations> operations_;
@@ -99,6 +138,76 @@ TEST_F(GrpcServerTest, Start_ReportsTheBoundPort) {
   const std::string& address = server_->address();
   ASSERT_TRUE(absl::StartsWith(address, "127.0.0.1:")) << address;
   EXPECT_NE(address, "127.0.0.1:0");
+}
+
+TEST_F(GrpcServerTest, UnsignedCall_IsUnauthenticated) {
+  grpc::Status status =
+      CreateCluster(grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status.error_message(), HasSubstr("no credentials"));
+}
+
+TEST_F(GrpcServerTest, WrongSecretOrUnknownKey_IsUnauthenticated) {
+  grpc::Status wrong_secret = CreateCluster(
+      auth::CreateSignedChannel(server_->address(), {kAdminKey.access_key_id, "not-the-secret"}));
+  EXPECT_EQ(wrong_secret.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(wrong_secret.error_message(), HasSubstr("signature"));
+  grpc::Status unknown = CreateCluster(
+      auth::CreateSignedChannel(server_->address(), {"AKIAUNKNOWNUNKNOWN22", "secret"}));
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  // A deleted key stops working at once.
+  keys_.Remove(kUserKey.access_key_id);
+  EXPECT_EQ(CreateCluster(auth::CreateSignedChannel(server_->address(), kUserKey)).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+// The signature names the method: one made for another method does not verify.
+TEST_F(GrpcServerTest, SignatureOfAnotherMethod_IsUnauthenticated) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  for (auto& [key, value] :
+       auth::SignGrpcCall("/gantry.v1.Ecs/ListClusters", kAdminKey, absl::Now())) {
+    context.AddMetadata(key, value);
+  }
+  v1::CreateClusterRequest request;
+  v1::CreateClusterResponse response;
+  auto unsigned_stub =
+      v1::Ecs::NewStub(grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  grpc::Status status = unsigned_stub->CreateCluster(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(GrpcServerTest, Roles_AgentKeyOnlyForAgents_UserKeyNotForTheFleet) {
+  auto user = auth::CreateSignedChannel(server_->address(), kUserKey);
+  auto agent = auth::CreateSignedChannel(server_->address(), kAgentKey);
+  // An account's own key works on its own account's resources...
+  grpc::Status created = CreateCluster(user);
+  EXPECT_TRUE(created.ok()) << created.error_message();
+  // ...but not on the provider's: capacity and the accounts.
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::DescribeCapacityResponse capacity;
+  grpc::Status denied = v1::Admin::NewStub(user)->DescribeCapacity(
+      &context, v1::DescribeCapacityRequest(), &capacity);
+  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(denied.error_message(), HasSubstr("admin key"));
+  // An agent key reaches nothing but the agent protocol.
+  grpc::Status agent_ecs = CreateCluster(agent);
+  EXPECT_EQ(agent_ecs.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  grpc::ClientContext poll_context;
+  SetDeadline(&poll_context);
+  v1::PollCommandsRequest poll;
+  poll.set_host_id(std::string(32, 'a'));
+  v1::PollCommandsResponse polled;
+  grpc::Status agent_poll =
+      v1::AgentControl::NewStub(agent)->PollCommands(&poll_context, poll, &polled);
+  EXPECT_EQ(agent_poll.error_code(), grpc::StatusCode::NOT_FOUND) << agent_poll.error_message();
+  // And a user key cannot act as an agent.
+  grpc::ClientContext user_poll_context;
+  SetDeadline(&user_poll_context);
+  grpc::Status user_poll =
+      v1::AgentControl::NewStub(user)->PollCommands(&user_poll_context, poll, &polled);
+  EXPECT_EQ(user_poll.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(GrpcServerTest, RegisterTaskDefinition_Valid_ReturnsRevisionOne) {
@@ -266,11 +375,14 @@ TEST(GrpcServer, Start_AddressInUse_IsUnavailable) {
   NetworkOperations network(Config{}, database->get());
   std::unique_ptr<PollHub> hub = PollHub::Start({});
   AgentOperations agent(Config{}, database->get(), hub.get(), absl::Seconds(30), [] {});
-  AdminOperations admin(Config{}, database->get());
+  KeyRing keys;
+  auth::SecretBox secrets = TestSecrets();
+  AdminOperations admin(Config{}, database->get(), &keys, &secrets);
   Services services{.ecs = &operations, .network = &network, .agent = &agent, .admin = &admin};
-  absl::StatusOr<std::unique_ptr<Server>> first = Server::Start("127.0.0.1:0", services);
+  absl::StatusOr<std::unique_ptr<Server>> first = Server::Start("127.0.0.1:0", services, &keys);
   ASSERT_THAT(first, IsOk());
-  absl::StatusOr<std::unique_ptr<Server>> second = Server::Start((*first)->address(), services);
+  absl::StatusOr<std::unique_ptr<Server>> second =
+      Server::Start((*first)->address(), services, &keys);
   EXPECT_THAT(second, ::gantry::testing::StatusIs(absl::StatusCode::kUnavailable, "--listen: "));
   (*first)->Shutdown(absl::Seconds(1));
   (*database)->Shutdown();

@@ -67,9 +67,10 @@ class NetworkOperationsTest : public ::testing::Test {
 
   // Runs one operation to completion; checks `done` ran exactly once.
   template <typename Request, typename Response>
-  absl::StatusOr<Response> Call(void (NetworkOperations::*method)(const Request&, Done<Response>),
+  absl::StatusOr<Response> Call(void (NetworkOperations::*method)(const Caller&, const Request&,
+                                                                  Done<Response>),
                                 const Request& request) {
-    Reply<Response> reply = CallAndWait(*operations_, method, request);
+    Reply<Response> reply = CallAndWait(*operations_, caller_, method, request);
     EXPECT_EQ(reply.calls, 1) << "done must be called exactly once";
     last_on_calling_thread_ = reply.on_calling_thread;
     return reply.result;
@@ -130,6 +131,8 @@ class NetworkOperationsTest : public ::testing::Test {
 
   std::string conninfo_;
   std::unique_ptr<storage::Database> database_;
+  // An account's own key, in the account the operations print in ARNs.
+  Caller caller_{.account_id = kAccount, .role = Caller::Role::kUser};
   std::unique_ptr<NetworkOperations> operations_;
   bool last_on_calling_thread_ = false;
 };

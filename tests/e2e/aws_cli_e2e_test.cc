@@ -9,8 +9,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "gantry/v1/admin.pb.h"
 #include "gantry/v1/ecs.pb.h"
 #include "gantry/v1/network.pb.h"
 
@@ -27,6 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::UnorderedElementsAreArray;
 
 constexpr char kDefinition[] = R"json({
@@ -126,8 +129,9 @@ class AwsCliE2E : public ::testing::Test {
   }
 
   // Runs, expects success, parses stdout as JSON.
-  google::protobuf::Value AwsJson(const std::vector<std::string>& args) {
-    CommandResult r = Aws(args);
+  google::protobuf::Value AwsJson(const std::vector<std::string>& args,
+                                  std::optional<fs::path> credentials_file = std::nullopt) {
+    CommandResult r = Aws(args, std::move(credentials_file));
     EXPECT_EQ(r.exit_code, 0) << "aws " << absl::StrJoin(args, " ") << "\n" << Describe(r);
     absl::StatusOr<google::protobuf::Value> parsed = ecsjson::ParseJson(r.out);
     EXPECT_TRUE(parsed.ok()) << parsed.status() << "\n" << Describe(r);
@@ -210,6 +214,44 @@ class AwsCliE2E : public ::testing::Test {
     }
   }
 
+  // Registers the `web` definition and runs `count` tasks of it in `subnet`, with the
+  // aws CLI (as `credentials_file`, default the admin key); their ARNs.
+  std::vector<std::string> RegisterAndRun(const std::string& subnet, int count) {
+    const fs::path definition = WriteFile("web.json", kDefinition);
+    google::protobuf::Value registered = AwsJson(
+        {"ecs", "register-task-definition", "--cli-input-json", "file://" + definition.string()});
+    const google::protobuf::Value& td = Member(registered, "taskDefinition");
+    EXPECT_EQ(Text(td, "family"), "web");
+    EXPECT_EQ(Member(td, "revision").number_value(), 1);
+    EXPECT_EQ(Text(td, "cpu"), "256");
+    EXPECT_THAT(Text(td, "taskDefinitionArn"), HasSubstr(":task-definition/web:1"));
+    google::protobuf::Value run = AwsJson(
+        {"ecs", "run-task", "--task-definition", "web", "--count", absl::StrCat(count),
+         "--network-configuration", absl::StrCat("awsvpcConfiguration={subnets=[", subnet, "]}")});
+    EXPECT_TRUE(Member(run, "failures").list_value().values().empty());
+    std::vector<std::string> arns;
+    for (const google::protobuf::Value& task : Member(run, "tasks").list_value().values()) {
+      arns.push_back(Text(task, "taskArn"));
+    }
+    return arns;
+  }
+
+  // A new account made by the admin with gantryctl, and a credentials file with a key
+  // of it (from create-access-key's JSON, which has `aws iam create-access-key`'s shape).
+  std::pair<std::string, fs::path> NewAccount(const std::string& name) {
+    auto account = CtlJson<v1::CreateAccountResponse>({"create-account", "--name", name});
+    EXPECT_THAT(account.account().id(), ::testing::MatchesRegex("[0-9]{12}"));
+    auto key = CtlJson<v1::CreateAccessKeyResponse>(
+        {"create-access-key", "--account", account.account().id()});
+    EXPECT_EQ(key.access_key().status(), "Active");
+    EXPECT_EQ(key.access_key().secret_access_key().size(), 40u);
+    fs::path file = WriteFile(
+        name + "-credentials",
+        absl::StrCat("[default]\naws_access_key_id = ", key.access_key().access_key_id(),
+                     "\naws_secret_access_key = ", key.access_key().secret_access_key(), "\n"));
+    return {account.account().id(), file};
+  }
+
   fs::path WriteFile(const std::string& name, const std::string& text) {
     fs::path path = dir_->path() / name;
     std::ofstream(path) << text;
@@ -226,23 +268,7 @@ TEST_F(AwsCliE2E, RegisterRunDescribeListStop_AgreesWithGantryctl) {
   const std::string subnet = MakeNetworkAndHosts();
   ASSERT_NE(agent_, nullptr);
 
-  const fs::path definition = WriteFile("web.json", kDefinition);
-  google::protobuf::Value registered = AwsJson(
-      {"ecs", "register-task-definition", "--cli-input-json", "file://" + definition.string()});
-  const google::protobuf::Value& td = Member(registered, "taskDefinition");
-  EXPECT_EQ(Text(td, "family"), "web");
-  EXPECT_EQ(Member(td, "revision").number_value(), 1);
-  EXPECT_EQ(Text(td, "cpu"), "256");
-  EXPECT_THAT(Text(td, "taskDefinitionArn"), HasSubstr(":task-definition/web:1"));
-
-  google::protobuf::Value run = AwsJson(
-      {"ecs", "run-task", "--task-definition", "web", "--count", "2", "--network-configuration",
-       absl::StrCat("awsvpcConfiguration={subnets=[", subnet, "]}")});
-  EXPECT_TRUE(Member(run, "failures").list_value().values().empty());
-  std::vector<std::string> arns;
-  for (const google::protobuf::Value& task : Member(run, "tasks").list_value().values()) {
-    arns.push_back(Text(task, "taskArn"));
-  }
+  std::vector<std::string> arns = RegisterAndRun(subnet, 2);
   ASSERT_EQ(arns.size(), 2u);
 
   std::vector<google::protobuf::Value> running = AwaitStatus(arns, "RUNNING");
@@ -286,6 +312,58 @@ TEST_F(AwsCliE2E, RegisterRunDescribeListStop_AgreesWithGantryctl) {
   ASSERT_EQ(after.size(), 1u);
   EXPECT_EQ(Text(after[0], "stoppedReason"), "done with it");
   EXPECT_EQ(Text(after[0], "stopCode"), "UserInitiated");
+}
+
+// Account B, with a key of its own, neither sees nor changes account A's (here: the
+// admin's) task, subnet or cluster: every answer is "not found" or empty, and the task
+// runs on. B's key does not reach the provider's fleet either.
+TEST_F(AwsCliE2E, AnotherAccount_CannotSeeOrStopTheTask) {
+  const std::string subnet = MakeNetworkAndHosts();
+  ASSERT_NE(agent_, nullptr);
+  std::vector<std::string> arns = RegisterAndRun(subnet, 1);
+  ASSERT_EQ(arns.size(), 1u);
+  ASSERT_EQ(AwaitStatus(arns, "RUNNING").size(), 1u);
+  const std::string task_id = arns[0].substr(arns[0].rfind('/') + 1);
+  const auto [account_b, b] = NewAccount("team-b");
+
+  CommandResult by_arn = Aws({"ecs", "describe-tasks", "--tasks", arns[0]}, b);
+  EXPECT_NE(by_arn.exit_code, 0) << Describe(by_arn);
+  EXPECT_THAT(by_arn.err, HasSubstr("does not exist")) << Describe(by_arn);
+  CommandResult by_id = Aws({"ecs", "describe-tasks", "--tasks", task_id}, b);
+  EXPECT_EQ(by_id.exit_code, 0) << Describe(by_id);
+  EXPECT_THAT(by_id.out, HasSubstr("MISSING")) << Describe(by_id);
+  for (const std::string& ref : {arns[0], task_id}) {
+    CommandResult stop = Aws({"ecs", "stop-task", "--task", ref}, b);
+    EXPECT_NE(stop.exit_code, 0) << Describe(stop);
+    EXPECT_THAT(stop.err, HasSubstr("ClientException")) << Describe(stop);
+  }
+  CommandResult listed = Aws({"ecs", "list-tasks"}, b);
+  EXPECT_EQ(listed.exit_code, 0) << Describe(listed);
+  EXPECT_THAT(listed.out, Not(HasSubstr(task_id))) << Describe(listed);
+  CommandResult subnets = Aws({"ec2", "describe-subnets", "--subnet-ids", subnet}, b);
+  EXPECT_NE(subnets.exit_code, 0) << Describe(subnets);
+  EXPECT_THAT(subnets.err, HasSubstr("InvalidSubnetID.NotFound")) << Describe(subnets);
+  CommandResult definitions =
+      Aws({"ecs", "describe-task-definition", "--task-definition", "web"}, b);
+  EXPECT_NE(definitions.exit_code, 0) << Describe(definitions);
+  // B's ARNs carry B's account.
+  google::protobuf::Value clusters = AwsJson({"ecs", "list-clusters"}, b);
+  EXPECT_THAT(Member(clusters, "clusterArns").list_value().values(0).string_value(),
+              HasSubstr(absl::StrCat(":", account_b, ":cluster/default")));
+
+  // A's task is untouched.
+  std::vector<google::protobuf::Value> still = AwaitStatus(arns, "RUNNING");
+  ASSERT_EQ(still.size(), 1u);
+  EXPECT_EQ(Text(still[0], "desiredStatus"), "RUNNING");
+
+  // The fleet is the provider's: B's key is refused there, through gRPC too.
+  CommandResult capacity =
+      Ctl(gantryd_->endpoint(), {"--credentials-file", b.string(), "capacity"});
+  EXPECT_EQ(capacity.exit_code, 1) << Describe(capacity);
+  EXPECT_THAT(capacity.err, HasSubstr("PERMISSION_DENIED")) << Describe(capacity);
+  CommandResult instances = Aws({"ecs", "list-container-instances"}, b);
+  EXPECT_NE(instances.exit_code, 0) << Describe(instances);
+  EXPECT_THAT(instances.err, HasSubstr("AccessDeniedException")) << Describe(instances);
 }
 
 TEST_F(AwsCliE2E, WrongSecret_InvalidSignature) {

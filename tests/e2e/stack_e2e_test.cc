@@ -294,10 +294,16 @@ class LocalStackE2E : public ::testing::Test {
     return *exit_code;
   }
 
+  // gantryctl against the stack, signing with the admin key of its data dir.
+  CommandResult StackCtl(const Stack& stack, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--credentials-file", (data_dir() / "admin-credentials").string()});
+    return Ctl(stack.endpoint, args);
+  }
+
   template <typename M>
   M Json(const Stack& stack, std::vector<std::string> args) {
     args.insert(args.begin(), {"--output", "json"});
-    CommandResult r = Ctl(stack.endpoint, args);
+    CommandResult r = StackCtl(stack, args);
     EXPECT_EQ(r.exit_code, 0) << absl::StrJoin(args, " ") << "\n" << Describe(r);
     return ParseJsonOutput<M>(r);
   }
@@ -427,8 +433,8 @@ TEST_F(LocalStackE2E, FirstStart_NetworkFleetAndExampleTask_SigintStopsAll_Resta
             (std::map<std::string, int>{{"us-east-1a", 4}, {"us-east-1b", 4}, {"us-east-1c", 4}}));
 
   // The example the stack suggests runs on its network, one task per zone.
-  CommandResult registered = Ctl(
-      stack.endpoint, {"register-task-definition", "--cli-input-json",
+  CommandResult registered =
+      StackCtl(stack, {"register-task-definition", "--cli-input-json",
                        absl::StrCat("file://", GANTRY_SOURCE_DIR, "/examples/web-service.json")});
   ASSERT_EQ(registered.exit_code, 0) << Describe(registered);
   auto run = Json<v1::RunTaskResponse>(

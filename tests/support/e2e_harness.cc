@@ -6,9 +6,11 @@
 #include <iterator>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
 
 namespace gantry::testing {
@@ -21,6 +23,34 @@ absl::Status WithLog(const absl::Status& status, const std::string& log_tail) {
                       absl::StrCat(status.message(), "\n--- gantryd log (tail) ---\n", log_tail));
 }
 
+// The admin key file of each gantryd this process started, by gRPC endpoint: clients
+// started against an endpoint sign with its key, as a user's would from ./.gantry.
+absl::Mutex credentials_mu(absl::kConstInit);
+std::map<std::string, std::filesystem::path>& CredentialsByEndpoint()
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(credentials_mu) {
+  static auto* const kFiles = new std::map<std::string, std::filesystem::path>();
+  return *kFiles;
+}
+
+void RememberCredentials(const std::string& endpoint, const std::filesystem::path& file) {
+  absl::MutexLock lock(&credentials_mu);
+  CredentialsByEndpoint()[endpoint] = file;
+}
+
+// `argv` with `--credentials-file FILE` added when `endpoint` is a gantryd started here
+// and the arguments name no key file of their own.
+void AddCredentials(std::string_view endpoint, std::vector<std::string>& argv) {
+  for (const std::string& arg : argv) {
+    if (absl::StartsWith(arg, "--credentials-file") || absl::StartsWith(arg, "--profile")) {
+      return;
+    }
+  }
+  std::optional<std::filesystem::path> file = CredentialsFileOf(endpoint);
+  if (file.has_value()) {
+    argv.insert(argv.begin() + 1, {"--credentials-file", file->string()});
+  }
+}
+
 std::string ReadTail(const std::filesystem::path& path, size_t max_bytes) {
   std::ifstream file(path, std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
@@ -28,6 +58,15 @@ std::string ReadTail(const std::filesystem::path& path, size_t max_bytes) {
 }
 
 }  // namespace
+
+std::optional<std::filesystem::path> CredentialsFileOf(std::string_view endpoint) {
+  absl::MutexLock lock(&credentials_mu);
+  auto it = CredentialsByEndpoint().find(std::string(endpoint));
+  if (it == CredentialsByEndpoint().end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
 
 std::filesystem::path GantrydBinary() { return GANTRY_BINARY_DIR "/gantryd/gantryd"; }
 std::filesystem::path GantryctlBinary() { return GANTRY_BINARY_DIR "/cli/gantryctl"; }
@@ -46,6 +85,7 @@ absl::StatusOr<std::unique_ptr<GantryAgent>> GantryAgent::Start(const AgentOptio
                           "--state-dir", resolved.state_dir.string()};
   process_options.argv.insert(process_options.argv.end(), resolved.args.begin(),
                               resolved.args.end());
+  AddCredentials(resolved.endpoint, process_options.argv);
   process_options.stderr_file = resolved.log_file;
   absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Start(process_options);
   if (!process.ok()) return process.status();
@@ -137,6 +177,7 @@ absl::StatusOr<std::unique_ptr<Gantryd>> Gantryd::Start(const GantrydOptions& op
     if (absl::StartsWith(fields[i], "aws=")) aws_endpoint = fields[i].substr(4);
   }
   if (aws_endpoint == "off") aws_endpoint.clear();
+  RememberCredentials(fields[0], resolved.data_dir / "admin-credentials");
   return std::unique_ptr<Gantryd>(new Gantryd(std::move(resolved), *std::move(process),
                                               std::move(fields[0]), std::move(aws_endpoint)));
 }
@@ -193,6 +234,7 @@ absl::StatusOr<CommandResult> RunGantryctl(std::string_view endpoint,
   ProcessOptions options;
   options.argv = {GantryctlBinary().string(), "--endpoint", std::string(endpoint)};
   options.argv.insert(options.argv.end(), args.begin(), args.end());
+  AddCredentials(endpoint, options.argv);
   options.env["GANTRY_ENDPOINT"] = std::nullopt;
   return RunCommand(options, stdin_text, timeout);
 }
@@ -203,6 +245,9 @@ absl::StatusOr<CommandResult> RunGantryctlWithEnv(
   ProcessOptions options;
   options.argv = {GantryctlBinary().string()};
   options.argv.insert(options.argv.end(), args.begin(), args.end());
+  if (auto it = env.find("GANTRY_ENDPOINT"); it != env.end() && it->second.has_value()) {
+    AddCredentials(*it->second, options.argv);
+  }
   options.env = env;
   return RunCommand(options, "", timeout);
 }

@@ -26,6 +26,11 @@
 
 namespace gantry::testing {
 
+// The admin-credentials file of the gantryd started here (Gantryd::Start) that serves
+// gRPC on `endpoint`. RunGantryctl, RunGantryctlWithEnv (GANTRY_ENDPOINT) and
+// GantryAgent::Start pass it as --credentials-file unless their arguments name keys.
+std::optional<std::filesystem::path> CredentialsFileOf(std::string_view endpoint);
+
 std::filesystem::path GantrydBinary();
 std::filesystem::path GantryctlBinary();
 std::filesystem::path GantryAgentBinary();
