@@ -1,6 +1,10 @@
 // The API of gantryd: the ECS operations (one implementation per operation, shared
-// by every front end: gRPC now, AWS's JSON 1.1 protocol later) and the gRPC server
+// by every front end: gRPC, and AWS's own protocols in api/aws/) and the gRPC server
 // that serves them with health checking and reflection.
+//
+// Every operation is called for an authenticated Caller (its key's account and role;
+// see api/key_ring.h) and answers for that account only: another account's resources
+// are NOT_FOUND, and a call beyond the caller's role is PERMISSION_DENIED.
 //
 // Threading: the operations' methods never block. Each validates its request on the
 // calling thread (pure and fast), then runs the database work on a storage::Database
@@ -49,7 +53,7 @@ struct Config {
   std::string account_id = "000000000000";
 };
 
-// Who makes a request, as authentication established it (see api/authenticator.h).
+// Who makes a request, as authentication established it (see api/key_ring.h).
 struct Caller {
   enum class Role {
     kUser,   // an account's own key: that account's clusters, tasks and networks
@@ -105,8 +109,9 @@ class EcsOperations {
   void ListTasks(const Caller& caller, const v1::ListTasksRequest& request,
                  Done<v1::ListTasksResponse> done);
 
-  // Container instances (container_instance_operations.cc). Hosts form one fleet
-  // shared by all clusters (as Fargate's); `cluster` must name an existing cluster.
+  // Container instances (container_instance_operations.cc), for admin keys only. Hosts
+  // form one fleet shared by all clusters and accounts (as Fargate's); `cluster` must
+  // name an existing cluster of the admin's account.
   void ListContainerInstances(const Caller& caller,
                               const v1::ListContainerInstancesRequest& request,
                               Done<v1::ListContainerInstancesResponse> done);
