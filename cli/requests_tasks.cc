@@ -22,7 +22,6 @@ namespace {
 using internal::IntFlag;
 
 constexpr int64_t kMaxInt32 = std::numeric_limits<int32_t>::max();
-constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
 
 // Defaults of register-container-instance, as gantry-agent reports them.
 constexpr int64_t kDefaultEphemeralStorageGib = 200;
