@@ -3,6 +3,7 @@
 // with it (see auth/grpc_signing.h).
 #pragma once
 
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>

@@ -57,8 +57,7 @@ class Client {
     grpc::Status status = (stub_.*method)(&context, request, response);
     // Unsigned (no key found), the call still tells an unreachable gantryd apart; a
     // refusal is explained by where the key was looked for.
-    if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED &&
-        !credentials_problem_.empty()) {
+    if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED && !credentials_problem_.empty()) {
       return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, credentials_problem_);
     }
     return status;
