@@ -130,7 +130,8 @@ class EcsOperations {
   scheduler::Scheduler* const scheduler_;
 };
 
-// The EC2-like network API: VPCs, subnets, security groups (network_operations.cc).
+// The EC2-like network API: VPCs, subnets, security groups, the zones and the task ENIs
+// (network_operations.cc).
 class NetworkOperations {
  public:
   // `database` must outlive this object.
@@ -151,6 +152,16 @@ class NetworkOperations {
   void DescribeSecurityGroups(const Caller& caller,
                               const v1::DescribeSecurityGroupsRequest& request,
                               Done<v1::DescribeSecurityGroupsResponse> done);
+  // The zones with a host (not INACTIVE) or a subnet of the caller's account, by name;
+  // with ZoneNames only those, NOT_FOUND for a name that is not among them.
+  void DescribeAvailabilityZones(const Caller& caller,
+                                 const v1::DescribeAvailabilityZonesRequest& request,
+                                 Done<v1::DescribeAvailabilityZonesResponse> done);
+  // The ENIs of the caller's tasks that hold one now, by id; NOT_FOUND for an id that
+  // is not one of them (another account's included).
+  void DescribeNetworkInterfaces(const Caller& caller,
+                                 const v1::DescribeNetworkInterfacesRequest& request,
+                                 Done<v1::DescribeNetworkInterfacesResponse> done);
 
  private:
   const Config config_;

@@ -54,6 +54,19 @@ absl::Status FilterByName(const std::vector<std::string>& names,
   return absl::OkStatus();
 }
 
+// DescribeAvailabilityZones' ZoneNames: the zones among `zones` that are named, in
+// `zones`' order. NOT_FOUND for a name that is not a zone.
+absl::StatusOr<std::vector<std::string>> KeepNamedZones(const std::vector<std::string>& names,
+                                                        std::vector<std::string> zones) {
+  if (names.empty()) {
+    return zones;
+  }
+  GANTRY_RETURN_IF_ERROR(FirstMissing("ZoneNames", "availability zone", names, zones));
+  const absl::flat_hash_set<std::string> wanted(names.begin(), names.end());
+  std::erase_if(zones, [&](const std::string& zone) { return !wanted.contains(zone); });
+  return zones;
+}
+
 }  // namespace
 
 NetworkOperations::NetworkOperations(Config config, storage::Database* database)
@@ -210,6 +223,56 @@ void NetworkOperations::DescribeSecurityGroups(const Caller& caller,
         v1::DescribeSecurityGroupsResponse response;
         for (const storage::SecurityGroupRow& row : rows) {
           *response.add_security_groups() = internal::ToSecurityGroup(config, row);
+        }
+        return response;
+      },
+      std::move(done));
+}
+
+// ---- Zones and network interfaces --------------------------------------------------
+
+void NetworkOperations::DescribeAvailabilityZones(
+    const Caller& caller, const v1::DescribeAvailabilityZonesRequest& request,
+    Done<v1::DescribeAvailabilityZonesResponse> done) {
+  GANTRY_ASSIGN_OR_DONE(const Config config, internal::AccountScope(config_, caller), done);
+  GANTRY_ASSIGN_OR_DONE(std::vector<std::string> names,
+                        internal::ParseDescribeAvailabilityZones(request), done);
+  RunOnDatabase<v1::DescribeAvailabilityZonesResponse>(
+      database_,
+      [config, names = std::move(names)](storage::Connection& connection)
+          -> absl::StatusOr<v1::DescribeAvailabilityZonesResponse> {
+        GANTRY_ASSIGN_OR_RETURN(std::vector<std::string> zones,
+                                storage::GetAvailabilityZones(connection, config.account_id));
+        GANTRY_ASSIGN_OR_RETURN(zones, KeepNamedZones(names, std::move(zones)));
+        v1::DescribeAvailabilityZonesResponse response;
+        for (const std::string& zone : zones) {
+          *response.add_availability_zones() = internal::ToAvailabilityZone(config, zone);
+        }
+        return response;
+      },
+      std::move(done));
+}
+
+void NetworkOperations::DescribeNetworkInterfaces(
+    const Caller& caller, const v1::DescribeNetworkInterfacesRequest& request,
+    Done<v1::DescribeNetworkInterfacesResponse> done) {
+  GANTRY_ASSIGN_OR_DONE(const Config config, internal::AccountScope(config_, caller), done);
+  GANTRY_ASSIGN_OR_DONE(std::vector<std::string> ids,
+                        internal::ParseDescribeNetworkInterfaces(request), done);
+  // Gantry creates every task ENI on the account's behalf, as the provider.
+  const std::string requester_id = config_.account_id;
+  RunOnDatabase<v1::DescribeNetworkInterfacesResponse>(
+      database_,
+      [config, requester_id, ids = std::move(ids)](storage::Connection& connection)
+          -> absl::StatusOr<v1::DescribeNetworkInterfacesResponse> {
+        GANTRY_ASSIGN_OR_RETURN(std::vector<storage::NetworkInterfaceRow> rows,
+                                storage::GetNetworkInterfaces(connection, config.account_id, ids));
+        GANTRY_RETURN_IF_ERROR(FirstMissing("NetworkInterfaceIds", "networkInterface ID", ids,
+                                            IdsOf(rows, &storage::NetworkInterfaceRow::eni_id)));
+        v1::DescribeNetworkInterfacesResponse response;
+        for (const storage::NetworkInterfaceRow& row : rows) {
+          *response.add_network_interfaces() =
+              internal::ToNetworkInterface(config, requester_id, row);
         }
         return response;
       },

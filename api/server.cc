@@ -107,6 +107,8 @@ class NetworkGrpcService final : public v1::Network::CallbackService {
   GANTRY_UNARY(DeleteSubnet)
   GANTRY_UNARY(CreateSecurityGroup)
   GANTRY_UNARY(DescribeSecurityGroups)
+  GANTRY_UNARY(DescribeAvailabilityZones)
+  GANTRY_UNARY(DescribeNetworkInterfaces)
 
  private:
   NetworkOperations* const operations_;

@@ -62,12 +62,27 @@ void AddSecurityGroupCommands(std::vector<CommandSpec>* commands) {
        "gantryctl describe-security-groups --group-names web"});
 }
 
+void AddZoneAndInterfaceCommands(std::vector<CommandSpec>* commands) {
+  commands->push_back(
+      {"describe-availability-zones",
+       "Describe the zones that have hosts or your subnets (default: all)",
+       {Many("zone-names", "ZONE", "Only these zones", "--zone-names us-east-1a us-east-1b")},
+       "gantryctl describe-availability-zones --zone-names us-east-1a"});
+  commands->push_back(
+      {"describe-network-interfaces",
+       "Describe your tasks' ENIs (default: all)",
+       {Many("network-interface-ids", "ENI_ID", "Only these network interfaces",
+             "--network-interface-ids eni-0a1b2c3d eni-4e5f6a7b")},
+       "gantryctl describe-network-interfaces --network-interface-ids eni-0a1b2c3d"});
+}
+
 }  // namespace
 
 void AddNetworkCommands(std::vector<CommandSpec>* commands) {
   AddVpcCommands(commands);
   AddSubnetCommands(commands);
   AddSecurityGroupCommands(commands);
+  AddZoneAndInterfaceCommands(commands);
 }
 
 }  // namespace gantry::cli::internal

@@ -1,7 +1,7 @@
 // gantryctl: the command-line client of gantryd. It talks to four gRPC services:
 // gantry.v1.Ecs (clusters, task definitions, tasks, container instances; commands
 // and flags named as in `aws ecs ...`), gantry.v1.Network (VPCs, subnets, security
-// groups; named as in `aws ec2 ...`), gantry.v1.AgentControl
+// groups, availability zones, task ENIs; named as in `aws ec2 ...`), gantry.v1.AgentControl
 // (register-container-instance, which adds capacity the way gantry-agent does) and
 // gantry.v1.Admin (capacity; accounts and access keys, named after `aws iam ...`).
 // `--output json` prints exactly the response message in protobuf's JSON mapping,
@@ -186,6 +186,10 @@ absl::StatusOr<v1::CreateSecurityGroupRequest> BuildCreateSecurityGroupRequest(
     const Invocation& inv);
 absl::StatusOr<v1::DescribeSecurityGroupsRequest> BuildDescribeSecurityGroupsRequest(
     const Invocation& inv);
+absl::StatusOr<v1::DescribeAvailabilityZonesRequest> BuildDescribeAvailabilityZonesRequest(
+    const Invocation& inv);
+absl::StatusOr<v1::DescribeNetworkInterfacesRequest> BuildDescribeNetworkInterfacesRequest(
+    const Invocation& inv);
 
 // Parses the AWS CLI shorthand syntax into a JSON-like tree of objects, lists and
 // strings:
@@ -302,6 +306,10 @@ std::string FormatTable(const v1::DescribeSubnetsResponse& response);
 std::string FormatTable(const v1::DeleteSubnetResponse& response);
 std::string FormatTable(const v1::CreateSecurityGroupResponse& response);
 std::string FormatTable(const v1::DescribeSecurityGroupsResponse& response);
+// ZONE and STATE of each zone.
+std::string FormatTable(const v1::DescribeAvailabilityZonesResponse& response);
+// ENI ID, SUBNET, ZONE, PRIVATE IP, MAC and STATUS of each network interface.
+std::string FormatTable(const v1::DescribeNetworkInterfacesResponse& response);
 
 // `capacity` (gantry.v1.Admin): the request, --watch's refresh interval (default 2s;
 // a duration such as 500ms or 5s, or bare seconds; 100ms to 1h), and the table: per

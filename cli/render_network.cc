@@ -1,4 +1,4 @@
-// Table output of the network commands (VPCs, subnets, security groups).
+// Table output of the network commands (VPCs, subnets, security groups, zones, ENIs).
 #include <string>
 #include <vector>
 
@@ -74,6 +74,27 @@ std::string FormatTable(const v1::DescribeSecurityGroupsResponse& response) {
                     OrNone(g.has_description(), g.description())});
   }
   return RenderTable({"ID", "NAME", "VPC", "DESCRIPTION"}, rows);
+}
+
+std::string FormatTable(const v1::DescribeAvailabilityZonesResponse& response) {
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::AvailabilityZone& z : response.availability_zones()) {
+    rows.push_back({OrNone(z.has_zone_name(), z.zone_name()), OrNone(z.has_state(), z.state())});
+  }
+  return RenderTable({"ZONE", "STATE"}, rows);
+}
+
+std::string FormatTable(const v1::DescribeNetworkInterfacesResponse& response) {
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::Ec2NetworkInterface& n : response.network_interfaces()) {
+    rows.push_back({OrNone(n.has_network_interface_id(), n.network_interface_id()),
+                    OrNone(n.has_subnet_id(), n.subnet_id()),
+                    OrNone(n.has_availability_zone(), n.availability_zone()),
+                    OrNone(n.has_private_ip_address(), n.private_ip_address()),
+                    OrNone(n.has_mac_address(), n.mac_address()),
+                    OrNone(n.has_status(), n.status())});
+  }
+  return RenderTable({"ENI ID", "SUBNET", "ZONE", "PRIVATE IP", "MAC", "STATUS"}, rows);
 }
 
 }  // namespace gantry::cli

@@ -63,4 +63,22 @@ absl::StatusOr<v1::DescribeSecurityGroupsRequest> BuildDescribeSecurityGroupsReq
   return request;
 }
 
+absl::StatusOr<v1::DescribeAvailabilityZonesRequest> BuildDescribeAvailabilityZonesRequest(
+    const Invocation& inv) {
+  v1::DescribeAvailabilityZonesRequest request;
+  for (const std::string& name : inv.Values("zone-names")) {
+    request.add_zone_names(name);
+  }
+  return request;
+}
+
+absl::StatusOr<v1::DescribeNetworkInterfacesRequest> BuildDescribeNetworkInterfacesRequest(
+    const Invocation& inv) {
+  v1::DescribeNetworkInterfacesRequest request;
+  for (const std::string& id : inv.Values("network-interface-ids")) {
+    request.add_network_interface_ids(id);
+  }
+  return request;
+}
+
 }  // namespace gantry::cli

@@ -373,6 +373,14 @@ void AddNetworkHandlers(HandlerMap* h) {
   (*h)["describe-security-groups"] = [](const Invocation& inv, Io& io) {
     return RunSimple(inv, io, &BuildDescribeSecurityGroupsRequest, &Stub::DescribeSecurityGroups);
   };
+  (*h)["describe-availability-zones"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildDescribeAvailabilityZonesRequest,
+                     &Stub::DescribeAvailabilityZones);
+  };
+  (*h)["describe-network-interfaces"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildDescribeNetworkInterfacesRequest,
+                     &Stub::DescribeNetworkInterfaces);
+  };
 }
 
 // Every command's handler, by command name.

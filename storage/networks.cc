@@ -1,5 +1,7 @@
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <pqxx/pqxx>
@@ -78,6 +80,41 @@ constexpr char kSelectGroups[] = "SELECT " GANTRY_GROUP_COLUMNS
                                  " AND (cardinality($2::text[]) = 0 OR group_id = ANY($2::text[]))"
                                  " ORDER BY group_id";
 
+// The zones of live hosts are found by skipping through hosts_live_by_zone from one
+// zone to the next (a loose index scan: one probe per zone, however many hosts), then
+// merged with the zones of the account's subnets.
+constexpr char kSelectZones[] = R"sql(
+  WITH RECURSIVE host_zones (zone) AS (
+    (SELECT availability_zone FROM hosts WHERE status <> 'INACTIVE'
+     ORDER BY availability_zone LIMIT 1)
+    UNION ALL
+    SELECT (SELECT h.availability_zone FROM hosts h
+            WHERE h.status <> 'INACTIVE' AND h.availability_zone > z.zone
+            ORDER BY h.availability_zone LIMIT 1)
+    FROM host_zones z WHERE z.zone IS NOT NULL)
+  SELECT zone FROM host_zones WHERE zone IS NOT NULL
+  UNION
+  SELECT availability_zone FROM subnets WHERE account_id = $1
+  ORDER BY 1)sql";
+// One row per (ENI, security group), groups in the ENI's order; an ENI without groups
+// still has its row. A group is named only when it is the ENI's account's. All of an
+// account's ENIs, or (a second statement, so that ids use the index too) those by id.
+#define GANTRY_INTERFACES_OF_ACCOUNT                                                        \
+  "SELECT n.eni_id, n.account_id, n.subnet_id, s.vpc_id, s.availability_zone, "             \
+  "host(n.private_ipv4), n.mac_address::text, n.private_dns_name, n.task_id, "              \
+  "t.attachment_id, u.group_id, g.group_name "                                              \
+  "FROM network_interfaces n "                                                              \
+  "JOIN subnets s ON s.subnet_id = n.subnet_id "                                            \
+  "JOIN tasks t ON t.task_id = n.task_id "                                                  \
+  "LEFT JOIN LATERAL unnest(n.security_group_ids) WITH ORDINALITY AS u (group_id, ord) "    \
+  "ON true "                                                                                \
+  "LEFT JOIN security_groups g ON g.group_id = u.group_id AND g.account_id = n.account_id " \
+  "WHERE n.account_id = $1 "
+constexpr char kSelectInterfaces[] = GANTRY_INTERFACES_OF_ACCOUNT "ORDER BY n.eni_id, u.ord";
+constexpr char kSelectInterfacesById[] =
+    GANTRY_INTERFACES_OF_ACCOUNT "AND n.eni_id = ANY($2::text[]) ORDER BY n.eni_id, u.ord";
+
+#undef GANTRY_INTERFACES_OF_ACCOUNT
 #undef GANTRY_GROUP_COLUMNS
 #undef GANTRY_SUBNET_COLUMNS
 #undef GANTRY_VPC_COLUMNS
@@ -116,6 +153,33 @@ SecurityGroupRow RowToGroup(const pqxx::row& row) {
   group.description = row[4].as<std::string>();
   group.created_at = absl::FromUnixMicros(row[5].as<int64_t>());
   return group;
+}
+
+// Appends the interface of `row` to `interfaces`, or only its group when the previous
+// row was the same interface's (kSelectInterfaces orders by interface).
+void AddInterfaceRow(const pqxx::row& row, std::vector<NetworkInterfaceRow>& interfaces) {
+  const std::string eni_id = row[0].as<std::string>();
+  if (interfaces.empty() || interfaces.back().eni_id != eni_id) {
+    NetworkInterfaceRow eni;
+    eni.eni_id = eni_id;
+    eni.account_id = row[1].as<std::string>();
+    eni.subnet_id = row[2].as<std::string>();
+    eni.vpc_id = row[3].as<std::string>();
+    eni.availability_zone = row[4].as<std::string>();
+    eni.private_ipv4 = row[5].as<std::string>();
+    eni.mac_address = row[6].as<std::string>();
+    eni.private_dns_name = row[7].as<std::string>();
+    eni.task_id = row[8].as<std::string>();
+    eni.attachment_id = row[9].as<std::string>("");
+    interfaces.push_back(std::move(eni));
+  }
+  if (!row[10].is_null()) {
+    NetworkInterfaceRow::Group group{row[10].as<std::string>(), std::nullopt};
+    if (!row[11].is_null()) {
+      group.group_name = row[11].as<std::string>();
+    }
+    interfaces.back().security_groups.push_back(std::move(group));
+  }
 }
 
 // The API validates first; this keeps a bad block from reaching the table's CHECK
@@ -161,12 +225,20 @@ absl::StatusOr<std::vector<Row>> SelectMany(Connection& connection, const std::s
 namespace internal {
 const std::vector<Statement>& NetworkStatements() {
   static const std::vector<Statement> kStatements = {
-      {"network_insert_vpc", kInsertVpc},       {"network_select_vpcs", kSelectVpcs},
-      {"network_lock_vpc", kLockVpc},           {"network_find_overlap", kFindOverlap},
-      {"network_insert_subnet", kInsertSubnet}, {"network_select_subnets", kSelectSubnets},
-      {"network_lock_subnet", kLockSubnet},     {"network_delete_subnet", kDeleteSubnet},
-      {"network_vpc_exists", kVpcExists},       {"network_insert_group", kInsertGroup},
+      {"network_insert_vpc", kInsertVpc},
+      {"network_select_vpcs", kSelectVpcs},
+      {"network_lock_vpc", kLockVpc},
+      {"network_find_overlap", kFindOverlap},
+      {"network_insert_subnet", kInsertSubnet},
+      {"network_select_subnets", kSelectSubnets},
+      {"network_lock_subnet", kLockSubnet},
+      {"network_delete_subnet", kDeleteSubnet},
+      {"network_vpc_exists", kVpcExists},
+      {"network_insert_group", kInsertGroup},
       {"network_select_groups", kSelectGroups},
+      {"network_select_zones", kSelectZones},
+      {"network_select_interfaces", kSelectInterfaces},
+      {"network_select_interfaces_by_id", kSelectInterfacesById},
   };
   return kStatements;
 }
@@ -278,6 +350,37 @@ absl::StatusOr<std::vector<SecurityGroupRow>> GetSecurityGroups(
     const std::vector<std::string>& group_ids) {
   return SelectMany<SecurityGroupRow>(connection, "describe security groups",
                                       "network_select_groups", account_id, group_ids, &RowToGroup);
+}
+
+absl::StatusOr<std::vector<std::string>> GetAvailabilityZones(Connection& connection,
+                                                              std::string_view account_id) {
+  return internal::InSingleRead(
+      connection, "describe availability zones",
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::vector<std::string>> {
+        std::vector<std::string> zones;
+        for (const auto& row : tx.exec_prepared("network_select_zones", std::string(account_id))) {
+          zones.push_back(row[0].as<std::string>());
+        }
+        return zones;
+      });
+}
+
+absl::StatusOr<std::vector<NetworkInterfaceRow>> GetNetworkInterfaces(
+    Connection& connection, std::string_view account_id, const std::vector<std::string>& eni_ids) {
+  return internal::InSingleRead(
+      connection, "describe network interfaces",
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::vector<NetworkInterfaceRow>> {
+        const pqxx::result rows =
+            eni_ids.empty()
+                ? tx.exec_prepared("network_select_interfaces", std::string(account_id))
+                : tx.exec_prepared("network_select_interfaces_by_id", std::string(account_id),
+                                   internal::ToTextArray(eni_ids));
+        std::vector<NetworkInterfaceRow> interfaces;
+        for (const auto& row : rows) {
+          AddInterfaceRow(row, interfaces);
+        }
+        return interfaces;
+      });
 }
 
 }  // namespace gantry::storage

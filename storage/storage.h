@@ -296,6 +296,36 @@ absl::StatusOr<SecurityGroupRow> CreateSecurityGroup(Connection& connection,
 absl::StatusOr<std::vector<SecurityGroupRow>> GetSecurityGroups(
     Connection& connection, std::string_view account_id, const std::vector<std::string>& group_ids);
 
+// The availability zones `account_id` sees: every zone that has a host which is not
+// INACTIVE (the fleet is shared by all accounts), and the zones of the account's
+// subnets. Distinct, in ascending order.
+absl::StatusOr<std::vector<std::string>> GetAvailabilityZones(Connection& connection,
+                                                              std::string_view account_id);
+
+// A task's ENI as it exists now (from placement until the task's address is released).
+struct NetworkInterfaceRow {
+  struct Group {
+    std::string group_id;
+    std::optional<std::string> group_name;  // unset when the account has no such group
+  };
+  std::string eni_id;
+  std::string account_id;
+  std::string subnet_id;
+  std::string vpc_id;
+  std::string availability_zone;
+  std::string private_ipv4;  // e.g. "10.0.1.23"
+  std::string mac_address;   // e.g. "0a:1b:2c:3d:4e:5f"
+  std::string private_dns_name;
+  std::string task_id;
+  std::string attachment_id;           // the ECS attachment (the task's attachments[].id)
+  std::vector<Group> security_groups;  // in the order RunTask gave them
+};
+
+// The ENIs among `eni_ids` that exist in the account (all of the account's when
+// empty), by id.
+absl::StatusOr<std::vector<NetworkInterfaceRow>> GetNetworkInterfaces(
+    Connection& connection, std::string_view account_id, const std::vector<std::string>& eni_ids);
+
 // ---- Hosts (hosts.cc) ---------------------------------------------------------
 
 struct HostResources {

@@ -210,6 +210,58 @@ void AppendSecurityGroup(std::string& out, const v1::SecurityGroup& group) {
   out += "<ipPermissions/><ipPermissionsEgress/>";
 }
 
+void AppendZone(std::string& out, const v1::AvailabilityZone& zone) {
+  AppendIf(out, "zoneName", zone.has_zone_name(), zone.zone_name());
+  AppendIf(out, "zoneState", zone.has_state(), zone.state());
+  AppendIf(out, "regionName", zone.has_region_name(), zone.region_name());
+  // Gantry has no zone messages (notices about a zone's state).
+  out += "<messageSet/>";
+  AppendIf(out, "zoneId", zone.has_zone_id(), zone.zone_id());
+  AppendIf(out, "optInStatus", zone.has_opt_in_status(), zone.opt_in_status());
+  AppendIf(out, "groupName", zone.has_group_name(), zone.group_name());
+  AppendIf(out, "networkBorderGroup", zone.has_network_border_group(), zone.network_border_group());
+  AppendIf(out, "zoneType", zone.has_zone_type(), zone.zone_type());
+}
+
+void AppendInterfaceLists(std::string& out, const v1::Ec2NetworkInterface& eni) {
+  out += "<groupSet>";
+  for (const v1::GroupIdentifier& group : eni.groups()) {
+    out += "<item>";
+    AppendIf(out, "groupId", group.has_group_id(), group.group_id());
+    AppendIf(out, "groupName", group.has_group_name(), group.group_name());
+    out += "</item>";
+  }
+  out += "</groupSet><privateIpAddressesSet>";
+  for (const v1::NetworkInterfacePrivateIpAddress& address : eni.private_ip_addresses()) {
+    out += "<item>";
+    AppendIf(out, "privateIpAddress", address.has_private_ip_address(),
+             address.private_ip_address());
+    AppendIf(out, "privateDnsName", address.has_private_dns_name(), address.private_dns_name());
+    AppendBoolIf(out, "primary", address.has_primary(), address.primary());
+    out += "</item>";
+  }
+  // Task ENIs have no IPv6 address: Gantry's subnets are IPv4 only.
+  out += "</privateIpAddressesSet><ipv6AddressesSet/>";
+}
+
+void AppendInterface(std::string& out, const v1::Ec2NetworkInterface& eni) {
+  AppendIf(out, "networkInterfaceId", eni.has_network_interface_id(), eni.network_interface_id());
+  AppendIf(out, "subnetId", eni.has_subnet_id(), eni.subnet_id());
+  AppendIf(out, "vpcId", eni.has_vpc_id(), eni.vpc_id());
+  AppendIf(out, "availabilityZone", eni.has_availability_zone(), eni.availability_zone());
+  AppendIf(out, "description", eni.has_description(), eni.description());
+  AppendIf(out, "ownerId", eni.has_owner_id(), eni.owner_id());
+  AppendIf(out, "requesterId", eni.has_requester_id(), eni.requester_id());
+  AppendBoolIf(out, "requesterManaged", eni.has_requester_managed(), eni.requester_managed());
+  AppendIf(out, "status", eni.has_status(), eni.status());
+  AppendIf(out, "macAddress", eni.has_mac_address(), eni.mac_address());
+  AppendIf(out, "privateIpAddress", eni.has_private_ip_address(), eni.private_ip_address());
+  AppendIf(out, "privateDnsName", eni.has_private_dns_name(), eni.private_dns_name());
+  AppendBoolIf(out, "sourceDestCheck", eni.has_source_dest_check(), eni.source_dest_check());
+  AppendInterfaceLists(out, eni);
+  AppendIf(out, "interfaceType", eni.has_interface_type(), eni.interface_type());
+}
+
 // ---- Reading the form ------------------------------------------------------------
 
 // An EC2 client error found before the operation runs; always HTTP 400.
@@ -311,16 +363,17 @@ class FormReader {
   std::optional<Refusal> refusal_;
 };
 
-// DryRun=true|false in any case; anything else is refused (and read as false).
-bool TakeDryRun(FormReader& form) {
-  const std::optional<std::string> value = form.Take("DryRun");
+// The boolean parameter `name`, or nullopt when absent: true|false in any case;
+// anything else is refused (and read as false).
+std::optional<bool> TakeBool(FormReader& form, std::string_view name) {
+  const std::optional<std::string> value = form.Take(name);
   if (!value.has_value()) {
-    return false;
+    return std::nullopt;
   }
   const std::string lower = absl::AsciiStrToLower(*value);
   if (lower != "true" && lower != "false") {
-    form.Refuse("InvalidParameterValue",
-                absl::StrCat("DryRun: \"", *value, "\" is not a boolean; use true or false"));
+    form.Refuse("InvalidParameterValue", absl::StrCat(std::string(name), ": \"", *value,
+                                                      "\" is not a boolean; use true or false"));
   }
   return lower == "true";
 }
@@ -439,6 +492,25 @@ v1::DescribeSecurityGroupsRequest BuildDescribeSecurityGroups(FormReader& form) 
   return request;
 }
 
+v1::DescribeAvailabilityZonesRequest BuildDescribeAvailabilityZones(FormReader& form) {
+  v1::DescribeAvailabilityZonesRequest request;
+  for (std::string& name : form.TakeList("ZoneName")) {
+    request.add_zone_names(std::move(name));
+  }
+  if (std::optional<bool> all = TakeBool(form, "AllAvailabilityZones")) {
+    request.set_all_availability_zones(*all);
+  }
+  return request;
+}
+
+v1::DescribeNetworkInterfacesRequest BuildDescribeNetworkInterfaces(FormReader& form) {
+  v1::DescribeNetworkInterfacesRequest request;
+  for (std::string& id : form.TakeList("NetworkInterfaceId")) {
+    request.add_network_interface_ids(std::move(id));
+  }
+  return request;
+}
+
 // What the operation would check before touching the database: a DryRun answers
 // "would have succeeded" only for a request that passes it.
 absl::Status Validate(const v1::CreateVpcRequest& r) {
@@ -462,6 +534,12 @@ absl::Status Validate(const v1::CreateSecurityGroupRequest& r) {
 absl::Status Validate(const v1::DescribeSecurityGroupsRequest& r) {
   return internal::ParseDescribeSecurityGroups(r).status();
 }
+absl::Status Validate(const v1::DescribeAvailabilityZonesRequest& r) {
+  return internal::ParseDescribeAvailabilityZones(r).status();
+}
+absl::Status Validate(const v1::DescribeNetworkInterfacesRequest& r) {
+  return internal::ParseDescribeNetworkInterfaces(r).status();
+}
 
 // ---- Dispatch --------------------------------------------------------------------
 
@@ -476,7 +554,7 @@ Runner Bind(std::string_view action, std::vector<std::string_view> unsupported,
             std::string (*render)(const Response&, std::string_view)) {
   return [=](NetworkOperations& operations, const Caller& caller, FormReader& form, Respond done) {
     const Request request = build(form);
-    const bool dry_run = TakeDryRun(form);
+    const bool dry_run = TakeBool(form, "DryRun").value_or(false);
     if (std::optional<Refusal> refusal = CheckForm(form, action, unsupported)) {
       done(Ec2Error(400, refusal->code, refusal->message));
       return;
@@ -527,13 +605,15 @@ const absl::flat_hash_map<std::string, Runner>& Actions() {
        Bind("DescribeSecurityGroups", {"Filter", "MaxResults", "NextToken"},
             &BuildDescribeSecurityGroups, &Ops::DescribeSecurityGroups,
             &RenderDescribeSecurityGroups)},
+      {"DescribeAvailabilityZones",
+       Bind("DescribeAvailabilityZones", {"Filter", "ZoneId"}, &BuildDescribeAvailabilityZones,
+            &Ops::DescribeAvailabilityZones, &RenderDescribeAvailabilityZones)},
+      {"DescribeNetworkInterfaces",
+       Bind("DescribeNetworkInterfaces", {"Filter", "MaxResults", "NextToken"},
+            &BuildDescribeNetworkInterfaces, &Ops::DescribeNetworkInterfaces,
+            &RenderDescribeNetworkInterfaces)},
   };
   return *kActions;
-}
-
-// EC2 actions the contract names that NetworkOperations has no method for.
-bool IsUnsupportedAction(std::string_view action) {
-  return action == "DescribeAvailabilityZones" || action == "DescribeNetworkInterfaces";
 }
 
 std::string ServedActions() {
@@ -580,6 +660,9 @@ std::string_view NotFoundCode(std::string_view field) {
   }
   if (field == "groupid" || field == "groupids" || field == "groupname" || field == "groupnames") {
     return "InvalidGroup.NotFound";
+  }
+  if (field == "networkinterfaceid" || field == "networkinterfaceids") {
+    return "InvalidNetworkInterfaceID.NotFound";
   }
   return "InvalidParameterValue";
 }
@@ -666,11 +749,6 @@ void DispatchEc2(NetworkOperations& operations, const Caller& caller, std::strin
         Ec2Error(400, "MissingAction", "Action: required; name the EC2 action, e.g. DescribeVpcs"));
     return;
   }
-  if (IsUnsupportedAction(*action)) {
-    done(Ec2Error(400, "UnsupportedOperation",
-                  absl::StrCat("Action: Gantry does not implement ", *action, " yet")));
-    return;
-  }
   const auto it = Actions().find(*action);
   if (it == Actions().end()) {
     done(Ec2Error(
@@ -755,6 +833,30 @@ std::string RenderDescribeSecurityGroups(const v1::DescribeSecurityGroupsRespons
   }
   body += "</securityGroupInfo>";
   return Document("DescribeSecurityGroups", request_id, body);
+}
+
+std::string RenderDescribeAvailabilityZones(const v1::DescribeAvailabilityZonesResponse& response,
+                                            std::string_view request_id) {
+  std::string body = "<availabilityZoneInfo>";
+  for (const v1::AvailabilityZone& zone : response.availability_zones()) {
+    body += "<item>";
+    AppendZone(body, zone);
+    body += "</item>";
+  }
+  body += "</availabilityZoneInfo>";
+  return Document("DescribeAvailabilityZones", request_id, body);
+}
+
+std::string RenderDescribeNetworkInterfaces(const v1::DescribeNetworkInterfacesResponse& response,
+                                            std::string_view request_id) {
+  std::string body = "<networkInterfaceSet>";
+  for (const v1::Ec2NetworkInterface& eni : response.network_interfaces()) {
+    body += "<item>";
+    AppendInterface(body, eni);
+    body += "</item>";
+  }
+  body += "</networkInterfaceSet>";
+  return Document("DescribeNetworkInterfaces", request_id, body);
 }
 
 }  // namespace gantry::api::aws

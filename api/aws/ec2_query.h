@@ -53,7 +53,8 @@ AwsResponse Ec2Error(int http_status, std::string_view code, std::string_view me
 //                            overlaps another subnet / is outside the VPC), else
 //                            InvalidParameterValue
 //   NOT_FOUND            400 InvalidVpcID.NotFound, InvalidSubnetID.NotFound,
-//                            InvalidGroup.NotFound, else InvalidParameterValue
+//                            InvalidGroup.NotFound, InvalidNetworkInterfaceID.NotFound,
+//                            else InvalidParameterValue (e.g. an unknown zone name)
 //   ALREADY_EXISTS       400 InvalidGroup.Duplicate, InvalidSubnet.Conflict
 //   FAILED_PRECONDITION  400 DependencyViolation (e.g. a subnet whose addresses are in use)
 //   UNAVAILABLE, DEADLINE_EXCEEDED  503 Unavailable (the SDKs retry it)
@@ -66,17 +67,18 @@ AwsResponse Ec2ErrorFor(const absl::Status& status);
 // otherwise from whichever thread finishes the operation.
 //
 // Actions: CreateVpc, DescribeVpcs, CreateSubnet, DescribeSubnets, DeleteSubnet,
-// CreateSecurityGroup, DescribeSecurityGroups. DescribeAvailabilityZones and
-// DescribeNetworkInterfaces have no NetworkOperations method and are answered with
-// UnsupportedOperation; other actions with InvalidAction, a missing one with MissingAction.
+// CreateSecurityGroup, DescribeSecurityGroups, DescribeAvailabilityZones and
+// DescribeNetworkInterfaces. Other actions are answered with InvalidAction, a missing one
+// with MissingAction.
 void DispatchEc2(NetworkOperations& operations, const Caller& caller, std::string_view form_body,
                  std::function<void(AwsResponse)> done);
 
 // The successful responses' XML documents (without HTTP framing). Elements come from the
 // fields the message has set, plus what EC2 always shows that follows from Gantry's model:
 // a VPC's one associated block in cidrBlockAssociationSet, dhcpOptionsId "default" (no
-// DHCP option set), and empty ipPermissions/ipPermissionsEgress (no rules are modelled).
-// No tagSet: Gantry stores no tags. Text is XML-escaped.
+// DHCP option set), empty ipPermissions/ipPermissionsEgress (no rules are modelled), an
+// empty messageSet for a zone (no zone messages) and an empty ipv6AddressesSet for an
+// ENI (no IPv6). No tagSet: Gantry stores no tags. Text is XML-escaped.
 std::string RenderCreateVpc(const v1::CreateVpcResponse& response, std::string_view request_id);
 std::string RenderDescribeVpcs(const v1::DescribeVpcsResponse& response,
                                std::string_view request_id);
@@ -90,5 +92,9 @@ std::string RenderCreateSecurityGroup(const v1::CreateSecurityGroupResponse& res
                                       std::string_view request_id);
 std::string RenderDescribeSecurityGroups(const v1::DescribeSecurityGroupsResponse& response,
                                          std::string_view request_id);
+std::string RenderDescribeAvailabilityZones(const v1::DescribeAvailabilityZonesResponse& response,
+                                            std::string_view request_id);
+std::string RenderDescribeNetworkInterfaces(const v1::DescribeNetworkInterfacesResponse& response,
+                                            std::string_view request_id);
 
 }  // namespace gantry::api::aws

@@ -72,10 +72,10 @@ void CheckCidrBlock(Violations& violations, bool present, std::string_view text)
   }
 }
 
-void CheckZone(Violations& violations, bool present, std::string_view zone) {
-  constexpr std::string_view kField = "AvailabilityZone";
+void CheckZone(Violations& violations, std::string_view field, bool present,
+               std::string_view zone) {
   if (!present || zone.empty()) {
-    violations.Add(kField, "required");
+    violations.Add(field, "required");
     return;
   }
   bool ok = zone.size() <= kMaxZoneLength;
@@ -83,7 +83,7 @@ void CheckZone(Violations& violations, bool present, std::string_view zone) {
     ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-');
   }
   if (!ok) {
-    violations.Add(kField,
+    violations.Add(field,
                    absl::StrCat(Quoted(zone), " is not an availability zone name; use up to ",
                                 kMaxZoneLength, " lowercase letters, digits and '-'"));
   }
@@ -147,7 +147,8 @@ absl::StatusOr<NewSubnet> ParseCreateSubnet(const v1::CreateSubnetRequest& reque
   Violations violations;
   CheckId(violations, "VpcId", "VPC", "vpc", request.has_vpc_id(), request.vpc_id());
   CheckCidrBlock(violations, request.has_cidr_block(), request.cidr_block());
-  CheckZone(violations, request.has_availability_zone(), request.availability_zone());
+  CheckZone(violations, "AvailabilityZone", request.has_availability_zone(),
+            request.availability_zone());
   if (absl::Status status = violations.ToStatus(); !status.ok()) return status;
   return NewSubnet{request.vpc_id(), request.cidr_block(), request.availability_zone()};
 }
@@ -211,6 +212,35 @@ absl::StatusOr<SecurityGroupQuery> ParseDescribeSecurityGroups(
   return SecurityGroupQuery{
       std::vector<std::string>(request.group_ids().begin(), request.group_ids().end()),
       std::vector<std::string>(request.group_names().begin(), request.group_names().end())};
+}
+
+absl::StatusOr<std::vector<std::string>> ParseDescribeAvailabilityZones(
+    const v1::DescribeAvailabilityZonesRequest& request) {
+  Violations violations;
+  if (request.zone_names_size() > kMaxDescribeIds) {
+    violations.Add("ZoneNames", absl::StrCat(request.zone_names_size(),
+                                             " names given; give at most ", kMaxDescribeIds));
+  } else {
+    for (int i = 0; i < request.zone_names_size(); ++i) {
+      CheckZone(violations, absl::StrCat("ZoneNames[", i, "]"), true, request.zone_names(i));
+    }
+  }
+  if (absl::Status status = violations.ToStatus(); !status.ok()) {
+    return status;
+  }
+  return std::vector<std::string>(request.zone_names().begin(), request.zone_names().end());
+}
+
+absl::StatusOr<std::vector<std::string>> ParseDescribeNetworkInterfaces(
+    const v1::DescribeNetworkInterfacesRequest& request) {
+  Violations violations;
+  CheckIdList(violations, "NetworkInterfaceIds", "network interface", "eni",
+              request.network_interface_ids());
+  if (absl::Status status = violations.ToStatus(); !status.ok()) {
+    return status;
+  }
+  return std::vector<std::string>(request.network_interface_ids().begin(),
+                                  request.network_interface_ids().end());
 }
 
 }  // namespace gantry::api::internal

@@ -1,4 +1,5 @@
-// Validation of the network API's requests (VPCs, subnets, security groups). Pure
+// Validation of the network API's requests (VPCs, subnets, security groups, zones and
+// network interfaces). Pure
 // functions, no I/O. Errors are INVALID_ARGUMENT; each violation found is one line
 // starting with the request's PascalCase member name (`SubnetIds[1]: ...`), in
 // request order, at most 20.
@@ -45,6 +46,14 @@ struct SecurityGroupQuery {
 };
 absl::StatusOr<SecurityGroupQuery> ParseDescribeSecurityGroups(
     const v1::DescribeSecurityGroupsRequest& request);
+
+// ZoneNames: each a zone name (as CreateSubnet's AvailabilityZone); at most
+// kMaxDescribeIds. AllAvailabilityZones is not checked: no zone needs opting in.
+absl::StatusOr<std::vector<std::string>> ParseDescribeAvailabilityZones(
+    const v1::DescribeAvailabilityZonesRequest& request);
+// NetworkInterfaceIds: each an eni- id; at most kMaxDescribeIds.
+absl::StatusOr<std::vector<std::string>> ParseDescribeNetworkInterfaces(
+    const v1::DescribeNetworkInterfacesRequest& request);
 
 // How many ids (or names) one Describe call may name.
 inline constexpr int kMaxDescribeIds = 1000;

@@ -141,14 +141,15 @@ auth::HttpRequest Ec2Request(const std::string& form) {
   return request;
 }
 
+// A DryRun reaches the action's handler, which answers it without the operation.
 TEST(AwsFrontEnd, QueryProtocol_SignedForEc2_Dispatched) {
-  auth::HttpRequest request = Ec2Request("Action=DescribeAvailabilityZones&Version=2016-11-15");
+  auth::HttpRequest request =
+      Ec2Request("Action=DescribeAvailabilityZones&Version=2016-11-15&DryRun=true");
   auth::Sign(request, kKey, "us-east-1", "ec2", kNow);
   AwsResponse answer = Handle(request);
-  EXPECT_EQ(answer.http_status, 400);
+  EXPECT_EQ(answer.http_status, 412);
   EXPECT_THAT(answer.content_type, HasSubstr("xml"));
-  EXPECT_THAT(answer.body, HasSubstr("<Code>UnsupportedOperation</Code>"));
-  EXPECT_THAT(answer.body, HasSubstr("DescribeAvailabilityZones"));
+  EXPECT_THAT(answer.body, HasSubstr("<Code>DryRunOperation</Code>"));
 }
 
 TEST(AwsFrontEnd, QueryProtocol_AuthFailures_Ec2Codes) {

@@ -1,7 +1,7 @@
 // The EC2 Query front end without a database: form decoding, the error document and the
 // status-to-error table, the requests DispatchEc2 answers before any operation runs
-// (unknown or unsupported actions, unsupported parameters, DryRun), and the XML the
-// successful responses are rendered to.
+// (unknown actions, unsupported parameters, DryRun), and the XML the successful
+// responses are rendered to.
 #include "api/aws/ec2_query.h"
 
 #include <string>
@@ -189,6 +189,12 @@ TEST(Ec2ErrorFor, Table_CodeAndHttpStatus) {
        400, "InvalidSubnetID.NotFound"},
       {"group ids", internal::FirstMissing("GroupIds", "security group", {"sg-1"}, {}), 400,
        "InvalidGroup.NotFound"},
+      {"network interface ids",
+       internal::FirstMissing("NetworkInterfaceIds", "networkInterface ID", {"eni-1"}, {}), 400,
+       "InvalidNetworkInterfaceID.NotFound"},
+      {"zone names, as EC2 answers an unknown zone",
+       internal::FirstMissing("ZoneNames", "availability zone", {"us-east-1z"}, {}), 400,
+       "InvalidParameterValue"},
       {"group names", absl::NotFoundError("GroupNames[2]: The security group 'web' does not exist"),
        400, "InvalidGroup.NotFound"},
       {"not found, unknown field", absl::NotFoundError("cluster: no such cluster"), 400,
@@ -270,14 +276,10 @@ TEST(DispatchEc2, Table_ActionsRefused) {
        "InvalidParameterValue", "Action: given 2 times"},
       {"unknown action", "Action=RunInstances" + v, 400, "InvalidAction",
        "\"RunInstances\" is not an EC2 action Gantry serves; it serves CreateSecurityGroup, "
-       "CreateSubnet, CreateVpc, DeleteSubnet, DescribeSecurityGroups, DescribeSubnets, "
-       "DescribeVpcs"},
+       "CreateSubnet, CreateVpc, DeleteSubnet, DescribeAvailabilityZones, "
+       "DescribeNetworkInterfaces, DescribeSecurityGroups, DescribeSubnets, DescribeVpcs"},
       {"action names are case-sensitive", "Action=describevpcs" + v, 400, "InvalidAction",
        "describevpcs"},
-      {"no zones operation", "Action=DescribeAvailabilityZones" + v, 400, "UnsupportedOperation",
-       "DescribeAvailabilityZones"},
-      {"no interfaces operation", "Action=DescribeNetworkInterfaces" + v, 400,
-       "UnsupportedOperation", "DescribeNetworkInterfaces"},
       {"no version", "Action=DescribeVpcs", 400, "MissingParameter", "Version: required"},
       {"other version", "Action=DescribeVpcs&Version=2014-06-15", 400, "InvalidParameterValue",
        "Version: \"2014-06-15\" is not served"},
@@ -327,6 +329,33 @@ TEST(DispatchEc2, Table_ParametersRefused) {
        "InvalidParameterValue", "DryRun: \"yes\" is not a boolean"},
       {"refused even without dry run", "Action=CreateVpc" + v + "&DryRun=false&Ipv6Pool=p", 400,
        "InvalidParameterValue", "Ipv6Pool: Gantry's CreateVpc"},
+      {"zone filters",
+       "Action=DescribeAvailabilityZones" + v + "&Filter.1.Name=zone-name&Filter.1.Value.1=a", 400,
+       "InvalidParameterValue",
+       "Filter.1.Name: Gantry's DescribeAvailabilityZones does not support Filter yet"},
+      {"zone ids", "Action=DescribeAvailabilityZones" + v + "&ZoneId.1=use1-az1", 400,
+       "InvalidParameterValue",
+       "ZoneId.1: Gantry's DescribeAvailabilityZones does not support ZoneId yet"},
+      {"all zones not a boolean",
+       "Action=DescribeAvailabilityZones" + v + "&AllAvailabilityZones=1", 400,
+       "InvalidParameterValue", "AllAvailabilityZones: \"1\" is not a boolean"},
+      {"all zones twice",
+       "Action=DescribeAvailabilityZones" + v +
+           "&AllAvailabilityZones=true&AllAvailabilityZones=false",
+       400, "InvalidParameterValue", "AllAvailabilityZones: given 2 times"},
+      {"zone name without index", "Action=DescribeAvailabilityZones" + v + "&ZoneName=us-east-1a",
+       400, "UnknownParameter", "ZoneName: not a parameter of DescribeAvailabilityZones"},
+      {"interface filters",
+       "Action=DescribeNetworkInterfaces" + v + "&Filter.1.Name=subnet-id&Filter.1.Value.1=s", 400,
+       "InvalidParameterValue",
+       "Filter.1.Name: Gantry's DescribeNetworkInterfaces does not support Filter yet"},
+      {"interface pages", "Action=DescribeNetworkInterfaces" + v + "&MaxResults=5", 400,
+       "InvalidParameterValue", "MaxResults: Gantry's DescribeNetworkInterfaces"},
+      {"interface next token", "Action=DescribeNetworkInterfaces" + v + "&NextToken=abc", 400,
+       "InvalidParameterValue", "NextToken: Gantry's DescribeNetworkInterfaces"},
+      {"interface id without index",
+       "Action=DescribeNetworkInterfaces" + v + "&NetworkInterfaceId=eni-0a1b2c3d", 400,
+       "UnknownParameter", "NetworkInterfaceId: not a parameter of DescribeNetworkInterfaces"},
   });
 }
 
@@ -366,6 +395,26 @@ TEST(DispatchEc2, Table_DryRun) {
       {"gaps in indexes allowed",
        "Action=DescribeSubnets" + v + "&SubnetId.7=subnet-0a1b2c3d&SubnetId.3=x&DryRun=true", 400,
        "InvalidParameterValue", "SubnetIds[0]: \"x\" is not a subnet id"},
+      {"all zones", "Action=DescribeAvailabilityZones" + v + "&DryRun=true", 412, "DryRunOperation",
+       succeeded},
+      {"named zones, all zones accepted",
+       "Action=DescribeAvailabilityZones" + v +
+           "&ZoneName.1=us-east-1a&ZoneName.2=us-east-1b&AllAvailabilityZones=true&DryRun=true",
+       412, "DryRunOperation", succeeded},
+      {"zone name checked",
+       "Action=DescribeAvailabilityZones" + v + "&ZoneName.1=us-east-1a&ZoneName.2=US&DryRun=true",
+       400, "InvalidParameterValue", "ZoneNames[1]: \"US\" is not an availability zone name"},
+      {"all interfaces", "Action=DescribeNetworkInterfaces" + v + "&DryRun=true", 412,
+       "DryRunOperation", succeeded},
+      {"interfaces by id",
+       "Action=DescribeNetworkInterfaces" + v +
+           "&NetworkInterfaceId.1=eni-0a1b2c3d&NetworkInterfaceId.2=eni-0123456789abcdef0"
+           "&DryRun=true",
+       412, "DryRunOperation", succeeded},
+      {"interface id checked",
+       "Action=DescribeNetworkInterfaces" + v + "&NetworkInterfaceId.1=sg-0a1b2c3d&DryRun=true",
+       400, "InvalidParameterValue",
+       "NetworkInterfaceIds[0]: \"sg-0a1b2c3d\" is not a network interface id"},
       {"tenancy passed through",
        "Action=CreateVpc" + v + "&CidrBlock=10.0.0.0%2F16&InstanceTenancy=dedicated&DryRun=true",
        400, "InvalidParameterValue", "InstanceTenancy: \"dedicated\" is not supported"},
@@ -514,6 +563,111 @@ TEST(Ec2Render, DescribeSecurityGroups_ItemsEscaped) {
                              "<ipPermissionsEgress/></item></securityGroupInfo>"
                              "</DescribeSecurityGroupsResponse>"));
   EXPECT_TRUE(TagsBalance(xml));
+}
+
+v1::AvailabilityZone FullZone(const std::string& name) {
+  v1::AvailabilityZone zone;
+  zone.set_zone_name(name);
+  zone.set_zone_id(name);
+  zone.set_state("available");
+  zone.set_region_name("us-east-1");
+  zone.set_zone_type("availability-zone");
+  zone.set_opt_in_status("opt-in-not-required");
+  zone.set_group_name("us-east-1");
+  zone.set_network_border_group("us-east-1");
+  return zone;
+}
+
+TEST(Ec2Render, DescribeAvailabilityZones_ExactDocument) {
+  v1::DescribeAvailabilityZonesResponse response;
+  *response.add_availability_zones() = FullZone("us-east-1a");
+  response.add_availability_zones()->set_zone_name("us-east-1b");
+  const std::string xml = RenderDescribeAvailabilityZones(response, "req-9");
+  EXPECT_EQ(xml, std::string(kPrologue) +
+                     "<DescribeAvailabilityZonesResponse "
+                     "xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+                     "<requestId>req-9</requestId><availabilityZoneInfo><item>"
+                     "<zoneName>us-east-1a</zoneName><zoneState>available</zoneState>"
+                     "<regionName>us-east-1</regionName><messageSet/>"
+                     "<zoneId>us-east-1a</zoneId><optInStatus>opt-in-not-required</optInStatus>"
+                     "<groupName>us-east-1</groupName>"
+                     "<networkBorderGroup>us-east-1</networkBorderGroup>"
+                     "<zoneType>availability-zone</zoneType></item>"
+                     "<item><zoneName>us-east-1b</zoneName><messageSet/></item>"
+                     "</availabilityZoneInfo></DescribeAvailabilityZonesResponse>");
+  EXPECT_TRUE(TagsBalance(xml));
+  EXPECT_THAT(RenderDescribeAvailabilityZones(v1::DescribeAvailabilityZonesResponse(), "req-10"),
+              HasSubstr("<requestId>req-10</requestId><availabilityZoneInfo>"
+                        "</availabilityZoneInfo></DescribeAvailabilityZonesResponse>"));
+}
+
+v1::Ec2NetworkInterface FullInterface(const std::string& id) {
+  v1::Ec2NetworkInterface eni;
+  eni.set_network_interface_id(id);
+  eni.set_subnet_id("subnet-1");
+  eni.set_vpc_id("vpc-1");
+  eni.set_availability_zone("us-east-1a");
+  eni.set_description("arn:aws:ecs:us-east-1:123456789012:attachment/a1");
+  eni.set_owner_id("123456789012");
+  eni.set_requester_id("000000000000");
+  eni.set_requester_managed(true);
+  eni.set_status("in-use");
+  eni.set_mac_address("0a:1b:2c:3d:4e:5f");
+  eni.set_private_ip_address("10.0.1.23");
+  eni.set_private_dns_name("ip-10-0-1-23.ec2.internal");
+  v1::NetworkInterfacePrivateIpAddress* address = eni.add_private_ip_addresses();
+  address->set_primary(true);
+  address->set_private_ip_address("10.0.1.23");
+  address->set_private_dns_name("ip-10-0-1-23.ec2.internal");
+  v1::GroupIdentifier* web = eni.add_groups();
+  web->set_group_id("sg-1");
+  web->set_group_name("web & <db>");
+  eni.add_groups()->set_group_id("sg-2");
+  eni.set_interface_type("interface");
+  eni.set_source_dest_check(true);
+  return eni;
+}
+
+TEST(Ec2Render, DescribeNetworkInterfaces_ExactDocument) {
+  v1::DescribeNetworkInterfacesResponse response;
+  *response.add_network_interfaces() = FullInterface("eni-0a1b2c3d");
+  const std::string xml = RenderDescribeNetworkInterfaces(response, "req-11");
+  EXPECT_EQ(xml,
+            std::string(kPrologue) +
+                "<DescribeNetworkInterfacesResponse "
+                "xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+                "<requestId>req-11</requestId><networkInterfaceSet><item>"
+                "<networkInterfaceId>eni-0a1b2c3d</networkInterfaceId><subnetId>subnet-1</subnetId>"
+                "<vpcId>vpc-1</vpcId><availabilityZone>us-east-1a</availabilityZone>"
+                "<description>arn:aws:ecs:us-east-1:123456789012:attachment/a1</description>"
+                "<ownerId>123456789012</ownerId><requesterId>000000000000</requesterId>"
+                "<requesterManaged>true</requesterManaged><status>in-use</status>"
+                "<macAddress>0a:1b:2c:3d:4e:5f</macAddress>"
+                "<privateIpAddress>10.0.1.23</privateIpAddress>"
+                "<privateDnsName>ip-10-0-1-23.ec2.internal</privateDnsName>"
+                "<sourceDestCheck>true</sourceDestCheck><groupSet>"
+                "<item><groupId>sg-1</groupId><groupName>web &amp; &lt;db&gt;</groupName></item>"
+                "<item><groupId>sg-2</groupId></item></groupSet><privateIpAddressesSet><item>"
+                "<privateIpAddress>10.0.1.23</privateIpAddress>"
+                "<privateDnsName>ip-10-0-1-23.ec2.internal</privateDnsName>"
+                "<primary>true</primary></item></privateIpAddressesSet><ipv6AddressesSet/>"
+                "<interfaceType>interface</interfaceType></item></networkInterfaceSet>"
+                "</DescribeNetworkInterfacesResponse>");
+  EXPECT_TRUE(TagsBalance(xml));
+}
+
+TEST(Ec2Render, DescribeNetworkInterfaces_EmptyListsStayWellFormed) {
+  v1::DescribeNetworkInterfacesResponse response;
+  response.add_network_interfaces()->set_network_interface_id("eni-1");
+  const std::string xml = RenderDescribeNetworkInterfaces(response, "req-12");
+  EXPECT_THAT(xml, HasSubstr("<networkInterfaceSet><item><networkInterfaceId>eni-1"
+                             "</networkInterfaceId><groupSet></groupSet><privateIpAddressesSet>"
+                             "</privateIpAddressesSet><ipv6AddressesSet/></item>"
+                             "</networkInterfaceSet>"));
+  EXPECT_TRUE(TagsBalance(xml));
+  EXPECT_THAT(RenderDescribeNetworkInterfaces(v1::DescribeNetworkInterfacesResponse(), "req-13"),
+              HasSubstr("<requestId>req-13</requestId><networkInterfaceSet>"
+                        "</networkInterfaceSet></DescribeNetworkInterfacesResponse>"));
 }
 
 }  // namespace

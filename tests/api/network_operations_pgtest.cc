@@ -1,6 +1,7 @@
 // NetworkOperations over a real PostgreSQL: request validation (refused on the calling
-// thread), EC2's response shapes and JSON names, NOT_FOUND for unknown ids, and the
-// subnet rules as callers see them.
+// thread), EC2's response shapes and JSON names, NOT_FOUND for unknown ids, the subnet
+// rules as callers see them, the zones of hosts and subnets, and task ENIs (placed with
+// storage::CommitRound, as the scheduler places them) visible to their account only.
 #include <algorithm>
 #include <functional>
 #include <memory>
@@ -17,6 +18,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "api/api.h"
+#include "common/ids.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -33,7 +35,10 @@ using ::gantry::api::test::Reply;
 using ::gantry::testing::IsOk;
 using ::gantry::testing::PgHarness;
 using ::gantry::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::MatchesRegex;
 using ::testing::StartsWith;
 
@@ -44,6 +49,9 @@ constexpr char kAccount[] = "123456789012";
 constexpr char kMissingVpc[] = "vpc-0123456789abcdef0";
 constexpr char kMissingSubnet[] = "subnet-0123456789abcdef0";
 constexpr char kMissingGroup[] = "sg-0123456789abcdef0";
+constexpr char kMissingEni[] = "eni-0123456789abcdef0";
+// Another account, a tenant of the provider kAccount.
+constexpr char kTenant[] = "210987654321";
 
 class NetworkOperationsTest : public ::testing::Test {
  protected:
@@ -56,6 +64,10 @@ class NetworkOperationsTest : public ::testing::Test {
     ASSERT_THAT(database, IsOk());
     database_ = *std::move(database);
     operations_ = std::make_unique<NetworkOperations>(Config{kRegion, kAccount}, database_.get());
+    absl::StatusOr<std::unique_ptr<storage::Connection>> connection =
+        storage::Connection::Open(conninfo_);
+    ASSERT_THAT(connection, IsOk());
+    connection_ = *std::move(connection);
   }
 
   // Queued work refers to the operations object: drain it before that goes away.
@@ -65,15 +77,24 @@ class NetworkOperationsTest : public ::testing::Test {
     }
   }
 
-  // Runs one operation to completion; checks `done` ran exactly once.
+  // Runs one operation to completion as `caller`; checks `done` ran exactly once.
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> CallAs(const Caller& caller,
+                                  void (NetworkOperations::*method)(const Caller&, const Request&,
+                                                                    Done<Response>),
+                                  const Request& request) {
+    Reply<Response> reply = CallAndWait(*operations_, caller, method, request);
+    EXPECT_EQ(reply.calls, 1) << "done must be called exactly once";
+    last_on_calling_thread_ = reply.on_calling_thread;
+    return reply.result;
+  }
+
+  // The same as the fixture's caller, of account kAccount.
   template <typename Request, typename Response>
   absl::StatusOr<Response> Call(void (NetworkOperations::*method)(const Caller&, const Request&,
                                                                   Done<Response>),
                                 const Request& request) {
-    Reply<Response> reply = CallAndWait(*operations_, caller_, method, request);
-    EXPECT_EQ(reply.calls, 1) << "done must be called exactly once";
-    last_on_calling_thread_ = reply.on_calling_thread;
-    return reply.result;
+    return CallAs(caller_, method, request);
   }
 
   v1::Vpc Vpc(const std::string& cidr = "10.0.0.0/16") {
@@ -129,10 +150,93 @@ class NetworkOperationsTest : public ::testing::Test {
     return Call(&NetworkOperations::DescribeSecurityGroups, request);
   }
 
+  absl::StatusOr<v1::DescribeAvailabilityZonesResponse> DescribeZones(
+      const std::vector<std::string>& names, const Caller& caller) {
+    v1::DescribeAvailabilityZonesRequest request;
+    for (const std::string& name : names) {
+      request.add_zone_names(name);
+    }
+    return CallAs(caller, &NetworkOperations::DescribeAvailabilityZones, request);
+  }
+
+  absl::StatusOr<v1::DescribeNetworkInterfacesResponse> DescribeEnis(
+      const std::vector<std::string>& ids, const Caller& caller) {
+    v1::DescribeNetworkInterfacesRequest request;
+    for (const std::string& id : ids) {
+      request.add_network_interface_ids(id);
+    }
+    return CallAs(caller, &NetworkOperations::DescribeNetworkInterfaces, request);
+  }
+
+  // The test's own connection, for building state with storage functions.
+  storage::Connection& Storage() { return *connection_; }
+
+  // A host registered in `zone`; its instance id.
+  std::string AddHost(const std::string& zone) {
+    absl::StatusOr<storage::HostRow> host =
+        storage::RegisterHost(Storage(), {zone, {4096, 8192, 200, 16}, "test", "h"});
+    EXPECT_THAT(host, IsOk());
+    return host.ok() ? host->instance_id : "";
+  }
+
+  // A subnet of a new VPC of `account` (made in storage, whoever the caller is).
+  storage::SubnetRow SubnetOf(const std::string& account, const std::string& zone) {
+    absl::StatusOr<storage::VpcRow> vpc = storage::CreateVpc(Storage(), account, "10.1.0.0/16");
+    EXPECT_THAT(vpc, IsOk());
+    absl::StatusOr<storage::SubnetRow> subnet =
+        storage::CreateSubnet(Storage(), account, vpc.ok() ? vpc->vpc_id : "", "10.1.2.0/24", zone);
+    EXPECT_THAT(subnet, IsOk());
+    return subnet.ok() ? *subnet : storage::SubnetRow();
+  }
+
+  // Commits a task of kTenant placed in `subnet` on a new host of the subnet's zone, as
+  // a scheduler round does; the task as committed, with its ENI.
+  storage::TaskRow PlaceTenantTask(const storage::SubnetRow& subnet,
+                                   std::vector<std::string> group_ids) {
+    EXPECT_THAT(EnsureDefaultCluster(Storage(), Config{kRegion, kTenant}), IsOk());
+    v1::TaskDefinition web;
+    web.set_family("web");
+    web.set_cpu("256");
+    web.set_memory("512");
+    web.set_network_mode("awsvpc");
+    web.add_container_definitions()->set_name("app");
+    EXPECT_THAT(storage::RegisterTaskDefinition(Storage(), kTenant, web, {}, "test"), IsOk());
+    absl::StatusOr<std::vector<storage::HostRow>> hosts =
+        storage::GetHosts(Storage(), {AddHost(subnet.availability_zone)});
+    EXPECT_THAT(hosts, IsOk());
+    if (!hosts.ok() || hosts->size() != 1) {
+      return storage::TaskRow();
+    }
+    storage::NewTask task{.task_id = ids::RandomHex(32),
+                          .account_id = kTenant,
+                          .cluster = "default",
+                          .family = "web",
+                          .revision = 1,
+                          .group = "family:web",
+                          .cpu_units = 256,
+                          .memory_mib = 512,
+                          .subnet_ids = {subnet.subnet_id},
+                          .security_group_ids = std::move(group_ids)};
+    task.containers.emplace_back().set_name("app");
+    storage::Round round{.region = kRegion};
+    round.placements.push_back(
+        {task.task_id, (*hosts)[0].host_id, subnet.subnet_id, subnet.availability_zone});
+    round.new_tasks.push_back(std::move(task));
+    absl::StatusOr<storage::RoundResult> result = storage::CommitRound(Storage(), round);
+    EXPECT_THAT(result, IsOk());
+    if (!result.ok() || result->tasks.size() != 1 || !result->tasks[0].placement.has_value()) {
+      ADD_FAILURE() << "the task was not placed";
+      return storage::TaskRow();
+    }
+    return result->tasks[0];
+  }
+
   std::string conninfo_;
   std::unique_ptr<storage::Database> database_;
+  std::unique_ptr<storage::Connection> connection_;
   // An account's own key, in the account the operations print in ARNs.
   Caller caller_{.account_id = kAccount, .role = Caller::Role::kUser};
+  Caller tenant_{.account_id = kTenant, .role = Caller::Role::kUser};
   std::unique_ptr<NetworkOperations> operations_;
   bool last_on_calling_thread_ = false;
 };
@@ -182,6 +286,20 @@ TEST_F(NetworkOperationsTest, InvalidRequests_AreRefusedOnTheCallingThread) {
   v1::DeleteSubnetRequest no_subnet_id;
   v1::DeleteSubnetRequest bad_subnet_id;
   bad_subnet_id.set_subnet_id("subnet-xyz");
+  v1::DescribeAvailabilityZonesRequest bad_zone_name;
+  bad_zone_name.add_zone_names("eu-west-1a");
+  bad_zone_name.add_zone_names("EU-WEST-1A");
+  v1::DescribeAvailabilityZonesRequest empty_zone_name;
+  empty_zone_name.add_zone_names("");
+  v1::DescribeAvailabilityZonesRequest too_many_zone_names;
+  for (int i = 0; i < 1001; ++i) {
+    too_many_zone_names.add_zone_names("eu-west-1a");
+  }
+  v1::DescribeNetworkInterfacesRequest bad_eni_ids;
+  bad_eni_ids.add_network_interface_ids(kMissingEni);
+  bad_eni_ids.add_network_interface_ids("subnet-01234567");
+  v1::DescribeNetworkInterfacesRequest short_eni_id;
+  short_eni_id.add_network_interface_ids("eni-xyz");
 
   struct Case {
     const char* name;
@@ -270,6 +388,22 @@ TEST_F(NetworkOperationsTest, InvalidRequests_AreRefusedOnTheCallingThread) {
       {"group without vpc",
        call(&NetworkOperations::CreateSecurityGroup, create_group("web", "d", nullptr)),
        "VpcId: required"},
+      {"describe zones bad name",
+       call(&NetworkOperations::DescribeAvailabilityZones, bad_zone_name),
+       "ZoneNames[1]: \"EU-WEST-1A\" is not an availability zone name; use up to 64 lowercase "
+       "letters, digits and '-'"},
+      {"describe zones empty name",
+       call(&NetworkOperations::DescribeAvailabilityZones, empty_zone_name),
+       "ZoneNames[0]: required"},
+      {"describe zones too many",
+       call(&NetworkOperations::DescribeAvailabilityZones, too_many_zone_names),
+       "ZoneNames: 1001 names given; give at most 1000"},
+      {"describe enis another kind of id",
+       call(&NetworkOperations::DescribeNetworkInterfaces, bad_eni_ids),
+       "NetworkInterfaceIds[1]: \"subnet-01234567\" is not a network interface id (eni- "
+       "followed by 8 or 17 hex digits)"},
+      {"describe enis short id", call(&NetworkOperations::DescribeNetworkInterfaces, short_eni_id),
+       "NetworkInterfaceIds[0]: \"eni-xyz\" is not a network interface id"},
       {"group everything wrong",
        call(&NetworkOperations::CreateSecurityGroup, create_group("sg-x", "", "vpc-1")),
        "GroupName: \"sg-x\" may not start with \"sg-\"\nDescription: required\nVpcId: \"vpc-1\" "
@@ -509,6 +643,196 @@ TEST_F(NetworkOperationsTest, DescribeSecurityGroups_IdsAndNames_FilterOrNotFoun
                        "not exist"));
   EXPECT_THAT(DescribeGroups({}, {"db"}),
               StatusIs(kNotFound, "GroupNames[0]: The security group 'db' does not exist"));
+}
+
+// ---- Availability zones -------------------------------------------------------------
+
+std::vector<std::string> ZoneNames(const v1::DescribeAvailabilityZonesResponse& response) {
+  std::vector<std::string> names;
+  for (const v1::AvailabilityZone& zone : response.availability_zones()) {
+    names.push_back(zone.zone_name());
+  }
+  return names;
+}
+
+TEST_F(NetworkOperationsTest, DescribeAvailabilityZones_LiveHostsAndOwnSubnets_SortedEc2Shape) {
+  absl::StatusOr<v1::DescribeAvailabilityZonesResponse> none = DescribeZones({}, caller_);
+  ASSERT_THAT(none, IsOk());
+  EXPECT_THAT(none->availability_zones(), IsEmpty());
+
+  // The fleet is every account's; an INACTIVE host's zone is not a zone any more.
+  AddHost("eu-west-1b");
+  AddHost("eu-west-1b");
+  const std::string draining = AddHost("eu-west-1d");
+  ASSERT_THAT(storage::UpdateHostStatus(Storage(), {draining}, "DRAINING"), IsOk());
+  const std::string retired = AddHost("eu-west-1c");
+  {
+    pqxx::connection admin(conninfo_);
+    pqxx::work tx(admin);
+    tx.exec_params0("UPDATE hosts SET status = 'INACTIVE' WHERE instance_id = $1", retired);
+    tx.commit();
+  }
+  // Subnets count for their own account only.
+  Subnet(Vpc().vpc_id(), "10.0.0.0/24");  // eu-west-1a
+  SubnetOf(kTenant, "eu-west-1e");
+
+  absl::StatusOr<v1::DescribeAvailabilityZonesResponse> mine = DescribeZones({}, caller_);
+  ASSERT_THAT(mine, IsOk());
+  EXPECT_FALSE(last_on_calling_thread_) << "database work runs on a worker";
+  EXPECT_THAT(ZoneNames(*mine), ElementsAre("eu-west-1a", "eu-west-1b", "eu-west-1d"));
+  absl::StatusOr<v1::DescribeAvailabilityZonesResponse> theirs = DescribeZones({}, tenant_);
+  ASSERT_THAT(theirs, IsOk());
+  EXPECT_THAT(ZoneNames(*theirs), ElementsAre("eu-west-1b", "eu-west-1d", "eu-west-1e"));
+
+  const v1::AvailabilityZone& zone = mine->availability_zones(0);
+  EXPECT_EQ(zone.zone_id(), "eu-west-1a");
+  EXPECT_EQ(zone.state(), "available");
+  EXPECT_EQ(zone.region_name(), kRegion);
+  EXPECT_EQ(zone.zone_type(), "availability-zone");
+  EXPECT_EQ(zone.opt_in_status(), "opt-in-not-required");
+  EXPECT_EQ(zone.group_name(), kRegion);
+  EXPECT_EQ(zone.network_border_group(), kRegion);
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(*mine, &json).ok());
+  EXPECT_THAT(json,
+              StartsWith("{\"AvailabilityZones\":[{\"ZoneName\":\"eu-west-1a\","
+                         "\"ZoneId\":\"eu-west-1a\",\"State\":\"available\","
+                         "\"RegionName\":\"eu-west-1\",\"ZoneType\":\"availability-zone\","
+                         "\"OptInStatus\":\"opt-in-not-required\",\"GroupName\":\"eu-west-1\","
+                         "\"NetworkBorderGroup\":\"eu-west-1\"}"));
+}
+
+TEST_F(NetworkOperationsTest, DescribeAvailabilityZones_ZoneNames_FilterOrNotFound) {
+  AddHost("eu-west-1b");
+  Subnet(Vpc().vpc_id(), "10.0.0.0/24");  // eu-west-1a
+  SubnetOf(kTenant, "eu-west-1e");
+
+  absl::StatusOr<v1::DescribeAvailabilityZonesResponse> named =
+      DescribeZones({"eu-west-1b", "eu-west-1a", "eu-west-1b"}, caller_);
+  ASSERT_THAT(named, IsOk());
+  EXPECT_THAT(ZoneNames(*named), ElementsAre("eu-west-1a", "eu-west-1b"));
+
+  v1::DescribeAvailabilityZonesRequest all;
+  all.set_all_availability_zones(true);
+  absl::StatusOr<v1::DescribeAvailabilityZonesResponse> everything =
+      Call(&NetworkOperations::DescribeAvailabilityZones, all);
+  ASSERT_THAT(everything, IsOk());
+  EXPECT_THAT(ZoneNames(*everything), ElementsAre("eu-west-1a", "eu-west-1b"));
+
+  // Another account's subnet makes no zone for this one.
+  EXPECT_THAT(
+      DescribeZones({"eu-west-1a", "eu-west-1e"}, caller_),
+      StatusIs(kNotFound, "ZoneNames[1]: The availability zone 'eu-west-1e' does not exist"));
+  EXPECT_THAT(
+      DescribeZones({"eu-west-1z"}, tenant_),
+      StatusIs(kNotFound, "ZoneNames[0]: The availability zone 'eu-west-1z' does not exist"));
+}
+
+// ---- Network interfaces -------------------------------------------------------------
+
+TEST_F(NetworkOperationsTest, DescribeNetworkInterfaces_TaskEniInEc2Shape_OwnAccountOnly) {
+  const storage::SubnetRow subnet = SubnetOf(kTenant, "eu-west-1a");
+  absl::StatusOr<storage::SecurityGroupRow> web =
+      storage::CreateSecurityGroup(Storage(), kTenant, subnet.vpc_id, "web", "web tasks");
+  ASSERT_THAT(web, IsOk());
+  absl::StatusOr<std::vector<storage::SecurityGroupRow>> groups =
+      storage::GetSecurityGroups(Storage(), kTenant, {});
+  ASSERT_THAT(groups, IsOk());
+  std::string default_group;
+  for (const storage::SecurityGroupRow& group : *groups) {
+    if (group.group_name == "default") {
+      default_group = group.group_id;
+    }
+  }
+  const storage::TaskRow task = PlaceTenantTask(subnet, {web->group_id, default_group});
+  ASSERT_TRUE(task.placement.has_value());
+  const storage::TaskPlacement& placed = *task.placement;
+
+  absl::StatusOr<v1::DescribeNetworkInterfacesResponse> all = DescribeEnis({}, tenant_);
+  ASSERT_THAT(all, IsOk());
+  EXPECT_FALSE(last_on_calling_thread_) << "database work runs on a worker";
+  ASSERT_EQ(all->network_interfaces_size(), 1);
+  const v1::Ec2NetworkInterface& eni = all->network_interfaces(0);
+  EXPECT_THAT(eni.network_interface_id(), MatchesRegex("eni-[0-9a-f]{17}"));
+  EXPECT_EQ(eni.network_interface_id(), placed.eni_id);
+  EXPECT_EQ(eni.subnet_id(), subnet.subnet_id);
+  EXPECT_EQ(eni.vpc_id(), subnet.vpc_id);
+  EXPECT_EQ(eni.availability_zone(), "eu-west-1a");
+  EXPECT_EQ(eni.description(),
+            "arn:aws:ecs:eu-west-1:210987654321:attachment/" + placed.attachment_id);
+  EXPECT_EQ(eni.owner_id(), kTenant);
+  EXPECT_EQ(eni.requester_id(), kAccount) << "the provider's account made it";
+  EXPECT_TRUE(eni.requester_managed());
+  EXPECT_EQ(eni.status(), "in-use");
+  EXPECT_THAT(eni.mac_address(), MatchesRegex("([0-9a-f]{2}:){5}[0-9a-f]{2}"));
+  EXPECT_EQ(eni.mac_address(), placed.mac_address);
+  EXPECT_THAT(eni.private_ip_address(), StartsWith("10.1.2."));
+  EXPECT_EQ(eni.private_ip_address(), placed.private_ipv4);
+  EXPECT_THAT(eni.private_dns_name(), EndsWith(".eu-west-1.compute.internal"));
+  EXPECT_EQ(eni.private_dns_name(), placed.private_dns_name);
+  ASSERT_EQ(eni.private_ip_addresses_size(), 1);
+  EXPECT_TRUE(eni.private_ip_addresses(0).primary());
+  EXPECT_EQ(eni.private_ip_addresses(0).private_ip_address(), placed.private_ipv4);
+  EXPECT_EQ(eni.private_ip_addresses(0).private_dns_name(), placed.private_dns_name);
+  ASSERT_EQ(eni.groups_size(), 2);
+  EXPECT_EQ(eni.groups(0).group_id(), web->group_id);
+  EXPECT_EQ(eni.groups(0).group_name(), "web");
+  EXPECT_EQ(eni.groups(1).group_id(), default_group);
+  EXPECT_EQ(eni.groups(1).group_name(), "default");
+  EXPECT_EQ(eni.interface_type(), "interface");
+  EXPECT_TRUE(eni.source_dest_check());
+
+  absl::StatusOr<v1::DescribeNetworkInterfacesResponse> by_id =
+      DescribeEnis({placed.eni_id}, tenant_);
+  ASSERT_THAT(by_id, IsOk());
+  ASSERT_EQ(by_id->network_interfaces_size(), 1);
+  EXPECT_EQ(by_id->network_interfaces(0).SerializeAsString(), eni.SerializeAsString());
+  EXPECT_THAT(DescribeEnis({placed.eni_id, kMissingEni}, tenant_),
+              StatusIs(kNotFound,
+                       "NetworkInterfaceIds[1]: The networkInterface ID "
+                       "'eni-0123456789abcdef0' does not exist"));
+
+  // Another account sees nothing of it.
+  absl::StatusOr<v1::DescribeNetworkInterfacesResponse> others = DescribeEnis({}, caller_);
+  ASSERT_THAT(others, IsOk());
+  EXPECT_THAT(others->network_interfaces(), IsEmpty());
+  EXPECT_THAT(DescribeEnis({placed.eni_id}, caller_),
+              StatusIs(kNotFound, "NetworkInterfaceIds[0]: The networkInterface ID '" +
+                                      placed.eni_id + "' does not exist"));
+
+  // Stopping the task (never delivered: at once) releases the ENI.
+  ASSERT_THAT(
+      storage::StopTask(Storage(), kTenant, "default", task.spec.task_id, "UserInitiated", "done"),
+      IsOk());
+  absl::StatusOr<v1::DescribeNetworkInterfacesResponse> after = DescribeEnis({}, tenant_);
+  ASSERT_THAT(after, IsOk());
+  EXPECT_THAT(after->network_interfaces(), IsEmpty());
+  EXPECT_THAT(DescribeEnis({placed.eni_id}, tenant_),
+              StatusIs(kNotFound, "NetworkInterfaceIds[0]: The networkInterface ID"));
+}
+
+TEST_F(NetworkOperationsTest, DescribeNetworkInterfacesResponse_PrintsEc2JsonNames) {
+  const storage::SubnetRow subnet = SubnetOf(kTenant, "eu-west-1a");
+  const storage::TaskRow task = PlaceTenantTask(subnet, {kMissingGroup});
+  ASSERT_TRUE(task.placement.has_value());
+  absl::StatusOr<v1::DescribeNetworkInterfacesResponse> response = DescribeEnis({}, tenant_);
+  ASSERT_THAT(response, IsOk());
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(*response, &json).ok());
+  EXPECT_THAT(json, StartsWith("{\"NetworkInterfaces\":[{\"NetworkInterfaceId\":\"" +
+                               task.placement->eni_id + "\",\"SubnetId\":\"" + subnet.subnet_id +
+                               "\",\"VpcId\":\"" + subnet.vpc_id + "\","));
+  for (const std::string& member :
+       {std::string("\"AvailabilityZone\":\"eu-west-1a\""), std::string("\"OwnerId\":\"") + kTenant,
+        std::string("\"RequesterId\":\"") + kAccount, std::string("\"RequesterManaged\":true"),
+        std::string("\"Status\":\"in-use\""), std::string("\"MacAddress\":\""),
+        std::string("\"PrivateIpAddress\":\"10.1.2."),
+        std::string("\"PrivateIpAddresses\":[{\"Primary\":true,\"PrivateIpAddress\":\"10.1.2."),
+        // A group id the account has no group of (storage does not check them) has no name.
+        std::string("\"Groups\":[{\"GroupId\":\"sg-0123456789abcdef0\"}]"),
+        std::string("\"InterfaceType\":\"interface\""), std::string("\"SourceDestCheck\":true")}) {
+    EXPECT_THAT(json, HasSubstr(member));
+  }
 }
 
 }  // namespace

@@ -59,6 +59,15 @@ TEST(ParseArgs, NewCommands_RequiredFlagsAndArity) {
       {"describe-subnets unknown flag",
        {"describe-subnets", "--subnet-id", "s"},
        "unknown flag --subnet-id for describe-subnets"},
+      {"describe-availability-zones empty list",
+       {"describe-availability-zones", "--zone-names"},
+       "--zone-names needs at least one"},
+      {"describe-availability-zones singular flag",
+       {"describe-availability-zones", "--zone-name", "us-east-1a"},
+       "unknown flag --zone-name for describe-availability-zones"},
+      {"describe-network-interfaces empty list",
+       {"describe-network-interfaces", "--network-interface-ids"},
+       "--network-interface-ids needs at least one"},
       {"register without cpu",
        {"register-container-instance", "--availability-zone", "a", "--memory", "1024"},
        "missing required flag --cpu"},
@@ -134,6 +143,30 @@ TEST(BuildRequests, Network_CopiesEveryFlag) {
       BuildDeleteSubnetRequest(MustParse({"delete-subnet", "--subnet-id", "subnet-9"}));
   ASSERT_THAT(del, IsOk());
   EXPECT_EQ(del->subnet_id(), "subnet-9");
+}
+
+TEST(BuildRequests, ZonesAndNetworkInterfaces_CopyEveryValue) {
+  absl::StatusOr<v1::DescribeAvailabilityZonesRequest> zones =
+      BuildDescribeAvailabilityZonesRequest(
+          MustParse({"describe-availability-zones", "--zone-names", "us-east-1a", "us-east-1b"}));
+  ASSERT_THAT(zones, IsOk());
+  EXPECT_THAT(zones->zone_names(), ElementsAre("us-east-1a", "us-east-1b"));
+  EXPECT_FALSE(zones->has_all_availability_zones());
+
+  absl::StatusOr<v1::DescribeAvailabilityZonesRequest> all_zones =
+      BuildDescribeAvailabilityZonesRequest(MustParse({"describe-availability-zones"}));
+  ASSERT_THAT(all_zones, IsOk());
+  EXPECT_EQ(all_zones->zone_names_size(), 0);
+
+  absl::StatusOr<v1::DescribeNetworkInterfacesRequest> enis = BuildDescribeNetworkInterfacesRequest(
+      MustParse({"describe-network-interfaces", "--network-interface-ids", "eni-1", "eni-2"}));
+  ASSERT_THAT(enis, IsOk());
+  EXPECT_THAT(enis->network_interface_ids(), ElementsAre("eni-1", "eni-2"));
+
+  absl::StatusOr<v1::DescribeNetworkInterfacesRequest> all_enis =
+      BuildDescribeNetworkInterfacesRequest(MustParse({"describe-network-interfaces"}));
+  ASSERT_THAT(all_enis, IsOk());
+  EXPECT_EQ(all_enis->network_interface_ids_size(), 0);
 }
 
 TEST(BuildRequests, RunTask_CopiesEveryFlag) {

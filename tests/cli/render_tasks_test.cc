@@ -237,6 +237,36 @@ TEST(FormatTable, VpcsAndSecurityGroups) {
   EXPECT_EQ(FormatTable(created), "ID    ARN\nsg-1  -\n");
 }
 
+TEST(FormatTable, ZonesAndNetworkInterfaces) {
+  v1::DescribeAvailabilityZonesResponse zones;
+  v1::AvailabilityZone* a = zones.add_availability_zones();
+  a->set_zone_name("us-east-1a");
+  a->set_state("available");
+  zones.add_availability_zones()->set_zone_name("us-east-1b");
+  EXPECT_EQ(FormatTable(zones),
+            "ZONE        STATE\n"
+            "us-east-1a  available\n"
+            "us-east-1b  -\n");
+  EXPECT_EQ(FormatTable(v1::DescribeAvailabilityZonesResponse()), "ZONE  STATE\n");
+
+  v1::DescribeNetworkInterfacesResponse enis;
+  v1::Ec2NetworkInterface* eni = enis.add_network_interfaces();
+  eni->set_network_interface_id("eni-0a1b2c3d4e5f60718");
+  eni->set_subnet_id("subnet-0a1b2c3d");
+  eni->set_availability_zone("us-east-1a");
+  eni->set_private_ip_address("10.0.1.23");
+  eni->set_mac_address("0a:1b:2c:3d:4e:5f");
+  eni->set_status("in-use");
+  enis.add_network_interfaces()->set_network_interface_id("eni-2");
+  EXPECT_EQ(FormatTable(enis),
+            "ENI ID                 SUBNET           ZONE        PRIVATE IP  MAC                "
+            "STATUS\n"
+            "eni-0a1b2c3d4e5f60718  subnet-0a1b2c3d  us-east-1a  10.0.1.23   0a:1b:2c:3d:4e:5f  "
+            "in-use\n"
+            "eni-2                  -                -           -           -                  "
+            "-\n");
+}
+
 // --output json prints the response with ecsjson::ToJson; the protos' JSON names make
 // that the AWS CLI's shape: EC2's PascalCase, ECS's lowerCamelCase.
 TEST(JsonOutput, ResponsesUseAwsMemberNames) {
@@ -251,6 +281,19 @@ TEST(JsonOutput, ResponsesUseAwsMemberNames) {
   v1::ListTasksResponse tasks;
   tasks.add_task_arns("arn:t/1");
   EXPECT_EQ(ecsjson::ToJson(tasks), R"({"taskArns":["arn:t/1"]})");
+
+  v1::DescribeNetworkInterfacesResponse enis;
+  v1::Ec2NetworkInterface* eni = enis.add_network_interfaces();
+  eni->set_network_interface_id("eni-1");
+  eni->set_requester_managed(true);
+  eni->add_groups()->set_group_id("sg-1");
+  EXPECT_EQ(ecsjson::ToJson(enis),
+            R"({"NetworkInterfaces":[{"NetworkInterfaceId":"eni-1","RequesterManaged":true,)"
+            R"("Groups":[{"GroupId":"sg-1"}]}]})");
+
+  v1::DescribeAvailabilityZonesResponse zones;
+  zones.add_availability_zones()->set_zone_name("us-east-1a");
+  EXPECT_EQ(ecsjson::ToJson(zones), R"({"AvailabilityZones":[{"ZoneName":"us-east-1a"}]})");
 
   v1::RunTaskResponse run;
   run.add_failures()->set_reason("RESOURCE:CPU");

@@ -68,6 +68,17 @@ std::string AttachmentDetail(const google::protobuf::Value& task, const std::str
   return "";
 }
 
+// The id of a task's first attachment (its ENI attachment).
+std::string AttachmentId(const google::protobuf::Value& task) {
+  const auto& attachments = Member(task, "attachments").list_value().values();
+  return attachments.empty() ? "" : Text(attachments[0], "id");
+}
+
+const google::protobuf::RepeatedPtrField<google::protobuf::Value>& Items(
+    const google::protobuf::Value& object, const std::string& name) {
+  return Member(object, name).list_value().values();
+}
+
 class AwsCliE2E : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -214,6 +225,73 @@ class AwsCliE2E : public ::testing::Test {
     }
   }
 
+  // `aws ec2 describe-network-interfaces` lists exactly the ENIs of the RUNNING `tasks`
+  // (describe-tasks' attachment details), in EC2's shape, as gantryctl does.
+  void ExpectEnisOf(const std::vector<google::protobuf::Value>& tasks, const std::string& subnet) {
+    std::map<std::string, std::string> want;  // networkInterfaceId -> privateIPv4Address
+    std::map<std::string, std::string> attachment_of;
+    for (const google::protobuf::Value& task : tasks) {
+      const std::string eni = AttachmentDetail(task, "networkInterfaceId");
+      want[eni] = AttachmentDetail(task, "privateIPv4Address");
+      attachment_of[eni] = AttachmentId(task);
+    }
+    google::protobuf::Value described = AwsJson({"ec2", "describe-network-interfaces"});
+    std::map<std::string, std::string> got;
+    for (const google::protobuf::Value& eni : Items(described, "NetworkInterfaces")) {
+      const std::string id = Text(eni, "NetworkInterfaceId");
+      got[id] = Text(eni, "PrivateIpAddress");
+      EXPECT_EQ(Text(eni, "SubnetId"), subnet);
+      EXPECT_EQ(Text(eni, "AvailabilityZone"), "us-east-1a");
+      EXPECT_EQ(Text(eni, "Status"), "in-use");
+      EXPECT_EQ(Text(eni, "InterfaceType"), "interface");
+      EXPECT_TRUE(Member(eni, "RequesterManaged").bool_value());
+      EXPECT_EQ(Text(eni, "Description"),
+                "arn:aws:ecs:us-east-1:000000000000:attachment/" + attachment_of[id]);
+      ASSERT_EQ(Items(eni, "PrivateIpAddresses").size(), 1);
+      EXPECT_TRUE(Member(Items(eni, "PrivateIpAddresses")[0], "Primary").bool_value());
+      EXPECT_EQ(Text(Items(eni, "PrivateIpAddresses")[0], "PrivateIpAddress"), got[id]);
+      ASSERT_EQ(Items(eni, "Groups").size(), 1);
+      EXPECT_EQ(Text(Items(eni, "Groups")[0], "GroupName"), "default");
+    }
+    EXPECT_EQ(got, want);
+    auto ctl = CtlJson<v1::DescribeNetworkInterfacesResponse>({"describe-network-interfaces"});
+    std::map<std::string, std::string> from_ctl;
+    for (const v1::Ec2NetworkInterface& eni : ctl.network_interfaces()) {
+      from_ctl[eni.network_interface_id()] = eni.private_ip_address();
+    }
+    EXPECT_EQ(from_ctl, want);
+
+    const std::string first = want.empty() ? "" : want.begin()->first;
+    google::protobuf::Value one =
+        AwsJson({"ec2", "describe-network-interfaces", "--network-interface-ids", first});
+    ASSERT_EQ(Items(one, "NetworkInterfaces").size(), 1);
+    EXPECT_EQ(Text(Items(one, "NetworkInterfaces")[0], "NetworkInterfaceId"), first);
+    CommandResult unknown = Aws(
+        {"ec2", "describe-network-interfaces", "--network-interface-ids", "eni-0123456789abcdef0"});
+    EXPECT_NE(unknown.exit_code, 0) << Describe(unknown);
+    EXPECT_THAT(unknown.err, HasSubstr("InvalidNetworkInterfaceID.NotFound")) << Describe(unknown);
+  }
+
+  // `aws ec2 describe-availability-zones`: the hosts' and the subnet's one zone.
+  void ExpectZones() {
+    google::protobuf::Value zones = AwsJson({"ec2", "describe-availability-zones"});
+    ASSERT_EQ(Items(zones, "AvailabilityZones").size(), 1);
+    const google::protobuf::Value& zone = Items(zones, "AvailabilityZones")[0];
+    EXPECT_EQ(Text(zone, "ZoneName"), "us-east-1a");
+    EXPECT_EQ(Text(zone, "State"), "available");
+    EXPECT_EQ(Text(zone, "RegionName"), "us-east-1");
+    EXPECT_EQ(Text(zone, "ZoneType"), "availability-zone");
+    EXPECT_TRUE(Member(zone, "Messages").has_list_value());
+    auto ctl = CtlJson<v1::DescribeAvailabilityZonesResponse>(
+        {"describe-availability-zones", "--zone-names", "us-east-1a"});
+    ASSERT_EQ(ctl.availability_zones_size(), 1);
+    EXPECT_EQ(ctl.availability_zones(0).zone_name(), "us-east-1a");
+    CommandResult unknown =
+        Aws({"ec2", "describe-availability-zones", "--zone-names", "us-east-1z"});
+    EXPECT_NE(unknown.exit_code, 0) << Describe(unknown);
+    EXPECT_THAT(unknown.err, HasSubstr("InvalidParameterValue")) << Describe(unknown);
+  }
+
   // Registers the `web` definition and runs `count` tasks of it in `subnet`, with the
   // aws CLI (as `credentials_file`, default the admin key); their ARNs.
   std::vector<std::string> RegisterAndRun(const std::string& subnet, int count) {
@@ -297,6 +375,8 @@ TEST_F(AwsCliE2E, RegisterRunDescribeListStop_AgreesWithGantryctl) {
     // botocore turns epoch seconds into ISO 8601 text when it prints.
     EXPECT_FALSE(Text(*it, "createdAt").empty());
   }
+  ExpectEnisOf(running, subnet);
+  ExpectZones();
 
   google::protobuf::Value listed = AwsJson({"ecs", "list-tasks", "--cluster", "default"});
   std::vector<std::string> listed_arns;
@@ -322,7 +402,8 @@ TEST_F(AwsCliE2E, AnotherAccount_CannotSeeOrStopTheTask) {
   ASSERT_NE(agent_, nullptr);
   std::vector<std::string> arns = RegisterAndRun(subnet, 1);
   ASSERT_EQ(arns.size(), 1u);
-  ASSERT_EQ(AwaitStatus(arns, "RUNNING").size(), 1u);
+  const std::vector<google::protobuf::Value> running = AwaitStatus(arns, "RUNNING");
+  ASSERT_EQ(running.size(), 1u);
   const std::string task_id = arns[0].substr(arns[0].rfind('/') + 1);
   const auto [account_b, b] = NewAccount("team-b");
 
@@ -343,6 +424,13 @@ TEST_F(AwsCliE2E, AnotherAccount_CannotSeeOrStopTheTask) {
   CommandResult subnets = Aws({"ec2", "describe-subnets", "--subnet-ids", subnet}, b);
   EXPECT_NE(subnets.exit_code, 0) << Describe(subnets);
   EXPECT_THAT(subnets.err, HasSubstr("InvalidSubnetID.NotFound")) << Describe(subnets);
+  const std::string eni = AttachmentDetail(running[0], "networkInterfaceId");
+  google::protobuf::Value b_enis = AwsJson({"ec2", "describe-network-interfaces"}, b);
+  EXPECT_TRUE(Items(b_enis, "NetworkInterfaces").empty()) << eni;
+  CommandResult a_eni =
+      Aws({"ec2", "describe-network-interfaces", "--network-interface-ids", eni}, b);
+  EXPECT_NE(a_eni.exit_code, 0) << Describe(a_eni);
+  EXPECT_THAT(a_eni.err, HasSubstr("InvalidNetworkInterfaceID.NotFound")) << Describe(a_eni);
   CommandResult definitions =
       Aws({"ecs", "describe-task-definition", "--task-definition", "web"}, b);
   EXPECT_NE(definitions.exit_code, 0) << Describe(definitions);
