@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <random>
@@ -21,6 +22,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "agent/asio_loop.h"
+#include "agent/containerd/client.h"
+#include "agent/containerd/containerd_runtime.h"
 #include "agent/grpc_transport.h"
 #include "agent/host_id_saver.h"
 #include "agent/host_session.h"
@@ -38,6 +41,20 @@ constexpr absl::Duration kShutdownTimeout = absl::Seconds(5);
 int StartupFailure(const std::string& event, const absl::Status& status) {
   log::Error(event, {{"error", status.message()}});
   return 1;
+}
+
+// containerd answers its Version call (before any host registers with its runtime).
+absl::Status CheckContainerd(const std::string& address) {
+  containerd::Client client(address, containerd::kNamespace);
+  google::protobuf::Empty request;
+  containerd::version_api::VersionResponse response;
+  absl::Status status = containerd::FromGrpc(
+      client.version().Version(client.Context(absl::Seconds(5)).get(), request, &response),
+      "Version");
+  if (status.ok()) {
+    log::Info("containerd_connected", {{"address", address}, {"version", response.version()}});
+  }
+  return status;
 }
 
 // The saved ids, one per host at least ("" for a host without one).
@@ -176,7 +193,15 @@ void AgentRun::CreateSessions() {
 }
 
 std::unique_ptr<Runtime> AgentRun::MakeRuntime(int index, ReportFn report) {
-  // Options validation admits only "sim" for now; containerd slots in here.
+  if (options_.runtime == kContainerdRuntime) {
+    containerd::ContainerdConfig config;
+    config.address = options_.containerd_address;
+    config.insecure_registries = options_.insecure_registries;
+    config.task_dir = std::filesystem::path(options_.state_dir) / "tasks";
+    config.init_path = options_.init_path;
+    return std::make_unique<containerd::ContainerdRuntime>(std::move(config), loops_[index].get(),
+                                                           std::move(report));
+  }
   return std::make_unique<SimRuntime>(options_.sim, loops_[index].get(), std::move(report),
                                       seed_ ^ (static_cast<uint64_t>(index) << 20));
 }
@@ -251,7 +276,13 @@ int RunAgent(const Options& options, std::ostream& ready_out) {
                                {"launch_delay", absl::FormatDuration(options.sim.launch_delay)},
                                {"stop_delay", absl::FormatDuration(options.sim.stop_delay)},
                                {"fail_rate", options.sim.fail_rate},
-                               {"poll_wait", absl::FormatDuration(options.poll_wait)}});
+                               {"poll_wait", absl::FormatDuration(options.poll_wait)},
+                               {"containerd_address", options.containerd_address}});
+  if (options.runtime == kContainerdRuntime) {
+    if (absl::Status status = CheckContainerd(options.containerd_address); !status.ok()) {
+      return StartupFailure("containerd_unreachable", status);
+    }
+  }
   auto store = HostIdStore::Open(options.state_dir);
   if (!store.ok()) return StartupFailure("state_dir_unusable", store.status());
   auto ids = (*store)->Load();

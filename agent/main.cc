@@ -2,12 +2,14 @@
 // a bad one), then runs the agent (agent/agent.h) until SIGINT or SIGTERM.
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/marshalling.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_replace.h"
@@ -41,6 +43,12 @@ ABSL_FLAG(std::string, credentials_file, "",
 ABSL_FLAG(std::string, profile, "", "Profile of the credentials file");
 ABSL_FLAG(std::string, poll_wait, gantry::agent::FlagValues().poll_wait,
           "Longest command long-poll");
+ABSL_FLAG(std::string, containerd_address, gantry::agent::FlagValues().containerd_address,
+          "containerd: the daemon's socket");
+ABSL_FLAG(std::vector<std::string>, insecure_registry, {},
+          "containerd: registries pulled from over plain HTTP (repeatable, comma-separated)");
+ABSL_FLAG(std::string, init_path, gantry::agent::FlagValues().init_path,
+          "containerd: the init binary for initProcessEnabled");
 ABSL_FLAG(std::string, host_name_prefix, "",
           "Host names are this prefix + index (default: hostname + \"-\")");
 
@@ -59,6 +67,31 @@ std::string MachineHostName() {
   char name[256] = {};
   if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "gantry-agent-";
   return std::string(name) + "-";
+}
+
+// Every value of a flag that may be repeated (absl keeps only the last one), from the
+// dash-normalised arguments: "--NAME=V" and "--NAME V".
+std::vector<std::string> RepeatedFlag(const std::vector<std::string>& args,
+                                      const std::string& name) {
+  std::vector<std::string> values;
+  const std::string flag = "--" + name;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--") break;
+    if (args[i].rfind(flag + "=", 0) == 0) {
+      values.push_back(args[i].substr(flag.size() + 1));
+    } else if (args[i] == flag && i + 1 < args.size()) {
+      values.push_back(args[++i]);
+    }
+  }
+  return values;
+}
+
+gantry::agent::MachineResources ThisMachine() {
+  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page_size = sysconf(_SC_PAGESIZE);
+  return {.cpu_units = std::max(1L, cpus) * 1024,
+          .memory_mib = static_cast<int64_t>(pages) * page_size / (1 << 20)};
 }
 
 int BadFlags(const std::string& message) {
@@ -102,6 +135,10 @@ int main(int argc, char** argv) {
   flags.host_name_prefix = absl::GetFlag(FLAGS_host_name_prefix);
   flags.credentials_file = absl::GetFlag(FLAGS_credentials_file);
   flags.profile = absl::GetFlag(FLAGS_profile);
+  flags.containerd_address = absl::GetFlag(FLAGS_containerd_address);
+  flags.insecure_registries = RepeatedFlag(args, "insecure_registry");
+  flags.init_path = absl::GetFlag(FLAGS_init_path);
+  flags = gantry::agent::WithMachineDefaults(std::move(flags), ThisMachine());
   auto options = gantry::agent::ParseOptions(flags, MachineHostName());
   if (!options.ok()) return BadFlags(std::string(options.status().message()));
   absl::StatusOr<gantry::auth::Credentials> credentials =

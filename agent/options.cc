@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 namespace gantry::agent {
 namespace {
@@ -99,11 +100,10 @@ void ParseConnection(const FlagValues& flags, Problems& problems, Options& optio
   }
   options.runtime = flags.runtime;
   if (flags.runtime.empty()) {
-    problems.Add("runtime", "required; use sim");
-  } else if (flags.runtime == "containerd") {
-    problems.Add("runtime", "containerd is not available yet; use sim");
-  } else if (flags.runtime != "sim") {
-    problems.Add("runtime", absl::StrCat(Quoted(flags.runtime), " is not a runtime; use sim"));
+    problems.Add("runtime", "required; use sim or containerd");
+  } else if (flags.runtime != "sim" && flags.runtime != kContainerdRuntime) {
+    problems.Add("runtime",
+                 absl::StrCat(Quoted(flags.runtime), " is not a runtime; use sim or containerd"));
   }
 }
 
@@ -128,6 +128,33 @@ void ParseHosts(const FlagValues& flags, Problems& problems, Options& options) {
   options.eni_slots = Integer(problems, "max-enis", flags.max_enis, 1, 4096, "task ENIs per host");
 }
 
+// A real host is one host: --hosts defaults to 1 and may be nothing else.
+void ParseContainerd(const FlagValues& flags, Problems& problems, Options& options) {
+  options.containerd_address = flags.containerd_address;
+  options.init_path = flags.init_path;
+  for (const std::string& list : flags.insecure_registries) {
+    for (absl::string_view entry : absl::StrSplit(list, ',', absl::SkipEmpty())) {
+      std::string registry(entry);
+      if (!IsEndpoint(registry)) {
+        problems.Add("insecure-registry",
+                     absl::StrCat(Quoted(registry), " is not HOST:PORT; use e.g. 127.0.0.1:5000"));
+      }
+      options.insecure_registries.insert(registry);
+    }
+  }
+  if (options.runtime != kContainerdRuntime) {
+    return;
+  }
+  if (flags.containerd_address.empty() || flags.containerd_address.front() != '/') {
+    problems.Add("containerd-address",
+                 absl::StrCat(Quoted(flags.containerd_address),
+                              " is not a socket path; use e.g. /run/containerd/containerd.sock"));
+  }
+  if (options.hosts != 1) {
+    problems.Add("hosts", "the containerd runtime runs one real host; use 1 (or leave it out)");
+  }
+}
+
 void ParseSim(const FlagValues& flags, Problems& problems, SimConfig& sim) {
   sim.launch_delay = Duration(problems, "launch-delay", flags.launch_delay, absl::ZeroDuration(),
                               kMaxDelay, false);
@@ -148,6 +175,22 @@ void ParseSim(const FlagValues& flags, Problems& problems, SimConfig& sim) {
 
 }  // namespace
 
+FlagValues WithMachineDefaults(FlagValues flags, const MachineResources& machine) {
+  if (flags.runtime != kContainerdRuntime) {
+    return flags;
+  }
+  if (flags.hosts.empty()) {
+    flags.hosts = absl::StrCat(1);  // not = "1": g++ 12 warns falsely (-Wrestrict)
+  }
+  if (flags.cpu.empty()) {
+    flags.cpu = absl::StrCat(machine.cpu_units);
+  }
+  if (flags.memory.empty()) {
+    flags.memory = absl::StrCat(machine.memory_mib);
+  }
+  return flags;
+}
+
 absl::StatusOr<Options> ParseOptions(const FlagValues& flags,
                                      const std::string& default_host_name_prefix) {
   Problems problems;
@@ -157,6 +200,7 @@ absl::StatusOr<Options> ParseOptions(const FlagValues& flags,
   options.state_dir = flags.state_dir;
   if (flags.state_dir.empty()) problems.Add("state-dir", "required; use a directory path");
   ParseSim(flags, problems, options.sim);
+  ParseContainerd(flags, problems, options);
   options.poll_wait =
       Duration(problems, "poll-wait", flags.poll_wait, absl::ZeroDuration(), kMaxPollWait, true);
   options.host_name_prefix =
@@ -178,14 +222,18 @@ registered with gantryd, polling for commands and reporting task states.
 Usage:
   gantry-agent --endpoint HOST:PORT --runtime sim --hosts N --availability-zone AZ
                --cpu UNITS --memory MIB [flags]
+  gantry-agent --endpoint HOST:PORT --runtime containerd --availability-zone AZ [flags]
 
 Required:
   --endpoint HOST:PORT        gantryd's gRPC address
-  --runtime sim               the container runtime (sim: simulated; containerd: later)
-  --hosts N                   hosts to simulate, 1 to 100000
+  --runtime sim|containerd    the container runtime: sim simulates hosts; containerd runs
+                              real containers on this machine (as root)
+  --hosts N                   hosts to simulate, 1 to 100000 (containerd: 1, the default)
   --availability-zone AZ      the hosts' zone, e.g. us-east-1a
   --cpu UNITS                 CPU units per host (1024 per vCPU), 256 to 1048576
+                              (containerd: default 1024 per CPU of this machine)
   --memory MIB                memory per host in MiB, 512 to 16777216
+                              (containerd: default this machine's memory)
 
 Optional:
   --ephemeral-storage GIB     task storage per host, 20 to 65536 (default 200)
@@ -196,6 +244,11 @@ Optional:
   --fail-rate FRACTION        sim: share of launches that fail, 0 to 1 (default 0)
   --fail-reason TEXT          sim: the stopped reason of a failed launch
                               (default "CannotPullContainerError: simulated pull failure")
+  --containerd-address PATH  containerd: its socket (default /run/containerd/containerd.sock)
+  --insecure-registry H:P     containerd: a registry pulled from over plain HTTP; repeat the
+                              flag or separate with commas (other registries: not yet)
+  --init-path PATH            containerd: the static init run as PID 1 of containers with
+                              initProcessEnabled (default /usr/bin/tini-static)
   --poll-wait DURATION        longest command long-poll, above 0s to 10m (default 20s)
   --host-name-prefix TEXT     host names are TEXT + index (default: this machine's hostname + "-")
   --credentials-file FILE     the access key (an agent or admin key) in an AWS shared-credentials

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "agent/sim_runtime.h"
@@ -33,11 +35,15 @@ struct FlagValues {
   std::string host_name_prefix;  // empty: "<machine hostname>-"
   std::string credentials_file;
   std::string profile;
+  // containerd runtime
+  std::string containerd_address = "/run/containerd/containerd.sock";
+  std::vector<std::string> insecure_registries;  // each "HOST:PORT[,HOST:PORT...]"
+  std::string init_path = "/usr/bin/tini-static";
 };
 
 struct Options {
   std::string endpoint;  // HOST:PORT
-  std::string runtime;   // "sim"
+  std::string runtime;   // "sim" or "containerd"
   int hosts = 0;
   std::string availability_zone;
   int64_t cpu_units = 0;
@@ -46,6 +52,11 @@ struct Options {
   int64_t eni_slots = 16;
   std::string state_dir;
   SimConfig sim;
+  // --runtime containerd: the daemon's socket, the registries pulled over plain HTTP,
+  // and the init binary of initProcessEnabled. Tasks' files go to <state dir>/tasks.
+  std::string containerd_address;
+  std::set<std::string> insecure_registries;
+  std::string init_path;
   absl::Duration poll_wait = absl::Seconds(20);
   std::string host_name_prefix;
   // Where to find the key that signs every call (an agent or admin key).
@@ -55,6 +66,17 @@ struct Options {
 };
 
 inline constexpr int kMaxHosts = 100000;
+inline constexpr char kContainerdRuntime[] = "containerd";
+
+// What a real host has, for the containerd runtime's defaults.
+struct MachineResources {
+  int64_t cpu_units = 0;   // 1024 per online CPU
+  int64_t memory_mib = 0;  // MemTotal
+};
+
+// With --runtime containerd, the flags left empty that default to the machine:
+// --hosts 1, --cpu and --memory what `machine` has. Other runtimes: unchanged.
+FlagValues WithMachineDefaults(FlagValues flags, const MachineResources& machine);
 
 // Validates and converts every flag; reports every problem found (see file comment).
 // `default_host_name_prefix` is used when --host-name-prefix is empty.

@@ -16,6 +16,9 @@
 
 namespace gantry::agent {
 
+// The stopped reason of a task whose essential container exited (ECS's wording).
+inline constexpr char kEssentialExitReason[] = "Essential container in task exited";
+
 // Receives every task state change, oldest first. A report is complete (task status,
 // every container, timestamps), so a later report of a task supersedes an earlier one.
 using ReportFn = std::function<void(v1::TaskStateReport report)>;

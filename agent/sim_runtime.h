@@ -46,7 +46,6 @@ struct SimConfig {
   std::string fail_reason = "CannotPullContainerError: simulated pull failure";
 };
 
-inline constexpr char kEssentialExitReason[] = "Essential container in task exited";
 inline constexpr int32_t kSigtermExitCode = 143;
 
 class SimRuntime final : public Runtime {

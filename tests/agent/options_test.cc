@@ -26,6 +26,53 @@ FlagValues ValidFlags() {
   return flags;
 }
 
+TEST(ParseOptions, Containerd_OneHostAndTheMachineByDefault_RegistriesSplitOnCommas) {
+  FlagValues flags;
+  flags.endpoint = "127.0.0.1:50051";
+  flags.runtime = "containerd";
+  flags.availability_zone = "us-east-1a";
+  flags.insecure_registries = {"127.0.0.1:5000,localhost:5001", "registry.test:80"};
+  absl::StatusOr<Options> options =
+      ParseOptions(WithMachineDefaults(flags, {.cpu_units = 2048, .memory_mib = 7900}), "box-");
+  ASSERT_THAT(options, IsOk());
+  EXPECT_EQ(options->runtime, "containerd");
+  EXPECT_EQ(options->hosts, 1);
+  EXPECT_EQ(options->cpu_units, 2048);
+  EXPECT_EQ(options->memory_mib, 7900);
+  EXPECT_EQ(options->containerd_address, "/run/containerd/containerd.sock");
+  EXPECT_EQ(options->init_path, "/usr/bin/tini-static");
+  EXPECT_THAT(options->insecure_registries,
+              ::testing::ElementsAre("127.0.0.1:5000", "localhost:5001", "registry.test:80"));
+}
+
+TEST(ParseOptions, Containerd_GivenValuesWinOverTheMachine_BadRegistryNamed) {
+  FlagValues flags = ValidFlags();
+  flags.runtime = "containerd";
+  flags.hosts = "";
+  flags.insecure_registries = {"127.0.0.1"};
+  absl::StatusOr<Options> options =
+      ParseOptions(WithMachineDefaults(flags, {.cpu_units = 2048, .memory_mib = 7900}), "box-");
+  EXPECT_THAT(options, StatusIs(absl::StatusCode::kInvalidArgument,
+                                "--insecure-registry: \"127.0.0.1\" is not HOST:PORT; use e.g. "
+                                "127.0.0.1:5000"));
+  flags.insecure_registries.clear();
+  flags.containerd_address = "containerd.sock";
+  options = ParseOptions(WithMachineDefaults(flags, {.cpu_units = 2048, .memory_mib = 7900}), "b");
+  EXPECT_THAT(options, StatusIs(absl::StatusCode::kInvalidArgument,
+                                "--containerd-address: \"containerd.sock\" is not a socket path"));
+  flags.containerd_address = "/run/containerd/containerd.sock";
+  options = ParseOptions(WithMachineDefaults(flags, {.cpu_units = 2048, .memory_mib = 7900}), "b");
+  ASSERT_THAT(options, IsOk());
+  EXPECT_EQ(options->cpu_units, 4096);
+  EXPECT_EQ(options->memory_mib, 16384);
+}
+
+TEST(ParseOptions, Sim_MachineDefaultsDoNotApply) {
+  FlagValues flags = ValidFlags();
+  flags.hosts = "";
+  EXPECT_EQ(WithMachineDefaults(flags, {.cpu_units = 2048, .memory_mib = 7900}).hosts, "");
+}
+
 TEST(ParseOptions, RequiredFlagsOnly_DefaultsApply) {
   absl::StatusOr<Options> options = ParseOptions(ValidFlags(), "box-");
   ASSERT_THAT(options, IsOk());
@@ -84,11 +131,11 @@ TEST(ParseOptions, BadValue_NamesFlagAndWhatIsAllowed) {
        "--endpoint: \"localhost\" is not HOST:PORT"},
       {"endpoint port 0", &FlagValues::endpoint, "localhost:0", "is not HOST:PORT"},
       {"endpoint port text", &FlagValues::endpoint, "localhost:http", "is not HOST:PORT"},
-      {"no runtime", &FlagValues::runtime, "", "--runtime: required; use sim"},
+      {"no runtime", &FlagValues::runtime, "", "--runtime: required; use sim or containerd"},
       {"unknown runtime", &FlagValues::runtime, "docker",
-       "--runtime: \"docker\" is not a runtime; use sim"},
-      {"containerd runtime", &FlagValues::runtime, "containerd",
-       "--runtime: containerd is not available yet; use sim"},
+       "--runtime: \"docker\" is not a runtime; use sim or containerd"},
+      {"containerd with 3 hosts", &FlagValues::runtime, "containerd",
+       "--hosts: the containerd runtime runs one real host; use 1"},
       {"no hosts", &FlagValues::hosts, "", "--hosts: required; use the number of hosts"},
       {"hosts text", &FlagValues::hosts, "ten", "--hosts: \"ten\" is not a whole number"},
       {"hosts zero", &FlagValues::hosts, "0", "--hosts: 0 is out of range; use"},

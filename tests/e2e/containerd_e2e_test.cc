@@ -1,0 +1,416 @@
+// Real containers end to end: gantryd, gantry-agent with its containerd runtime, a
+// private containerd and a private registry on loopback (tests/support/containerd_env.h),
+// and gantryctl. One environment for the suite; each test runs its own tasks.
+//
+// Needs root and the packages of scripts/install-deps; without them every test is
+// skipped with the reason (CI runs as root with everything installed).
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gantry/v1/ecs.pb.h"
+#include "gantry/v1/network.pb.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/substitute.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/e2e/e2e_util.h"
+#include "tests/support/containerd_env.h"
+
+namespace gantry::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+constexpr char kZone[] = "az-real";
+// A block no host network here uses; the subnet's bridge takes its .1.
+constexpr char kVpcBlock[] = "10.213.0.0/16";
+constexpr char kSubnetBlock[] = "10.213.7.0/24";
+
+class ContainerdE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (absl::Status status = CheckContainerdPrerequisites(); !status.ok()) {
+      skip_reason_ = new std::string(status.ToString());
+      return;
+    }
+    absl::StatusOr<TempDir> dir = TempDir::Create("gantry-e2e-ctd");
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    dir_ = new TempDir(*std::move(dir));
+    absl::StatusOr<std::unique_ptr<ContainerdEnv>> env = ContainerdEnv::Start(dir_->path() / "env");
+    if (!env.ok()) {
+      std::filesystem::create_directories(dir_->path() / "env");
+      env = ContainerdEnv::Start(dir_->path() / "env");
+    }
+    ASSERT_TRUE(env.ok()) << env.status();
+    env_ = env->release();
+    absl::StatusOr<std::string> image = env_->PushBusyboxImage("gantry/busybox", "e2e", {"sh"});
+    ASSERT_TRUE(image.ok()) << image.status();
+    image_ = new std::string(*image);
+
+    GantrydOptions options;
+    options.data_dir = dir_->path() / "data";
+    absl::StatusOr<std::unique_ptr<Gantryd>> gantryd = Gantryd::Start(options);
+    ASSERT_TRUE(gantryd.ok()) << gantryd.status();
+    gantryd_ = gantryd->release();
+
+    AgentOptions agent;
+    agent.endpoint = gantryd_->endpoint();
+    agent.state_dir = dir_->path() / "agent";
+    agent.args = {"--runtime",
+                  "containerd",
+                  "--availability-zone",
+                  kZone,
+                  "--containerd-address",
+                  env_->containerd_address(),
+                  "--insecure-registry",
+                  env_->registry(),
+                  "--poll-wait",
+                  "2s"};
+    absl::StatusOr<std::unique_ptr<GantryAgent>> started = GantryAgent::Start(agent);
+    ASSERT_TRUE(started.ok()) << started.status();
+    agent_ = started->release();
+
+    auto vpc = Json<v1::CreateVpcResponse>({"create-vpc", "--cidr-block", kVpcBlock});
+    auto subnet = Json<v1::CreateSubnetResponse>({"create-subnet", "--vpc-id", vpc.vpc().vpc_id(),
+                                                  "--cidr-block", kSubnetBlock,
+                                                  "--availability-zone", kZone});
+    subnet_id_ = new std::string(subnet.subnet().subnet_id());
+  }
+
+  static void TearDownTestSuite() {
+    // Every task is stopped by now: nothing of the tasks' networks may be left.
+    if (agent_ != nullptr) {
+      absl::StatusOr<CommandResult> links =
+          RunCommand(ProcessOptions{.argv = {"/usr/sbin/ip", "-o", "link"}}, "", absl::Seconds(10));
+      EXPECT_TRUE(links.ok()) << links.status();
+      if (links.ok()) {
+        EXPECT_THAT(links->out, ::testing::Not(HasSubstr("gtb-"))) << "a subnet bridge is left";
+        EXPECT_THAT(links->out, ::testing::Not(HasSubstr("gtv-"))) << "a task veth is left";
+      }
+    }
+    if (agent_ != nullptr) {
+      if (::testing::UnitTest::GetInstance()->failed_test_count() > 0) {
+        std::cerr << "--- agent log (tail) ---\n" << agent_->LogTail(12000) << "\n";
+      }
+      delete agent_;
+    }
+    delete gantryd_;
+    if (env_ != nullptr && ::testing::UnitTest::GetInstance()->failed_test_count() > 0) {
+      std::cerr << "--- containerd log (tail) ---\n" << env_->ContainerdLogTail(6000) << "\n";
+    }
+    delete env_;
+    delete dir_;
+    delete image_;
+    delete subnet_id_;
+    delete skip_reason_;
+  }
+
+  void SetUp() override {
+    if (skip_reason_ != nullptr) {
+      GTEST_SKIP() << *skip_reason_;
+    }
+    ASSERT_NE(agent_, nullptr) << "the suite's set-up failed";
+  }
+
+  template <typename M>
+  static M Json(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--output", "json"});
+    CommandResult r = Ctl(gantryd_->endpoint(), args);
+    EXPECT_EQ(r.exit_code, 0) << absl::StrJoin(args, " ") << "\n" << Describe(r);
+    return ParseJsonOutput<M>(r);
+  }
+
+  // Registers `family` with `containers` (a JSON array of container definitions).
+  static void Register(const std::string& family, const std::string& containers) {
+    const std::string definition = absl::Substitute(R"json({
+      "family": "$0", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
+      "cpu": "256", "memory": "512", "containerDefinitions": $1})json",
+                                                    family, containers);
+    CommandResult r =
+        Ctl(gantryd_->endpoint(), {"register-task-definition", "--cli-input-json", definition});
+    ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  }
+
+  // One container definition of the test image running `script` with sh -c.
+  static std::string Container(const std::string& name, const std::string& script,
+                               const std::string& extra = "") {
+    return absl::Substitute(
+        R"json({"name": "$0", "image": "$1", "command": ["sh", "-c", "$2"]$3})json", name, *image_,
+        script, extra.empty() ? "" : absl::StrCat(", ", extra));
+  }
+
+  static std::string RunTask(const std::string& family) {
+    auto response = Json<v1::RunTaskResponse>(
+        {"run-task", "--task-definition", family, "--network-configuration",
+         absl::StrCat("awsvpcConfiguration={subnets=[", *subnet_id_, "]}")});
+    EXPECT_THAT(response.failures(), IsEmpty());
+    EXPECT_THAT(response.tasks(), SizeIs(1));
+    return response.tasks().empty() ? "" : response.tasks(0).task_arn();
+  }
+
+  static v1::Task Describe1(const std::string& arn) {
+    auto response = Json<v1::DescribeTasksResponse>({"describe-tasks", "--tasks", arn});
+    return response.tasks().empty() ? v1::Task() : response.tasks(0);
+  }
+
+  // Describes the task until `done` holds or `timeout` passes; returns the last view.
+  template <typename Predicate>
+  static v1::Task WaitFor(const std::string& arn, Predicate done, absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    v1::Task task = Describe1(arn);
+    while (!done(task) && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(200));
+      task = Describe1(arn);
+    }
+    return task;
+  }
+
+  // Waits for `status`, or for STOPPED (which no task leaves), whichever comes first.
+  static v1::Task WaitForStatus(const std::string& arn, const std::string& status,
+                                absl::Duration timeout = absl::Seconds(60)) {
+    return WaitFor(
+        arn,
+        [&](const v1::Task& task) {
+          return task.last_status() == status || task.last_status() == "STOPPED";
+        },
+        timeout);
+  }
+
+  // Fails the test unless the task reaches RUNNING; says why it did not.
+  static void ExpectRunning(const std::string& arn) {
+    v1::Task task = WaitForStatus(arn, "RUNNING");
+    ASSERT_EQ(task.last_status(), "RUNNING")
+        << "stopped reason: " << task.stopped_reason() << "\n--- agent log ---\n"
+        << agent_->LogTail();
+  }
+
+  static const v1::Container* ContainerNamed(const v1::Task& task, const std::string& name) {
+    for (const v1::Container& container : task.containers()) {
+      if (container.name() == name) {
+        return &container;
+      }
+    }
+    return nullptr;
+  }
+
+  static std::string TaskId(const std::string& arn) { return arn.substr(arn.rfind('/') + 1); }
+
+  // The host's own busybox fetching `url` (the test process is in the host's network).
+  // (No -T: Debian's busybox wget crashes with it; RunCommand has its own timeout.)
+  static CommandResult HostWget(const std::string& url) {
+    absl::StatusOr<CommandResult> result =
+        RunCommand(ProcessOptions{.argv = {"/bin/busybox", "wget", "-q", "-O", "-", url}}, "",
+                   absl::Seconds(10));
+    return result.ok() ? *result
+                       : CommandResult{.exit_code = -1, .err = result.status().ToString()};
+  }
+
+  void StopAndWait(const std::string& arn) {
+    Ctl(gantryd_->endpoint(), {"stop-task", "--task", arn});
+    WaitForStatus(arn, "STOPPED");
+  }
+
+  static inline std::string* skip_reason_ = nullptr;
+  static inline TempDir* dir_ = nullptr;
+  static inline ContainerdEnv* env_ = nullptr;
+  static inline std::string* image_ = nullptr;
+  static inline Gantryd* gantryd_ = nullptr;
+  static inline GantryAgent* agent_ = nullptr;
+  static inline std::string* subnet_id_ = nullptr;
+};
+
+TEST_F(ContainerdE2E, TwoContainers_RunTalkOverLocalhost_HostReachesTheTaskAddress) {
+  // web serves /etc over HTTP; probe (not essential) exits 0 once it fetched a page
+  // from web over localhost, 3 if it never could. httpd as PID 1 ignores SIGTERM: a
+  // short stopTimeout keeps the final stop quick.
+  Register(
+      "ctd-two",
+      absl::StrCat("[", Container("web", "httpd -f -p 8080 -h /etc", R"("stopTimeout": 2)"), ",",
+                   Container("probe",
+                             "for i in $(seq 50); do wget -q -O /dev/null "
+                             "http://127.0.0.1:8080/passwd && exit 0; sleep 0.2; done; "
+                             "exit 3",
+                             R"("essential": false)"),
+                   "]"));
+  const std::string arn = RunTask("ctd-two");
+  ASSERT_NO_FATAL_FAILURE(ExpectRunning(arn));
+  v1::Task task = Describe1(arn);
+  ASSERT_THAT(task.containers(), SizeIs(2));
+  for (const v1::Container& container : task.containers()) {
+    EXPECT_FALSE(container.runtime_id().empty()) << container.name();
+    EXPECT_TRUE(absl::StartsWith(container.image_digest(), "sha256:")) << container.name();
+  }
+
+  task = WaitFor(
+      arn,
+      [](const v1::Task& t) {
+        const v1::Container* probe = ContainerNamed(t, "probe");
+        return probe != nullptr && probe->has_exit_code();
+      },
+      absl::Seconds(30));
+  const v1::Container* probe = ContainerNamed(task, "probe");
+  ASSERT_NE(probe, nullptr);
+  EXPECT_EQ(probe->last_status(), "STOPPED");
+  EXPECT_EQ(probe->exit_code(), 0) << "the probe could not reach web on localhost";
+  EXPECT_EQ(task.last_status(), "RUNNING") << "a non-essential exit must not stop the task";
+
+  ASSERT_THAT(task.containers(0).network_interfaces(), SizeIs(1));
+  const std::string address = task.containers(0).network_interfaces(0).private_ipv4_address();
+  CommandResult fetched = HostWget(absl::StrCat("http://", address, ":8080/passwd"));
+  EXPECT_EQ(fetched.exit_code, 0) << Describe(fetched);
+  EXPECT_THAT(fetched.out, HasSubstr("root:x:0:0"));
+
+  StopAndWait(arn);
+}
+
+TEST_F(ContainerdE2E, EssentialContainerExits_TaskStopsWithItsExitCode) {
+  Register("ctd-exit", absl::StrCat("[", Container("main", "sleep 0.5; exit 3"), "]"));
+  const std::string arn = RunTask("ctd-exit");
+  v1::Task task = WaitForStatus(arn, "STOPPED");
+  ASSERT_EQ(task.last_status(), "STOPPED") << task.DebugString() << agent_->LogTail();
+  EXPECT_EQ(task.stopped_reason(), "Essential container in task exited");
+  ASSERT_THAT(task.containers(), SizeIs(1));
+  EXPECT_EQ(task.containers(0).exit_code(), 3);
+  EXPECT_FALSE(std::filesystem::exists("/run/netns/gantry-" + TaskId(arn)));
+}
+
+// SYS_PTRACE is bit 19 of the effective set: the container exits 10 when it has it,
+// 11 when not.
+TEST_F(ContainerdE2E, SysPtrace_InTheEffectiveSetOnlyWhenAdded) {
+  const std::string check =
+      "cap=$(grep CapEff /proc/self/status | cut -f2); "
+      "if [ $(( 0x$cap & 0x80000 )) -ne 0 ]; then exit 10; else exit 11; fi";
+  Register("ctd-ptrace", absl::StrCat("[", Container("main", check, R"("linuxParameters":
+      {"capabilities": {"add": ["SYS_PTRACE"]}})"),
+                                      "]"));
+  Register("ctd-noptrace", absl::StrCat("[", Container("main", check), "]"));
+  const std::string with = RunTask("ctd-ptrace");
+  const std::string without = RunTask("ctd-noptrace");
+  v1::Task with_task = WaitForStatus(with, "STOPPED");
+  v1::Task without_task = WaitForStatus(without, "STOPPED");
+  ASSERT_THAT(with_task.containers(), SizeIs(1));
+  ASSERT_THAT(without_task.containers(), SizeIs(1));
+  EXPECT_EQ(with_task.containers(0).exit_code(), 10) << with_task.DebugString();
+  EXPECT_EQ(without_task.containers(0).exit_code(), 11) << without_task.DebugString();
+}
+
+// sleep as PID 1 ignores SIGTERM, so the stop falls back to SIGKILL after stopTimeout;
+// with initProcessEnabled, tini forwards SIGTERM and the stop is prompt.
+TEST_F(ContainerdE2E, StopTask_StopsWithinStopTimeout_FreesNamespaceAndVeth) {
+  Register("ctd-stop",
+           absl::StrCat("[", Container("main", "sleep 1000", R"("stopTimeout": 2)"), "]"));
+  Register("ctd-init", absl::StrCat("[",
+                                    Container("main", "sleep 1000",
+                                              R"("linuxParameters": {"initProcessEnabled": true})"),
+                                    "]"));
+  const std::string plain = RunTask("ctd-stop");
+  const std::string init = RunTask("ctd-init");
+  ASSERT_NO_FATAL_FAILURE(ExpectRunning(plain));
+  ASSERT_NO_FATAL_FAILURE(ExpectRunning(init));
+  ASSERT_TRUE(std::filesystem::exists("/run/netns/gantry-" + TaskId(plain)));
+
+  const absl::Time stop_at = absl::Now();
+  Ctl(gantryd_->endpoint(), {"stop-task", "--task", plain});
+  Ctl(gantryd_->endpoint(), {"stop-task", "--task", init});
+  v1::Task plain_task = WaitForStatus(plain, "STOPPED", absl::Seconds(30));
+  const absl::Duration took = absl::Now() - stop_at;
+  v1::Task init_task = WaitForStatus(init, "STOPPED", absl::Seconds(30));
+  ASSERT_EQ(plain_task.last_status(), "STOPPED");
+  ASSERT_EQ(init_task.last_status(), "STOPPED");
+  EXPECT_EQ(plain_task.containers(0).exit_code(), 137) << "SIGKILL after the stop timeout";
+  EXPECT_EQ(init_task.containers(0).exit_code(), 143) << "SIGTERM through the init";
+  EXPECT_GE(took, absl::Seconds(2));
+  EXPECT_LT(took, absl::Seconds(15));
+
+  for (const std::string& arn : {plain, init}) {
+    EXPECT_FALSE(std::filesystem::exists("/run/netns/gantry-" + TaskId(arn))) << arn;
+  }
+  const std::string address =
+      plain_task.containers(0).network_interfaces().empty()
+          ? ""
+          : plain_task.containers(0).network_interfaces(0).private_ipv4_address();
+  absl::StatusOr<CommandResult> links =
+      RunCommand(ProcessOptions{.argv = {"/usr/sbin/ip", "-o", "addr"}}, "", absl::Seconds(10));
+  ASSERT_TRUE(links.ok()) << links.status();
+  EXPECT_THAT(links->out, ::testing::Not(HasSubstr(absl::StrCat(address, "/"))));
+}
+
+// The container's root and its task volume are on the task's own 20 GiB file system:
+// df sees its size, allocating past it fails inside the container, and what the
+// container writes shows on the host in the task's storage. The script exits with a
+// code naming the check that failed, or marks the volume "done" and sleeps.
+TEST_F(ContainerdE2E, EphemeralStorage_TwentyGibForRootAndVolumes_NoWritePastIt) {
+  const std::string checks =
+      "total=$(df -k / | awk 'NR==2 {print $2}'); "
+      "[ $total -gt 19000000 ] && [ $total -lt 21500000 ] || exit 4; "
+      "fallocate -l 1G /tmp/fits || exit 5; "
+      "fallocate -l 25G /tmp/too-big && exit 6; "
+      // ext4 keeps what a failed fallocate got before ENOSPC: free it.
+      "rm -f /tmp/too-big; "
+      "dd if=/dev/zero of=/scratch/data bs=1M count=4 || exit 7; "
+      "touch /scratch/done; sleep 1000";
+  const std::string definition = absl::Substitute(
+      R"json({"family": "ctd-storage", "networkMode": "awsvpc",
+      "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512",
+      "volumes": [{"name": "scratch"}], "containerDefinitions": [$0]})json",
+      Container("main", checks,
+                R"("stopTimeout": 2, "mountPoints": [{"sourceVolume": "scratch",
+                   "containerPath": "/scratch"}])"));
+  CommandResult registered =
+      Ctl(gantryd_->endpoint(), {"register-task-definition", "--cli-input-json", definition});
+  ASSERT_EQ(registered.exit_code, 0) << Describe(registered);
+
+  const std::string arn = RunTask("ctd-storage");
+  ASSERT_NO_FATAL_FAILURE(ExpectRunning(arn));
+  const std::filesystem::path storage =
+      dir_->path() / "agent" / "tasks" / TaskId(arn) / "ephemeral";
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (!std::filesystem::exists(storage / "volumes" / "scratch" / "done") &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  v1::Task task = Describe1(arn);
+  ASSERT_TRUE(std::filesystem::exists(storage / "volumes" / "scratch" / "done"))
+      << "the checks failed: exit code "
+      << (task.containers().empty() ? -1 : task.containers(0).exit_code()) << "\n"
+      << task.DebugString();
+  EXPECT_EQ(std::filesystem::file_size(storage / "volumes" / "scratch" / "data"), 4u << 20);
+  absl::StatusOr<CommandResult> df =
+      RunCommand(ProcessOptions{.argv = {"/bin/df", "-k", "--output=used", storage.string()}}, "",
+                 absl::Seconds(10));
+  ASSERT_TRUE(df.ok()) << df.status();
+  int64_t used_kib = 0;
+  std::vector<std::string> lines = absl::StrSplit(df->out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << df->out;
+  ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(lines[1]), &used_kib)) << df->out;
+  EXPECT_GE(used_kib, 1 << 20) << "the container's 1 GiB allocation is on the task's storage";
+
+  StopAndWait(arn);
+  EXPECT_FALSE(std::filesystem::exists(storage)) << "the task's file system is removed";
+  EXPECT_FALSE(std::filesystem::exists(storage.parent_path() / "ephemeral.img"));
+}
+
+TEST_F(ContainerdE2E, FailingPull_StopsWithCannotPullContainerError) {
+  Register("ctd-nopull",
+           absl::Substitute(R"json([{"name": "main", "image": "$0/gantry/missing:nope"}])json",
+                            env_->registry()));
+  const std::string arn = RunTask("ctd-nopull");
+  v1::Task task = WaitForStatus(arn, "STOPPED");
+  ASSERT_EQ(task.last_status(), "STOPPED") << task.DebugString();
+  EXPECT_THAT(task.stopped_reason(), ::testing::StartsWith("CannotPullContainerError: "));
+  EXPECT_THAT(task.stopped_reason(), HasSubstr("not found"));
+}
+
+}  // namespace
+}  // namespace gantry::testing
