@@ -77,6 +77,7 @@ class ContainerdE2E : public ::testing::Test {
                   env_->registry(),
                   "--poll-wait",
                   "2s"};
+    agent_options_ = agent;
     absl::StatusOr<std::unique_ptr<GantryAgent>> started = GantryAgent::Start(agent);
     ASSERT_TRUE(started.ok()) << started.status();
     agent_ = started->release();
@@ -228,6 +229,7 @@ class ContainerdE2E : public ::testing::Test {
   static inline Gantryd* gantryd_ = nullptr;
   static inline GantryAgent* agent_ = nullptr;
   static inline std::string* subnet_id_ = nullptr;
+  static inline AgentOptions agent_options_;
 };
 
 TEST_F(ContainerdE2E, TwoContainers_RunTalkOverLocalhost_HostReachesTheTaskAddress) {
@@ -399,6 +401,43 @@ TEST_F(ContainerdE2E, EphemeralStorage_TwentyGibForRootAndVolumes_NoWritePastIt)
   StopAndWait(arn);
   EXPECT_FALSE(std::filesystem::exists(storage)) << "the task's file system is removed";
   EXPECT_FALSE(std::filesystem::exists(storage.parent_path() / "ephemeral.img"));
+}
+
+// A restarted agent takes over the containers it left running: the task stays
+// RUNNING, and a stop then goes through the new agent. A network namespace of a task
+// that no longer exists is removed at the restart.
+TEST_F(ContainerdE2E, AgentRestart_TakesOverRunningTask_RemovesLeftoverNamespace) {
+  Register("ctd-restart",
+           absl::StrCat("[", Container("main", "sleep 1000", R"("stopTimeout": 2)"), "]"));
+  const std::string arn = RunTask("ctd-restart");
+  ASSERT_NO_FATAL_FAILURE(ExpectRunning(arn));
+  const std::string runtime_id = Describe1(arn).containers(0).runtime_id();
+  const std::string stale = "gantry-00000000000000000000000000000bad";
+  absl::StatusOr<CommandResult> added = RunCommand(
+      ProcessOptions{.argv = {"/usr/sbin/ip", "netns", "add", stale}}, "", absl::Seconds(10));
+  ASSERT_TRUE(added.ok() && added->exit_code == 0) << added.status();
+
+  absl::StatusOr<int> exit_code = agent_->Terminate();
+  ASSERT_TRUE(exit_code.ok()) << exit_code.status();
+  EXPECT_EQ(*exit_code, 0) << agent_->LogTail();
+  delete agent_;
+  agent_ = nullptr;
+  absl::StatusOr<std::unique_ptr<GantryAgent>> restarted = GantryAgent::Start(agent_options_);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  agent_ = restarted->release();
+
+  EXPECT_FALSE(std::filesystem::exists("/run/netns/" + stale));
+  absl::SleepFor(absl::Seconds(3));  // a few polls and reports of the new agent
+  v1::Task task = Describe1(arn);
+  EXPECT_EQ(task.last_status(), "RUNNING") << task.stopped_reason();
+  ASSERT_THAT(task.containers(), SizeIs(1));
+  EXPECT_EQ(task.containers(0).runtime_id(), runtime_id);
+
+  Ctl(gantryd_->endpoint(), {"stop-task", "--task", arn});
+  task = WaitForStatus(arn, "STOPPED");
+  ASSERT_EQ(task.last_status(), "STOPPED") << agent_->LogTail();
+  EXPECT_EQ(task.containers(0).exit_code(), 137) << "killed after its stop timeout";
+  EXPECT_FALSE(std::filesystem::exists("/run/netns/gantry-" + TaskId(arn)));
 }
 
 TEST_F(ContainerdE2E, FailingPull_StopsWithCannotPullContainerError) {
