@@ -50,6 +50,8 @@ constexpr char kLabelPullStopped[] = "gantry.pull-stopped-ms";
 // After SIGKILL, how long to wait for containerd to see the exit.
 constexpr absl::Duration kKillWait = absl::Seconds(10);
 constexpr size_t kMaxReasonLength = 1024;
+// How long a container waits for its dependencies when its startTimeout is unset.
+constexpr absl::Duration kDefaultStartTimeout = absl::Seconds(120);
 // Fargate's ephemeral storage when the task definition asks for none.
 constexpr int64_t kDefaultStorageGib = 20;
 
@@ -296,6 +298,75 @@ absl::Time TimeLabel(const containers_api::Container& container, const std::stri
   return absl::FromUnixMillis(millis);
 }
 
+// The exit code of the container's process once it ended, waiting up to `timeout`.
+absl::StatusOr<uint32_t> WaitExitCode(const Client& client, const std::string& id,
+                                      absl::Duration timeout) {
+  tasks_api::WaitRequest request;
+  request.set_container_id(id);
+  tasks_api::WaitResponse response;
+  GANTRY_RETURN_IF_ERROR(FromGrpc(
+      client.tasks().Wait(client.Context(timeout).get(), request, &response), "Tasks.Wait"));
+  return response.exit_status();
+}
+
+// Runs the dependency's health check until it passes or `deadline`.
+absl::Status WaitHealthy(const Client& client, const ContainerdRuntime::Container& dependency,
+                         absl::Time deadline) {
+  const HealthCheckPlan& plan = *dependency.health_check;
+  while (true) {
+    const absl::Duration left = deadline - absl::Now();
+    absl::StatusOr<int> code = ExecInContainer(client, dependency.id, dependency.process_json,
+                                               plan.args, std::min(plan.timeout, left));
+    if (code.ok() && *code == 0) {
+      return absl::OkStatus();
+    }
+    if (absl::Now() + plan.interval >= deadline) {
+      return absl::DeadlineExceededError("its health check did not pass");
+    }
+    absl::SleepFor(plan.interval);
+  }
+}
+
+// Waits until every dependency of `definition` meets its condition (START is met by
+// the start order), up to the container's startTimeout.
+absl::Status WaitForDependencies(
+    const Client& client, const v1::ContainerDefinition& definition,
+    const std::map<std::string, ContainerdRuntime::Container>& started_by_name) {
+  const absl::Duration timeout = definition.has_start_timeout()
+                                     ? absl::Seconds(definition.start_timeout())
+                                     : kDefaultStartTimeout;
+  const absl::Time deadline = absl::Now() + timeout;
+  for (const v1::ContainerDependency& dependency : definition.depends_on()) {
+    const std::string& condition = dependency.condition();
+    auto it = started_by_name.find(dependency.container_name());
+    if (condition == "START" || condition.empty() || it == started_by_name.end()) {
+      continue;
+    }
+    const std::string what = absl::StrCat("container \"", definition.name(), "\": dependency \"",
+                                          dependency.container_name(), "\"");
+    absl::Status status;
+    if (condition == "COMPLETE" || condition == "SUCCESS") {
+      absl::StatusOr<uint32_t> code = WaitExitCode(client, it->second.id, deadline - absl::Now());
+      if (!code.ok()) {
+        status = code.status();
+      } else if (condition == "SUCCESS" && *code != 0) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(what, " exited with code ", *code, ", not 0 (SUCCESS)"));
+      }
+    } else if (condition == "HEALTHY") {
+      status = it->second.health_check.has_value()
+                   ? WaitHealthy(client, it->second, deadline)
+                   : absl::FailedPreconditionError("it has no healthCheck");
+    }
+    if (!status.ok()) {
+      return absl::DeadlineExceededError(absl::StrCat(what, " did not reach ", condition,
+                                                      " within ", absl::FormatDuration(timeout),
+                                                      ": ", status.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 // ---- Waits: containerd's Wait calls, one per started container ----------------------
@@ -437,8 +508,13 @@ void ContainerdRuntime::Provision(v1::LaunchTask launch) {
   if (!order.ok()) {
     return fail("CannotStartContainerError", order.status());
   }
+  std::map<std::string, Container> started_by_name;
   for (int index : *order) {
     const v1::ContainerDefinition& definition = definitions[index];
+    if (absl::Status status = WaitForDependencies(client_, definition, started_by_name);
+        !status.ok()) {
+      return fail("CannotStartContainerError", status);
+    }
     Container container;
     container.name = definition.name();
     container.id = absl::StrCat(task_id, "-", index);
@@ -467,8 +543,19 @@ void ContainerdRuntime::Provision(v1::LaunchTask launch) {
     input.init_path = config_.init_path;
     input.host_nofile_limit = HostNofileLimit();
     absl::StatusOr<std::string> spec = BuildOciSpec(input);
-    if (!spec.ok()) {
-      return fail("CannotStartContainerError", spec.status());
+    absl::StatusOr<std::string> process =
+        spec.ok() ? ProcessJsonOf(*spec) : absl::StatusOr<std::string>(spec.status());
+    if (!process.ok()) {
+      return fail("CannotStartContainerError", process.status());
+    }
+    container.process_json = *process;
+    if (definition.has_health_check()) {
+      absl::StatusOr<std::optional<HealthCheckPlan>> plan =
+          PlanHealthCheck(definition.health_check());
+      if (!plan.ok()) {
+        return fail("CannotStartContainerError", plan.status());
+      }
+      container.health_check = *plan;
     }
     const std::map<std::string, std::string> labels = {
         {kLabelTaskArn, launch.task_arn()},
@@ -498,6 +585,7 @@ void ContainerdRuntime::Provision(v1::LaunchTask launch) {
     container.started = true;
     container.status = kRunning;
     loop_->Post([this, arn = launch.task_arn(), id = container.id] { WatchExit(arn, id); });
+    started_by_name[container.name] = container;
     result.containers.push_back(std::move(container));
   }
   loop_->Post([this, arn = launch.task_arn(), result] { OnProvisioned(arn, result); });
@@ -519,6 +607,12 @@ void ContainerdRuntime::OnProvisioned(const std::string& arn, Provisioned result
       container.image_digest = started.image_digest;
       container.stop_signal = started.stop_signal;
       container.stop_timeout = started.stop_timeout;
+      container.health_check = started.health_check;
+      container.process_json = started.process_json;
+      if (container.health_check.has_value()) {
+        container.health.emplace(container.health_check->retries,
+                                 container.health_check->start_period, loop_->Now());
+      }
       if (!container.exit_code.has_value()) {
         container.status = kRunning;
       }
@@ -538,6 +632,9 @@ void ContainerdRuntime::OnProvisioned(const std::string& arn, Provisioned result
   Emit(*task);
   if (task->stop_requested) {
     return BeginStop(*task, task->stop_reason);
+  }
+  for (const Container& container : task->containers) {
+    ScheduleHealthCheck(arn, container);
   }
   for (const Container& container : task->containers) {
     if (container.essential && container.exit_code.has_value()) {
@@ -599,6 +696,51 @@ void ContainerdRuntime::OnExit(const std::string& arn, const std::string& contai
   Emit(*task);
   if (exited->essential) {
     BeginStop(*task, kEssentialExitReason);
+  }
+}
+
+void ContainerdRuntime::ScheduleHealthCheck(const std::string& arn, const Container& container) {
+  if (!container.health_check.has_value() || container.exit_code.has_value()) {
+    return;
+  }
+  loop_->After(container.health_check->interval,
+               [this, arn, id = container.id] { CheckHealth(arn, id); });
+}
+
+// On the loop: runs one check on a worker unless the task or container is done.
+void ContainerdRuntime::CheckHealth(const std::string& arn, const std::string& container_id) {
+  Task* task = Find(arn);
+  if (task == nullptr || task->status != kRunning) {
+    return;
+  }
+  for (const Container& container : task->containers) {
+    if (container.id != container_id || container.exit_code.has_value() ||
+        !container.health_check.has_value()) {
+      continue;
+    }
+    boost::asio::post(workers_, [this, arn, id = container.id, plan = *container.health_check,
+                                 process = container.process_json] {
+      absl::StatusOr<int> code = ExecInContainer(client_, id, process, plan.args, plan.timeout);
+      const bool passed = code.ok() && *code == 0;
+      loop_->Post([this, arn, id, passed] { OnHealthChecked(arn, id, passed); });
+    });
+  }
+}
+
+void ContainerdRuntime::OnHealthChecked(const std::string& arn, const std::string& container_id,
+                                        bool passed) {
+  Task* task = Find(arn);
+  if (task == nullptr || task->status != kRunning) {
+    return;
+  }
+  for (Container& container : task->containers) {
+    if (container.id != container_id || !container.health.has_value()) {
+      continue;
+    }
+    if (container.health->Record(passed, loop_->Now())) {
+      Emit(*task);
+    }
+    ScheduleHealthCheck(arn, container);
   }
 }
 
@@ -699,6 +841,9 @@ v1::TaskStateReport ContainerdRuntime::BuildReport(const Task& task) const {
       entry->set_runtime_id(container.id);
     }
     entry->set_image_digest(container.image_digest);
+    if (container.health.has_value()) {
+      entry->set_health_status(container.health->status());
+    }
   }
   return report;
 }

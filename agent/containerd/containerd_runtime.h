@@ -9,6 +9,11 @@
 //            digests). A failed pull stops the task with "CannotPullContainerError: ...",
 //            any other failure with "CannotStartContainerError: ..." (and undoes what
 //            was made).
+//   Health   a container with a healthCheck runs it in the container every interval
+//            (Tasks.Exec) once the task is RUNNING; HEALTHY, UNHEALTHY or UNKNOWN is
+//            in every report. dependsOn COMPLETE, SUCCESS and HEALTHY are waited for
+//            before the dependent container starts, up to its startTimeout (120 s when
+//            unset); a dependency not met stops the task.
 //   Exit     containerd's Wait answers when a container's process ends: the container
 //            is STOPPED with its exit code; an essential one stops the task with
 //            "Essential container in task exited".
@@ -40,6 +45,7 @@
 
 #include "absl/time/time.h"
 #include "agent/containerd/client.h"
+#include "agent/containerd/health.h"
 #include "agent/containerd/image_puller.h"
 #include "agent/containerd/registry_client.h"
 #include "agent/containerd/task_network.h"
@@ -89,6 +95,10 @@ class ContainerdRuntime final : public Runtime {
     std::string stop_signal;
     absl::Duration stop_timeout = kDefaultStopTimeout;
     bool started = false;
+    // The definition's health check and what it found (no plan: no check).
+    std::optional<HealthCheckPlan> health_check;
+    std::optional<HealthTracker> health;
+    std::string process_json;  // the OCI process a check runs like
   };
   struct Task {
     std::string arn;
@@ -117,6 +127,9 @@ class ContainerdRuntime final : public Runtime {
   void OnProvisioned(const std::string& arn, Provisioned result);
   void WatchExit(const std::string& arn, const std::string& container_id);
   void OnExit(const std::string& arn, const std::string& container_id, int32_t exit_code);
+  void ScheduleHealthCheck(const std::string& arn, const Container& container);
+  void CheckHealth(const std::string& arn, const std::string& container_id);
+  void OnHealthChecked(const std::string& arn, const std::string& container_id, bool passed);
   void BeginStop(Task& task, const std::string& reason);
   void OnTornDown(const std::string& arn, std::map<std::string, int32_t> exit_codes);
   void Emit(const Task& task);

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/containerd/health.h"
 #include "agent/containerd/start_order.h"
 #include "agent/containerd/task_network.h"
 #include "agent/containerd/task_storage.h"
@@ -135,6 +136,94 @@ TEST(OverlayRootfs, ViewOfAnotherShape_IsInvalidArgument) {
               StatusIs(absl::StatusCode::kInvalidArgument, "\"tmpfs\"; expected bind or overlay"));
   EXPECT_THAT(OverlayRootfs({MountOf("overlay", "overlay", {"index=off"})}, layer),
               StatusIs(absl::StatusCode::kInvalidArgument, "no lower directory"));
+}
+
+TEST(PlanHealthCheck, ShellAndExecForms_EcsDefaults) {
+  v1::HealthCheck shell;
+  shell.add_command("CMD-SHELL");
+  shell.add_command("curl -f http://localhost/ || exit 1");
+  absl::StatusOr<std::optional<HealthCheckPlan>> plan = PlanHealthCheck(shell);
+  ASSERT_TRUE(plan.ok() && plan->has_value()) << plan.status();
+  EXPECT_THAT((*plan)->args,
+              ElementsAreArray({"/bin/sh", "-c", "curl -f http://localhost/ || exit 1"}));
+  EXPECT_EQ((*plan)->interval, absl::Seconds(30));
+  EXPECT_EQ((*plan)->timeout, absl::Seconds(5));
+  EXPECT_EQ((*plan)->retries, 3);
+  EXPECT_EQ((*plan)->start_period, absl::ZeroDuration());
+
+  v1::HealthCheck exec;
+  exec.add_command("CMD");
+  exec.add_command("/bin/check");
+  exec.add_command("--fast");
+  exec.set_interval(5);
+  exec.set_timeout(2);
+  exec.set_retries(1);
+  exec.set_start_period(10);
+  plan = PlanHealthCheck(exec);
+  ASSERT_TRUE(plan.ok() && plan->has_value()) << plan.status();
+  EXPECT_THAT((*plan)->args, ElementsAreArray({"/bin/check", "--fast"}));
+  EXPECT_EQ((*plan)->interval, absl::Seconds(5));
+  EXPECT_EQ((*plan)->start_period, absl::Seconds(10));
+
+  v1::HealthCheck none;
+  none.add_command("NONE");
+  plan = PlanHealthCheck(none);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_FALSE(plan->has_value());
+
+  v1::HealthCheck bare;
+  bare.add_command("curl localhost");
+  EXPECT_THAT(PlanHealthCheck(bare), StatusIs(absl::StatusCode::kInvalidArgument, "CMD-SHELL"));
+}
+
+TEST(HealthTracker, HealthyOnASuccess_UnhealthyAfterRetriesFailures_StartPeriodForgiven) {
+  const absl::Time start = absl::FromUnixSeconds(1000);
+  struct Step {
+    int at_seconds;
+    bool passed;
+    std::string want;
+    bool want_changed;
+  };
+  struct Case {
+    std::string name;
+    int retries;
+    int start_period_seconds;
+    std::vector<Step> steps;
+  };
+  const std::vector<Case> cases = {
+      {"first success", 3, 0, {{30, true, "HEALTHY", true}, {60, true, "HEALTHY", false}}},
+      {"three failures in a row",
+       3,
+       0,
+       {{30, false, "UNKNOWN", false},
+        {60, false, "UNKNOWN", false},
+        {90, false, "UNHEALTHY", true}}},
+      {"a success resets the count",
+       2,
+       0,
+       {{30, false, "UNKNOWN", false},
+        {60, true, "HEALTHY", true},
+        {90, false, "HEALTHY", false},
+        {120, false, "UNHEALTHY", true},
+        {150, true, "HEALTHY", true}}},
+      {"failures in the start period do not count",
+       1,
+       60,
+       {{30, false, "UNKNOWN", false},
+        {59, false, "UNKNOWN", false},
+        {60, false, "UNHEALTHY", true}}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    HealthTracker tracker(c.retries, absl::Seconds(c.start_period_seconds), start);
+    EXPECT_EQ(tracker.status(), "UNKNOWN");
+    for (const Step& step : c.steps) {
+      SCOPED_TRACE(step.at_seconds);
+      EXPECT_EQ(tracker.Record(step.passed, start + absl::Seconds(step.at_seconds)),
+                step.want_changed);
+      EXPECT_EQ(tracker.status(), step.want);
+    }
+  }
 }
 
 }  // namespace

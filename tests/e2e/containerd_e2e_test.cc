@@ -440,6 +440,58 @@ TEST_F(ContainerdE2E, AgentRestart_TakesOverRunningTask_RemovesLeftoverNamespace
   EXPECT_FALSE(std::filesystem::exists("/run/netns/gantry-" + TaskId(arn)));
 }
 
+// app starts only once db's health check passes and init exited with 0; db's health
+// is then checked every 5 s and reported. A container whose check always fails is
+// UNHEALTHY after its retries. A SUCCESS dependency that exits 3 stops the task.
+TEST_F(ContainerdE2E, HealthChecksAndDependsOn_HealthyGatesTheStart_StatusReported) {
+  // db serves on localhost only after a second; app fetches from it at once and exits 9
+  // (stopping the task) if it started too early.
+  const std::string healthy_db =
+      Container("db", "sleep 1; exec httpd -f -p 8081 -h /etc",
+                R"("stopTimeout": 2, "healthCheck": {"command": ["CMD-SHELL",
+         "wget -q -O /dev/null http://127.0.0.1:8081/passwd"],
+         "interval": 5, "timeout": 2, "retries": 2})");
+  const std::string sick = Container(
+      "sick", "sleep 1000",
+      R"("essential": false, "stopTimeout": 2, "healthCheck": {"command": ["CMD", "false"],
+         "interval": 5, "timeout": 2, "retries": 1})");
+  const std::string init = Container("init", "exit 0", R"("essential": false)");
+  const std::string app =
+      Container("app", "wget -q -O /dev/null http://127.0.0.1:8081/passwd || exit 9; sleep 1000",
+                R"("stopTimeout": 2, "dependsOn": [{"containerName": "db", "condition": "HEALTHY"},
+         {"containerName": "init", "condition": "SUCCESS"}])");
+  Register("ctd-health", absl::StrCat("[", app, ",", healthy_db, ",", sick, ",", init, "]"));
+  const std::string arn = RunTask("ctd-health");
+  ASSERT_NO_FATAL_FAILURE(ExpectRunning(arn));
+  v1::Task task = WaitFor(
+      arn,
+      [](const v1::Task& t) {
+        const v1::Container* db = ContainerNamed(t, "db");
+        const v1::Container* sick = ContainerNamed(t, "sick");
+        return db != nullptr && sick != nullptr && db->health_status() == "HEALTHY" &&
+               sick->health_status() == "UNHEALTHY";
+      },
+      absl::Seconds(30));
+  EXPECT_EQ(ContainerNamed(task, "db")->health_status(), "HEALTHY") << task.DebugString();
+  EXPECT_EQ(ContainerNamed(task, "sick")->health_status(), "UNHEALTHY") << task.DebugString();
+  EXPECT_EQ(ContainerNamed(task, "app")->last_status(), "RUNNING");
+  EXPECT_EQ(ContainerNamed(task, "init")->exit_code(), 0);
+  EXPECT_EQ(task.last_status(), "RUNNING");
+  StopAndWait(arn);
+
+  Register("ctd-depfail",
+           absl::StrCat("[", Container("init", "exit 3", R"("essential": false)"), ",",
+                        Container("app", "sleep 1000",
+                                  R"("dependsOn": [{"containerName": "init",
+                                     "condition": "SUCCESS"}])"),
+                        "]"));
+  const std::string failing = RunTask("ctd-depfail");
+  task = WaitForStatus(failing, "STOPPED");
+  ASSERT_EQ(task.last_status(), "STOPPED");
+  EXPECT_THAT(task.stopped_reason(), HasSubstr("dependency \"init\" exited with code 3"));
+  EXPECT_THAT(task.stopped_reason(), ::testing::StartsWith("CannotStartContainerError: "));
+}
+
 TEST_F(ContainerdE2E, FailingPull_StopsWithCannotPullContainerError) {
   Register("ctd-nopull",
            absl::Substitute(R"json([{"name": "main", "image": "$0/gantry/missing:nope"}])json",
