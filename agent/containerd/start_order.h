@@ -1,10 +1,6 @@
 // The order a task's containers start in: every container after the containers it
-// dependsOn, otherwise in definition order. Pure; safe from any thread.
-//
-// Conditions are not waited for yet: a dependency is only started first (START). The
-// COMPLETE, SUCCESS and HEALTHY conditions need the exit and health watching of a
-// later slice; until then a task that uses them starts its containers in this order
-// without waiting.
+// dependsOn, otherwise in definition order. Pure; safe from any thread. (The runtime
+// then waits for each dependency's condition before starting the dependent container.)
 #pragma once
 
 #include <vector>
