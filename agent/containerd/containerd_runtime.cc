@@ -9,12 +9,14 @@
 
 #include <boost/asio/post.hpp>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "agent/containerd/command.h"
 #include "agent/containerd/oci_spec.h"
 #include "agent/containerd/start_order.h"
 #include "agent/containerd/task_cgroup.h"
@@ -384,9 +386,42 @@ ContainerdRuntime::ContainerdRuntime(ContainerdConfig config, Loop* loop, Report
       client_(config_.address, kNamespace),
       registry_(config_.insecure_registries, config_.registry_timeout),
       puller_(&client_, &registry_),
+      stats_(&client_),
       waits_(std::make_shared<Waits>()),
       workers_(static_cast<size_t>(config_.worker_threads)) {
+  StartMetadataServer();
   Recover();
+}
+
+void ContainerdRuntime::StartMetadataServer() {
+  const std::string& address = config_.metadata_address;
+  if (address.empty()) {
+    return;
+  }
+  absl::StatusOr<std::string> addresses = RunCommand({"ip", "-o", "addr", "show", "dev", "lo"});
+  if (addresses.ok() && !absl::StrContains(*addresses, absl::StrCat(" ", address, "/"))) {
+    addresses = RunCommand({"ip", "addr", "add", absl::StrCat(address, "/32"), "dev", "lo"});
+  }
+  absl::StatusOr<std::unique_ptr<MetadataServer>> server =
+      addresses.ok()
+          ? MetadataServer::Start(address, config_.metadata_port,
+                                  [this](const std::string& task_arn) {
+                                    std::vector<std::pair<std::string, std::string>> targets;
+                                    {
+                                      absl::MutexLock lock(&stats_targets_mutex_);
+                                      targets = stats_targets_[task_arn];
+                                    }
+                                    return stats_.Collect(targets);
+                                  })
+          : absl::StatusOr<std::unique_ptr<MetadataServer>>(addresses.status());
+  if (!server.ok()) {
+    // Tasks still run; their containers get no metadata endpoint.
+    log::Error("metadata_endpoint_unavailable",
+               {{"address", address}, {"error", server.status().message()}});
+    return;
+  }
+  metadata_ = *std::move(server);
+  log::Info("metadata_endpoint_listening", {{"address", address}, {"port", metadata_->port()}});
 }
 
 ContainerdRuntime::~ContainerdRuntime() {
@@ -421,6 +456,7 @@ void ContainerdRuntime::Launch(const v1::LaunchTask& launch) {
   task.arn = arn;
   task.id = TaskIdOf(arn);
   task.private_ipv4_address = launch.network_interface().private_ipv4_address();
+  task.launch = launch;
   const auto& definitions = launch.task_definition().container_definitions();
   for (int i = 0; i < definitions.size(); ++i) {
     Container container;
@@ -541,6 +577,10 @@ void ContainerdRuntime::Provision(v1::LaunchTask launch) {
           BindMount{volumes->at(mount.source_volume()), mount.container_path(), mount.read_only()});
     }
     input.init_path = config_.init_path;
+    const std::string token = NewMetadataToken();
+    if (metadata_ != nullptr) {
+      input.extra_env.push_back(absl::StrCat("ECS_CONTAINER_METADATA_URI_V4=", MetadataUri(token)));
+    }
     input.host_nofile_limit = HostNofileLimit();
     absl::StatusOr<std::string> spec = BuildOciSpec(input);
     absl::StatusOr<std::string> process =
@@ -576,6 +616,13 @@ void ContainerdRuntime::Provision(v1::LaunchTask launch) {
     absl::Status status = CreateContainer(client_, container.id, images[index].name, *spec, labels);
     if (!status.ok()) {
       return fail("CannotStartContainerError", status);
+    }
+    if (metadata_ != nullptr) {
+      // Before the start: a container may ask at once.
+      metadata_->Register(token, launch.task_arn(), container.id,
+                          launch.network_interface().private_ipv4_address());
+      absl::MutexLock lock(&stats_targets_mutex_);
+      stats_targets_[launch.task_arn()].emplace_back(container.id, container.name);
     }
     status = CreateAndStartTask(client_, container.id, *rootfs,
                                 task_dir / absl::StrCat(definition.name(), ".log"));
@@ -810,14 +857,107 @@ std::vector<v1::TaskStateReport> ContainerdRuntime::Snapshot() const {
 
 void ContainerdRuntime::Forget(const std::string& task_arn) {
   auto it = tasks_.find(task_arn);
-  if (it != tasks_.end() && it->second.status == kStopped) {
-    tasks_.erase(it);
+  if (it == tasks_.end() || it->second.status != kStopped) {
+    return;
+  }
+  tasks_.erase(it);
+  if (metadata_ != nullptr) {
+    metadata_->RemoveTask(task_arn);
+  }
+  absl::MutexLock lock(&stats_targets_mutex_);
+  if (auto targets = stats_targets_.find(task_arn); targets != stats_targets_.end()) {
+    stats_.Forget(targets->second);
+    stats_targets_.erase(targets);
   }
 }
 
 void ContainerdRuntime::Emit(const Task& task) {
   log::Debug("task_state", {{"task", task.arn}, {"status", task.status}, {"reason", task.reason}});
+  Publish(task);
   report_(BuildReport(task));
+}
+
+void ContainerdRuntime::Publish(const Task& task) {
+  if (metadata_ == nullptr || task.launch.task_arn().empty()) {
+    return;
+  }
+  metadata_->SetTask(task.arn, BuildTaskMetadata(task));
+}
+
+TaskMetadata ContainerdRuntime::BuildTaskMetadata(const Task& task) const {
+  const v1::LaunchTask& launch = task.launch;
+  const v1::TaskNetworkInterface& eni = launch.network_interface();
+  TaskMetadata document;
+  document.cluster = launch.cluster_arn();
+  document.task_arn = task.arn;
+  document.family = launch.task_definition().family();
+  document.revision = absl::StrCat(launch.task_definition().revision());
+  document.desired_status = IsStoppingOrStopped(task.status) ? kStopped : kRunning;
+  document.known_status = task.status;
+  document.limits = {VcpuFromCpuUnits(launch.cpu_units()), launch.memory_mib()};
+  if (task.pull_started_at != absl::InfinitePast()) {
+    document.pull_started_at = task.pull_started_at;
+  }
+  if (task.pull_stopped_at != absl::InfinitePast()) {
+    document.pull_stopped_at = task.pull_stopped_at;
+  }
+  document.availability_zone = launch.availability_zone();
+  const int64_t storage_gib =
+      launch.ephemeral_storage_gib() > 0 ? launch.ephemeral_storage_gib() : kDefaultStorageGib;
+  EphemeralStorageMetrics storage{0, storage_gib * 1024};
+  absl::StatusOr<StorageUsage> usage = TaskStorageUsage(config_.task_dir / task.id / "ephemeral");
+  if (usage.ok()) {
+    storage.utilized_mib = usage->used_bytes >> 20;
+  }
+  document.ephemeral_storage_metrics = storage;
+  NetworkMetadata network;
+  network.ipv4_addresses = {eni.private_ipv4_address()};
+  network.mac_address = eni.mac_address();
+  network.ipv4_subnet_cidr_block = eni.subnet_cidr_block();
+  network.domain_name_servers.assign(eni.domain_name_servers().begin(),
+                                     eni.domain_name_servers().end());
+  network.private_dns_name = eni.private_dns_name();
+  const size_t slash = eni.subnet_cidr_block().find('/');
+  network.subnet_gateway_ipv4_address =
+      absl::StrCat(eni.subnet_gateway_ipv4_address(),
+                   slash == std::string::npos ? "" : eni.subnet_cidr_block().substr(slash));
+  const auto& definitions = launch.task_definition().container_definitions();
+  for (size_t i = 0; i < task.containers.size() && i < static_cast<size_t>(definitions.size());
+       ++i) {
+    const Container& container = task.containers[i];
+    const v1::ContainerDefinition& definition = definitions[static_cast<int>(i)];
+    ContainerMetadata entry;
+    entry.docker_id = container.id;
+    entry.name = container.name;
+    entry.docker_name = container.name;
+    entry.image = definition.image();
+    entry.image_id = container.image_digest;
+    entry.labels = {definition.docker_labels().begin(), definition.docker_labels().end()};
+    entry.desired_status = document.desired_status;
+    entry.known_status = container.status;
+    entry.exit_code = container.exit_code;
+    entry.limits.cpu_units = definition.cpu();
+    if (definition.has_memory()) {
+      entry.limits.memory_mib = definition.memory();
+    }
+    if (static_cast<int>(i) < launch.containers_size()) {
+      entry.container_arn = launch.containers(static_cast<int>(i)).container_arn();
+    }
+    if (definition.has_log_configuration()) {
+      entry.log_driver = definition.log_configuration().log_driver();
+      entry.log_options = {definition.log_configuration().options().begin(),
+                           definition.log_configuration().options().end()};
+    }
+    entry.networks = {network};
+    document.containers.push_back(std::move(entry));
+  }
+  return document;
+}
+
+std::string ContainerdRuntime::MetadataUri(const std::string& token) const {
+  const std::string port =
+      config_.metadata_port == 80 ? "" : absl::StrCat(":", config_.metadata_port);
+  return absl::StrCat("http://", config_.metadata_address, port, "/v4/", token);
 }
 
 v1::TaskStateReport ContainerdRuntime::BuildReport(const Task& task) const {

@@ -26,6 +26,10 @@
 //            and takes them over: running ones are RUNNING again, exited ones STOPPED;
 //            network namespaces of tasks that are gone are removed.
 //
+// Metadata: each container gets ECS_CONTAINER_METADATA_URI_V4, served by the runtime's
+// MetadataServer (metadata_server.h) with the task's document, kept current at every
+// state change, and stats from containerd and the task's namespace (task_stats.h).
+//
 // Container output (stdout and stderr) goes to <task dir>/<task id>/<container>.log,
 // written by containerd's shim. Thread-safety: as Runtime (every method on the Loop);
 // blocking containerd and host work runs on the runtime's worker threads and posts its
@@ -39,16 +43,21 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/thread_pool.hpp>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "agent/containerd/client.h"
 #include "agent/containerd/health.h"
 #include "agent/containerd/image_puller.h"
+#include "agent/containerd/metadata_server.h"
 #include "agent/containerd/registry_client.h"
 #include "agent/containerd/task_network.h"
+#include "agent/containerd/task_stats.h"
 #include "agent/loop.h"
 #include "agent/runtime.h"
 
@@ -60,6 +69,10 @@ struct ContainerdConfig {
   std::filesystem::path task_dir;  // per-task files: logs, resolv.conf, hosts
   std::string init_path = "/usr/bin/tini-static";
   absl::Duration registry_timeout = absl::Seconds(60);
+  // The task metadata endpoint v4 (empty address: none). The address is put on the
+  // host's lo; tasks reach it through their default route.
+  std::string metadata_address = "169.254.170.2";
+  uint16_t metadata_port = 80;
   int worker_threads = 4;
 };
 
@@ -109,6 +122,7 @@ class ContainerdRuntime final : public Runtime {
     absl::Time pull_started_at = absl::InfinitePast();
     absl::Time pull_stopped_at = absl::InfinitePast();
     std::vector<Container> containers;
+    v1::LaunchTask launch;        // empty for a task taken over after a restart
     bool provisioning = false;    // a worker is setting the task up
     bool stop_requested = false;  // a stop came while provisioning
     std::string stop_reason;
@@ -123,6 +137,11 @@ class ContainerdRuntime final : public Runtime {
 
  private:
   void Recover();
+  void StartMetadataServer();
+  // The task's metadata document (metadata.h) as it is now.
+  TaskMetadata BuildTaskMetadata(const Task& task) const;
+  void Publish(const Task& task);
+  std::string MetadataUri(const std::string& token) const;
   void Provision(v1::LaunchTask launch);
   void OnProvisioned(const std::string& arn, Provisioned result);
   void WatchExit(const std::string& arn, const std::string& container_id);
@@ -144,6 +163,15 @@ class ContainerdRuntime final : public Runtime {
   ImagePuller puller_;
   TaskNetworks networks_;
   std::map<std::string, Task> tasks_;  // by task ARN; on the Loop only
+
+  TaskStatsCollector stats_;
+  // Each task's containers (docker id, name), for the metadata server's stats calls,
+  // which come on its own thread.
+  absl::Mutex stats_targets_mutex_;
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> stats_targets_
+      ABSL_GUARDED_BY(stats_targets_mutex_);
+  // After what it calls into: destroyed (stopped) before it.
+  std::unique_ptr<MetadataServer> metadata_;
 
   // Waits in flight, cancelled at destruction (their callbacks then post nothing).
   struct Waits;

@@ -5,22 +5,27 @@
 // Needs root and the packages of scripts/install-deps; without them every test is
 // skipped with the reason (CI runs as root with everything installed).
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "gantry/v1/ecs.pb.h"
 #include "gantry/v1/network.pb.h"
+#include "google/protobuf/struct.pb.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/substitute.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_util.h"
 #include "tests/support/containerd_env.h"
@@ -124,6 +129,17 @@ class ContainerdE2E : public ::testing::Test {
     ASSERT_NE(agent_, nullptr) << "the suite's set-up failed";
   }
 
+  // Stops what a failed test left running, so that the next tests and the suite's
+  // leftover check see a clean host.
+  void TearDown() override {
+    for (const std::string& arn : *started_) {
+      if (gantryd_ != nullptr && Describe1(arn).last_status() != "STOPPED") {
+        StopAndWait(arn);
+      }
+    }
+    started_->clear();
+  }
+
   template <typename M>
   static M Json(std::vector<std::string> args) {
     args.insert(args.begin(), {"--output", "json"});
@@ -148,7 +164,8 @@ class ContainerdE2E : public ::testing::Test {
                                const std::string& extra = "") {
     return absl::Substitute(
         R"json({"name": "$0", "image": "$1", "command": ["sh", "-c", "$2"]$3})json", name, *image_,
-        script, extra.empty() ? "" : absl::StrCat(", ", extra));
+        absl::StrReplaceAll(script, {{"\\", "\\\\"}, {"\"", "\\\""}}),
+        extra.empty() ? "" : absl::StrCat(", ", extra));
   }
 
   static std::string RunTask(const std::string& family) {
@@ -157,7 +174,11 @@ class ContainerdE2E : public ::testing::Test {
          absl::StrCat("awsvpcConfiguration={subnets=[", *subnet_id_, "]}")});
     EXPECT_THAT(response.failures(), IsEmpty());
     EXPECT_THAT(response.tasks(), SizeIs(1));
-    return response.tasks().empty() ? "" : response.tasks(0).task_arn();
+    if (response.tasks().empty()) {
+      return "";
+    }
+    started_->push_back(response.tasks(0).task_arn());
+    return response.tasks(0).task_arn();
   }
 
   static v1::Task Describe1(const std::string& arn) {
@@ -217,7 +238,7 @@ class ContainerdE2E : public ::testing::Test {
                        : CommandResult{.exit_code = -1, .err = result.status().ToString()};
   }
 
-  void StopAndWait(const std::string& arn) {
+  static void StopAndWait(const std::string& arn) {
     Ctl(gantryd_->endpoint(), {"stop-task", "--task", arn});
     WaitForStatus(arn, "STOPPED");
   }
@@ -230,6 +251,7 @@ class ContainerdE2E : public ::testing::Test {
   static inline GantryAgent* agent_ = nullptr;
   static inline std::string* subnet_id_ = nullptr;
   static inline AgentOptions agent_options_;
+  static inline std::vector<std::string>* started_ = new std::vector<std::string>();
 };
 
 TEST_F(ContainerdE2E, TwoContainers_RunTalkOverLocalhost_HostReachesTheTaskAddress) {
@@ -490,6 +512,91 @@ TEST_F(ContainerdE2E, HealthChecksAndDependsOn_HealthyGatesTheStart_StatusReport
   ASSERT_EQ(task.last_status(), "STOPPED");
   EXPECT_THAT(task.stopped_reason(), HasSubstr("dependency \"init\" exited with code 3"));
   EXPECT_THAT(task.stopped_reason(), ::testing::StartsWith("CannotStartContainerError: "));
+}
+
+// The container reads its task's metadata and its stats at ECS_CONTAINER_METADATA_URI_V4
+// and prints them (its output goes to the task's log file, which the test reads): the
+// task's ARN, zone and address are there, and the network counters grow with traffic.
+// The host, which is not the task, gets nothing for the same token.
+TEST_F(ContainerdE2E, MetadataEndpoint_TaskDocumentAndGrowingNetworkStats_OnlyForTheTask) {
+  const std::string script =
+      "uri=$ECS_CONTAINER_METADATA_URI_V4; echo \"URI $uri\"; "
+      "echo \"TASK $(wget -q -O - $uri/task)\"; "
+      "echo \"STATS1 $(wget -q -O - $uri/stats)\"; "
+      "for i in $(seq 20); do wget -q -O /dev/null $uri/task; done; "
+      "echo \"STATS2 $(wget -q -O - $uri/stats)\"; sleep 1000";
+  Register("ctd-metadata",
+           absl::StrCat("[", Container("main", script, R"("stopTimeout": 2)"), "]"));
+  const std::string arn = RunTask("ctd-metadata");
+  ASSERT_NO_FATAL_FAILURE(ExpectRunning(arn));
+  const std::filesystem::path log = dir_->path() / "agent" / "tasks" / TaskId(arn) / "main.log";
+  std::map<std::string, std::string> lines;  // by the first word
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (!lines.contains("STATS2") && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+    std::ifstream file(log);
+    std::string line;
+    while (std::getline(file, line)) {
+      const size_t space = line.find(' ');
+      if (space != std::string::npos) {
+        lines[line.substr(0, space)] = line.substr(space + 1);
+      }
+    }
+  }
+  ASSERT_TRUE(lines.contains("STATS2")) << "the container's output so far:\n"
+                                        << absl::StrJoin(lines, "\n", absl::PairFormatter(" "));
+  const v1::Task described = Describe1(arn);
+  google::protobuf::Struct task;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines["TASK"], &task).ok())
+      << lines["TASK"];
+  EXPECT_EQ(task.fields().at("TaskARN").string_value(), arn);
+  EXPECT_EQ(task.fields().at("AvailabilityZone").string_value(), kZone);
+  EXPECT_EQ(task.fields().at("Family").string_value(), "ctd-metadata");
+  // Asked as soon as its container started: the task may not be RUNNING yet.
+  EXPECT_THAT(task.fields().at("KnownStatus").string_value(),
+              ::testing::AnyOf("PENDING", "RUNNING"));
+  const auto& containers = task.fields().at("Containers").list_value();
+  ASSERT_EQ(containers.values_size(), 1);
+  const auto& network =
+      containers.values(0).struct_value().fields().at("Networks").list_value().values(0);
+  EXPECT_EQ(
+      network.struct_value().fields().at("IPv4Addresses").list_value().values(0).string_value(),
+      described.containers(0).network_interfaces(0).private_ipv4_address());
+  EXPECT_EQ(network.struct_value().fields().at("IPv4SubnetCIDRBlock").string_value(), kSubnetBlock);
+
+  google::protobuf::Struct first;
+  google::protobuf::Struct second;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines["STATS1"], &first).ok())
+      << lines["STATS1"];
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines["STATS2"], &second).ok())
+      << lines["STATS2"];
+  const double rx_first = first.fields()
+                              .at("networks")
+                              .struct_value()
+                              .fields()
+                              .at("eth0")
+                              .struct_value()
+                              .fields()
+                              .at("rx_bytes")
+                              .number_value();
+  const double rx_second = second.fields()
+                               .at("networks")
+                               .struct_value()
+                               .fields()
+                               .at("eth0")
+                               .struct_value()
+                               .fields()
+                               .at("rx_bytes")
+                               .number_value();
+  EXPECT_GT(rx_second, rx_first + 20 * 100) << "twenty answers came in between";
+  EXPECT_TRUE(second.fields().contains("network_rate_stats")) << lines["STATS2"];
+  EXPECT_GT(second.fields().at("memory_stats").struct_value().fields().at("usage").number_value(),
+            0);
+
+  CommandResult from_host = HostWget(absl::StrCat(lines["URI"], "/task"));
+  EXPECT_NE(from_host.exit_code, 0) << "the host is not the task: " << from_host.out;
+  EXPECT_THAT(from_host.out, ::testing::Not(HasSubstr(arn)));
+  StopAndWait(arn);
 }
 
 TEST_F(ContainerdE2E, FailingPull_StopsWithCannotPullContainerError) {
