@@ -199,6 +199,7 @@ std::unique_ptr<Runtime> AgentRun::MakeRuntime(int index, ReportFn report) {
     config.insecure_registries = options_.insecure_registries;
     config.task_dir = std::filesystem::path(options_.state_dir) / "tasks";
     config.init_path = options_.init_path;
+    config.log_max_bytes = options_.log_max_bytes;
     return std::make_unique<containerd::ContainerdRuntime>(std::move(config), loops_[index].get(),
                                                            std::move(report));
   }

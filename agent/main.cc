@@ -49,6 +49,8 @@ ABSL_FLAG(std::vector<std::string>, insecure_registry, {},
           "containerd: registries pulled from over plain HTTP (repeatable, comma-separated)");
 ABSL_FLAG(std::string, init_path, gantry::agent::FlagValues().init_path,
           "containerd: the init binary for initProcessEnabled");
+ABSL_FLAG(std::string, log_max_size, gantry::agent::FlagValues().log_max_size,
+          "containerd: MiB per container log file before it is rotated");
 ABSL_FLAG(std::string, host_name_prefix, "",
           "Host names are this prefix + index (default: hostname + \"-\")");
 
@@ -138,6 +140,7 @@ int main(int argc, char** argv) {
   flags.containerd_address = absl::GetFlag(FLAGS_containerd_address);
   flags.insecure_registries = RepeatedFlag(args, "insecure_registry");
   flags.init_path = absl::GetFlag(FLAGS_init_path);
+  flags.log_max_size = absl::GetFlag(FLAGS_log_max_size);
   flags = gantry::agent::WithMachineDefaults(std::move(flags), ThisMachine());
   auto options = gantry::agent::ParseOptions(flags, MachineHostName());
   if (!options.ok()) return BadFlags(std::string(options.status().message()));

@@ -132,6 +132,9 @@ void ParseHosts(const FlagValues& flags, Problems& problems, Options& options) {
 void ParseContainerd(const FlagValues& flags, Problems& problems, Options& options) {
   options.containerd_address = flags.containerd_address;
   options.init_path = flags.init_path;
+  options.log_max_bytes =
+      Integer(problems, "log-max-size", flags.log_max_size, 1, 1024, "MiB per container log file")
+      << 20;
   for (const std::string& list : flags.insecure_registries) {
     for (absl::string_view entry : absl::StrSplit(list, ',', absl::SkipEmpty())) {
       std::string registry(entry);
@@ -249,6 +252,8 @@ Optional:
                               flag or separate with commas (other registries: not yet)
   --init-path PATH            containerd: the static init run as PID 1 of containers with
                               initProcessEnabled (default /usr/bin/tini-static)
+  --log-max-size MIB          containerd: a container's log file is rotated past this, two
+                              old files kept, 1 to 1024 (default 10)
   --poll-wait DURATION        longest command long-poll, above 0s to 10m (default 20s)
   --host-name-prefix TEXT     host names are TEXT + index (default: this machine's hostname + "-")
   --credentials-file FILE     the access key (an agent or admin key) in an AWS shared-credentials

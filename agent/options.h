@@ -39,6 +39,7 @@ struct FlagValues {
   std::string containerd_address = "/run/containerd/containerd.sock";
   std::vector<std::string> insecure_registries;  // each "HOST:PORT[,HOST:PORT...]"
   std::string init_path = "/usr/bin/tini-static";
+  std::string log_max_size = "10";  // MiB
 };
 
 struct Options {
@@ -57,6 +58,7 @@ struct Options {
   std::string containerd_address;
   std::set<std::string> insecure_registries;
   std::string init_path;
+  int64_t log_max_bytes = 0;  // container logs are rotated past this
   absl::Duration poll_wait = absl::Seconds(20);
   std::string host_name_prefix;
   // Where to find the key that signs every call (an agent or admin key).

@@ -52,6 +52,7 @@ constexpr char kLabelPullStopped[] = "gantry.pull-stopped-ms";
 // After SIGKILL, how long to wait for containerd to see the exit.
 constexpr absl::Duration kKillWait = absl::Seconds(10);
 constexpr size_t kMaxReasonLength = 1024;
+constexpr absl::Duration kLogRotationInterval = absl::Seconds(10);
 // How long a container waits for its dependencies when its startTimeout is unset.
 constexpr absl::Duration kDefaultStartTimeout = absl::Seconds(120);
 // Fargate's ephemeral storage when the task definition asks for none.
@@ -391,6 +392,36 @@ ContainerdRuntime::ContainerdRuntime(ContainerdConfig config, Loop* loop, Report
       workers_(static_cast<size_t>(config_.worker_threads)) {
   StartMetadataServer();
   Recover();
+  loop_->After(kLogRotationInterval, [this, alive = std::weak_ptr<bool>(alive_)] {
+    if (!alive.expired()) {
+      RotateLogs();
+    }
+  });
+}
+
+void ContainerdRuntime::RotateLogs() {
+  std::vector<fs::path> logs;
+  for (const auto& [arn, task] : tasks_) {
+    if (IsStoppingOrStopped(task.status)) {
+      continue;
+    }
+    for (const Container& container : task.containers) {
+      logs.push_back(config_.task_dir / task.id / absl::StrCat(container.name, ".log"));
+    }
+  }
+  boost::asio::post(workers_, [this, logs = std::move(logs)] {
+    for (const fs::path& path : logs) {
+      if (absl::Status status = RotateIfLarger(path, config_.log_max_bytes, config_.log_files);
+          !status.ok()) {
+        log::Warning("log_rotation_failed", {{"log", path.string()}, {"error", status.message()}});
+      }
+    }
+  });
+  loop_->After(kLogRotationInterval, [this, alive = std::weak_ptr<bool>(alive_)] {
+    if (!alive.expired()) {
+      RotateLogs();
+    }
+  });
 }
 
 void ContainerdRuntime::StartMetadataServer() {

@@ -31,9 +31,10 @@
 // state change, and stats from containerd and the task's namespace (task_stats.h).
 //
 // Container output (stdout and stderr) goes to <task dir>/<task id>/<container>.log,
-// written by containerd's shim. Thread-safety: as Runtime (every method on the Loop);
-// blocking containerd and host work runs on the runtime's worker threads and posts its
-// result back to the Loop. Errors: as Runtime; failures become STOPPED reasons.
+// written by containerd's shim, and rotated by size (log_rotation.h). Thread-safety: as Runtime
+// (every method on the Loop); blocking containerd and host work runs on the runtime's worker
+// threads and posts its result back to the Loop. Errors: as Runtime; failures become STOPPED
+// reasons.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +55,7 @@
 #include "agent/containerd/client.h"
 #include "agent/containerd/health.h"
 #include "agent/containerd/image_puller.h"
+#include "agent/containerd/log_rotation.h"
 #include "agent/containerd/metadata_server.h"
 #include "agent/containerd/registry_client.h"
 #include "agent/containerd/task_network.h"
@@ -74,6 +76,9 @@ struct ContainerdConfig {
   std::string metadata_address = "169.254.170.2";
   uint16_t metadata_port = 80;
   int worker_threads = 4;
+  // Container logs are rotated when larger (log_rotation.h), keeping this many files.
+  int64_t log_max_bytes = kDefaultLogMaxBytes;
+  int log_files = kDefaultLogFiles;
 };
 
 inline constexpr absl::Duration kDefaultStopTimeout = absl::Seconds(30);
@@ -138,6 +143,8 @@ class ContainerdRuntime final : public Runtime {
  private:
   void Recover();
   void StartMetadataServer();
+  // Every kLogRotationInterval on the loop: the running tasks' logs, rotated on a worker.
+  void RotateLogs();
   // The task's metadata document (metadata.h) as it is now.
   TaskMetadata BuildTaskMetadata(const Task& task) const;
   void Publish(const Task& task);
@@ -177,6 +184,8 @@ class ContainerdRuntime final : public Runtime {
   struct Waits;
   std::shared_ptr<Waits> waits_;
   boost::asio::thread_pool workers_;
+  // Expires with the runtime: the rotation timer holds it weakly and stops.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace gantry::agent::containerd

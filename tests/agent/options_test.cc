@@ -41,6 +41,7 @@ TEST(ParseOptions, Containerd_OneHostAndTheMachineByDefault_RegistriesSplitOnCom
   EXPECT_EQ(options->memory_mib, 7900);
   EXPECT_EQ(options->containerd_address, "/run/containerd/containerd.sock");
   EXPECT_EQ(options->init_path, "/usr/bin/tini-static");
+  EXPECT_EQ(options->log_max_bytes, 10 << 20);
   EXPECT_THAT(options->insecure_registries,
               ::testing::ElementsAre("127.0.0.1:5000", "localhost:5001", "registry.test:80"));
 }
@@ -136,6 +137,8 @@ TEST(ParseOptions, BadValue_NamesFlagAndWhatIsAllowed) {
        "--runtime: \"docker\" is not a runtime; use sim or containerd"},
       {"containerd with 3 hosts", &FlagValues::runtime, "containerd",
        "--hosts: the containerd runtime runs one real host; use 1"},
+      {"log size zero", &FlagValues::log_max_size, "0",
+       "--log-max-size: 0 is out of range; use MiB per container log file, 1 to 1024"},
       {"no hosts", &FlagValues::hosts, "", "--hosts: required; use the number of hosts"},
       {"hosts text", &FlagValues::hosts, "ten", "--hosts: \"ten\" is not a whole number"},
       {"hosts zero", &FlagValues::hosts, "0", "--hosts: 0 is out of range; use"},

@@ -81,7 +81,9 @@ class ContainerdE2E : public ::testing::Test {
                   "--insecure-registry",
                   env_->registry(),
                   "--poll-wait",
-                  "2s"};
+                  "2s",
+                  "--log-max-size",
+                  "1"};
     agent_options_ = agent;
     absl::StatusOr<std::unique_ptr<GantryAgent>> started = GantryAgent::Start(agent);
     ASSERT_TRUE(started.ok()) << started.status();
@@ -596,6 +598,29 @@ TEST_F(ContainerdE2E, MetadataEndpoint_TaskDocumentAndGrowingNetworkStats_OnlyFo
   CommandResult from_host = HostWget(absl::StrCat(lines["URI"], "/task"));
   EXPECT_NE(from_host.exit_code, 0) << "the host is not the task: " << from_host.out;
   EXPECT_THAT(from_host.out, ::testing::Not(HasSubstr(arn)));
+  StopAndWait(arn);
+}
+
+// The agent runs with --log-max-size 1: a container that prints 3 MiB has its log
+// rotated within the rotation period (10 s), its live file started again.
+TEST_F(ContainerdE2E, ContainerLog_RotatedPastItsMaxSize) {
+  Register("ctd-log", absl::StrCat("[",
+                                   Container("main",
+                                             "for i in $(seq 3072); do head -c 1023 /dev/zero | "
+                                             "tr '\\0' x; echo; done; sleep 1000",
+                                             R"("stopTimeout": 2)"),
+                                   "]"));
+  const std::string arn = RunTask("ctd-log");
+  ASSERT_NO_FATAL_FAILURE(ExpectRunning(arn));
+  const std::filesystem::path log = dir_->path() / "agent" / "tasks" / TaskId(arn) / "main.log";
+  const std::filesystem::path rotated = log.string() + ".1";
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (!std::filesystem::exists(rotated) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  ASSERT_TRUE(std::filesystem::exists(rotated)) << "no rotation within 30 s";
+  EXPECT_GT(std::filesystem::file_size(rotated), 1u << 20);
+  EXPECT_LT(std::filesystem::file_size(log), std::filesystem::file_size(rotated));
   StopAndWait(arn);
 }
 
