@@ -197,7 +197,9 @@ std::unique_ptr<Runtime> AgentRun::MakeRuntime(int index, ReportFn report) {
     containerd::ContainerdConfig config;
     config.address = options_.containerd_address;
     config.insecure_registries = options_.insecure_registries;
-    config.task_dir = std::filesystem::path(options_.state_dir) / "tasks";
+    // Absolute: the paths go to containerd's shim and runc, and are compared with the
+    // kernel's mount table.
+    config.task_dir = std::filesystem::absolute(options_.state_dir) / "tasks";
     config.init_path = options_.init_path;
     config.log_max_bytes = options_.log_max_bytes;
     return std::make_unique<containerd::ContainerdRuntime>(std::move(config), loops_[index].get(),

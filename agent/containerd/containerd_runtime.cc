@@ -48,11 +48,17 @@ constexpr char kLabelStopSignal[] = "gantry.stop-signal";
 constexpr char kLabelStopTimeout[] = "gantry.stop-timeout-seconds";
 constexpr char kLabelPullStarted[] = "gantry.pull-started-ms";
 constexpr char kLabelPullStopped[] = "gantry.pull-stopped-ms";
+constexpr char kLabelCount[] = "gantry.task-container-count";
+
+constexpr char kIncompleteReason[] =
+    "Task stopped: the agent restarted while it was starting the task";
 
 // After SIGKILL, how long to wait for containerd to see the exit.
 constexpr absl::Duration kKillWait = absl::Seconds(10);
 constexpr size_t kMaxReasonLength = 1024;
 constexpr absl::Duration kLogRotationInterval = absl::Seconds(10);
+// After a failed Wait (containerd unavailable), before it is asked again.
+constexpr absl::Duration kWaitRetryDelay = absl::Seconds(1);
 // How long a container waits for its dependencies when its startTimeout is unset.
 constexpr absl::Duration kDefaultStartTimeout = absl::Seconds(120);
 // Fargate's ephemeral storage when the task definition asks for none.
@@ -165,8 +171,13 @@ absl::Status CreateContainer(const Client& client, const std::string& id,
   container->mutable_runtime()->set_name(kRuncRuntime);
   container->mutable_spec()->set_type_url(kSpecTypeUrl);
   container->mutable_spec()->set_value(spec_json);
-  // No snapshot key: the rootfs is an overlay the runtime builds (task_storage.h) and
+  // The container's snapshot is the read-only view of its image (PrepareRootfs): naming
+  // it keeps the view, and the image's layers under it, from containerd's garbage
+  // collector while the container exists, even after its tag moved to another image.
+  // The root file system itself is an overlay the runtime builds (task_storage.h) and
   // hands to Tasks.Create.
+  container->set_snapshotter(kSnapshotter);
+  container->set_snapshot_key(id);
   containers_api::CreateContainerResponse response;
   return FromGrpc(client.containers().Create(client.Context().get(), request, &response),
                   "Containers.Create");
@@ -370,6 +381,60 @@ absl::Status WaitForDependencies(
   return absl::OkStatus();
 }
 
+// What containerd knows of a container's process after an agent restart. Only a
+// process that is there and running counts as running; one containerd cannot tell
+// about right now is watched all the same (its Wait retries).
+void RecoverProcessState(const Client& client, const std::string& id,
+                         ContainerdRuntime::Container& container) {
+  tasks_api::GetRequest get;
+  get.set_container_id(id);
+  tasks_api::GetResponse got;
+  const grpc::Status status = client.tasks().Get(client.Context().get(), get, &got);
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+    container.status = kStopped;  // never started
+    return;
+  }
+  container.started = true;
+  if (!status.ok()) {
+    container.status = kRunning;
+    return;
+  }
+  switch (got.process().status()) {
+    case ::containerd::v1::types::RUNNING:
+    case ::containerd::v1::types::PAUSED:
+    case ::containerd::v1::types::PAUSING:
+      container.status = kRunning;
+      return;
+    case ::containerd::v1::types::STOPPED:
+      container.status = kStopped;
+      container.exit_code = static_cast<int32_t>(got.process().exit_status());
+      return;
+    default:
+      // Created but never started (the agent stopped in between).
+      container.started = false;
+      container.status = kStopped;
+      return;
+  }
+}
+
+// The storage and cgroups of tasks that are gone (an agent stopped while it set one up
+// or tore one down). Their logs stay.
+void RemoveLeftoverStorage(const fs::path& task_dir, const std::set<std::string>& live) {
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(task_dir, error)) {
+    const std::string id = entry.path().filename().string();
+    if (!entry.is_directory() || live.contains(id)) {
+      continue;
+    }
+    if (absl::Status status = RemoveTaskStorage(entry.path()); !status.ok()) {
+      log::Warning("task_storage_cleanup_failed", {{"task", id}, {"error", status.message()}});
+    }
+    if (absl::Status status = RemoveTaskCgroup(id); !status.ok()) {
+      log::Warning("task_cgroup_cleanup_failed", {{"task", id}, {"error", status.message()}});
+    }
+  }
+}
+
 }  // namespace
 
 // ---- Waits: containerd's Wait calls, one per started container ----------------------
@@ -392,11 +457,9 @@ ContainerdRuntime::ContainerdRuntime(ContainerdConfig config, Loop* loop, Report
       workers_(static_cast<size_t>(config_.worker_threads)) {
   StartMetadataServer();
   Recover();
-  loop_->After(kLogRotationInterval, [this, alive = std::weak_ptr<bool>(alive_)] {
-    if (!alive.expired()) {
-      RotateLogs();
-    }
-  });
+  // Like every closure the runtime gives its loop, this one never runs after the
+  // runtime is gone: the agent stops its loops before it destroys the runtimes.
+  loop_->After(kLogRotationInterval, [this] { RotateLogs(); });
 }
 
 void ContainerdRuntime::RotateLogs() {
@@ -417,11 +480,7 @@ void ContainerdRuntime::RotateLogs() {
       }
     }
   });
-  loop_->After(kLogRotationInterval, [this, alive = std::weak_ptr<bool>(alive_)] {
-    if (!alive.expired()) {
-      RotateLogs();
-    }
-  });
+  loop_->After(kLogRotationInterval, [this] { RotateLogs(); });
 }
 
 void ContainerdRuntime::StartMetadataServer() {
@@ -440,7 +499,10 @@ void ContainerdRuntime::StartMetadataServer() {
                                     std::vector<std::pair<std::string, std::string>> targets;
                                     {
                                       absl::MutexLock lock(&stats_targets_mutex_);
-                                      targets = stats_targets_[task_arn];
+                                      if (auto it = stats_targets_.find(task_arn);
+                                          it != stats_targets_.end()) {
+                                        targets = it->second;
+                                      }
                                     }
                                     return stats_.Collect(targets);
                                   })
@@ -638,7 +700,8 @@ void ContainerdRuntime::Provision(v1::LaunchTask launch) {
         {kLabelStopSignal, container.stop_signal},
         {kLabelStopTimeout, absl::StrCat(absl::ToInt64Seconds(container.stop_timeout))},
         {kLabelPullStarted, absl::StrCat(UnixMillis(result.pull_started_at))},
-        {kLabelPullStopped, absl::StrCat(UnixMillis(result.pull_stopped_at))}};
+        {kLabelPullStopped, absl::StrCat(UnixMillis(result.pull_stopped_at))},
+        {kLabelCount, absl::StrCat(definitions.size())}};
     absl::StatusOr<::containerd::types::Mount> rootfs =
         PrepareRootfs(client_, container.id, images[index].top_chain_id, *storage);
     if (!rootfs.ok()) {
@@ -742,8 +805,18 @@ void ContainerdRuntime::WatchExit(const std::string& arn, const std::string& con
       [this, call, waits = waits_, arn, container_id](grpc::Status status) {
         absl::MutexLock lock(&waits->mutex);
         waits->in_flight.erase(call->context.get());
-        if (waits->closed || !status.ok()) {
+        if (waits->closed || status.error_code() == grpc::StatusCode::NOT_FOUND) {
           // Cancelled at shutdown, or the container is gone (teardown reads its code).
+          return;
+        }
+        if (!status.ok()) {
+          // containerd restarted or hiccuped; the container lives on in its shim.
+          loop_->After(kWaitRetryDelay, [this, arn, container_id] {
+            if (const Task* task = Find(arn);
+                task != nullptr && !IsStoppingOrStopped(task->status)) {
+              WatchExit(arn, container_id);
+            }
+          });
           return;
         }
         const int32_t code = static_cast<int32_t>(call->response.exit_status());
@@ -1036,6 +1109,7 @@ void ContainerdRuntime::Recover() {
     return;
   }
   std::map<std::string, std::map<int, Container>> found;  // by ARN, then index
+  std::map<std::string, int> expected_counts;             // by ARN
   for (const containers_api::Container& entry : response.containers()) {
     const std::string arn = LabelOr(entry, kLabelTaskArn);
     int index = 0;
@@ -1058,19 +1132,10 @@ void ContainerdRuntime::Recover() {
     if (absl::SimpleAtoi(LabelOr(entry, kLabelStopTimeout), &stop_seconds)) {
       container.stop_timeout = absl::Seconds(stop_seconds);
     }
-    tasks_api::GetRequest get;
-    get.set_container_id(entry.id());
-    tasks_api::GetResponse got;
-    if (client_.tasks().Get(client_.Context().get(), get, &got).ok()) {
-      container.started = true;
-      if (got.process().status() == ::containerd::v1::types::STOPPED) {
-        container.status = kStopped;
-        container.exit_code = static_cast<int32_t>(got.process().exit_status());
-      } else {
-        container.status = kRunning;
-      }
-    } else {
-      container.status = kStopped;
+    RecoverProcessState(client_, entry.id(), container);
+    int expected = 0;
+    if (absl::SimpleAtoi(LabelOr(entry, kLabelCount), &expected)) {
+      expected_counts[arn] = expected;
     }
     found[arn][index] = std::move(container);
   }
@@ -1089,10 +1154,13 @@ void ContainerdRuntime::Recover() {
         loop_->Post([this, arn = arn, id = container.id] { WatchExit(arn, id); });
       }
     }
-    if (essential_exited) {
-      loop_->Post([this, arn = arn] {
+    // An agent that stopped while it was starting the task left it incomplete.
+    const bool incomplete = static_cast<int>(containers.size()) < expected_counts[arn];
+    if (essential_exited || incomplete) {
+      const std::string reason = incomplete ? kIncompleteReason : std::string(kEssentialExitReason);
+      loop_->Post([this, arn = arn, reason] {
         if (Task* task = Find(arn); task != nullptr && task->status == kRunning) {
-          BeginStop(*task, kEssentialExitReason);
+          BeginStop(*task, reason);
         }
       });
     }
@@ -1101,6 +1169,7 @@ void ContainerdRuntime::Recover() {
   if (absl::Status status = networks_.RemoveLeftovers(live); !status.ok()) {
     log::Warning("task_network_cleanup_failed", {{"error", status.message()}});
   }
+  RemoveLeftoverStorage(config_.task_dir, live);
 }
 
 }  // namespace gantry::agent::containerd

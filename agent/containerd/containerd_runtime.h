@@ -184,8 +184,6 @@ class ContainerdRuntime final : public Runtime {
   struct Waits;
   std::shared_ptr<Waits> waits_;
   boost::asio::thread_pool workers_;
-  // Expires with the runtime: the rotation timer holds it weakly and stops.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace gantry::agent::containerd

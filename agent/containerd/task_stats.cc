@@ -7,6 +7,7 @@
 
 #include "github.com/containerd/cgroups/stats/v1/metrics.pb.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -16,6 +17,7 @@ namespace {
 namespace cgroups = ::io::containerd::cgroups::v1;
 
 constexpr absl::Duration kStatsTimeout = absl::Seconds(2);
+constexpr char kCgroupV1MetricsType[] = "io.containerd.cgroups.v1.Metrics";
 
 std::string ReadFile(const std::string& path) {
   std::ifstream file(path);
@@ -85,9 +87,13 @@ bool TaskStatsCollector::Sample(const std::string& id, ContainerStats& stats) {
       response.metrics().empty()) {
     return false;
   }
+  // Protobuf would parse cgroup v2 metrics as v1 without complaint (unknown and
+  // mismatched fields are kept aside), so the type decides. v2 is not read yet.
+  const std::string& type = response.metrics(0).data().type_url();
   cgroups::Metrics metrics;
-  if (!metrics.ParseFromString(response.metrics(0).data().value())) {
-    return false;  // cgroup v2 metrics have another type: not read yet
+  if (!absl::EndsWith(type, kCgroupV1MetricsType) ||
+      !metrics.ParseFromString(response.metrics(0).data().value())) {
+    return false;
   }
   FillFromCgroup(metrics, stats);
   stats.cpu.system_cpu_usage_ns = SystemCpuUsageNs();
