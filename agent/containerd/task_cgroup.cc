@@ -40,6 +40,9 @@ absl::Status MakeDirectories(const fs::path& path) {
   return absl::OkStatus();
 }
 
+// The CFS period the task's CPU quota is measured over (the kernel's default).
+constexpr int64_t kCpuPeriodUs = 100000;
+
 // cgroup v2's cpu.weight (1..10000, default 100) for v1's cpu.shares (2..262144,
 // default 1024), by the kernel's own conversion.
 int64_t WeightOfShares(int64_t shares) { return 1 + ((shares - 2) * 9999) / 262142; }
@@ -59,6 +62,8 @@ absl::Status CreateUnified(const std::string& task_id, int64_t cpu_units, int64_
   if (cpu_units > 0) {
     GANTRY_RETURN_IF_ERROR(WriteFile(
         task / "cpu.weight", std::to_string(WeightOfShares(std::max<int64_t>(cpu_units, 2)))));
+    GANTRY_RETURN_IF_ERROR(
+        WriteFile(task / "cpu.max", absl::StrCat(CpuQuotaUs(cpu_units), " ", kCpuPeriodUs)));
   }
   return absl::OkStatus();
 }
@@ -75,6 +80,9 @@ absl::Status CreateV1(const std::string& task_id, int64_t cpu_units, int64_t mem
   if (cpu_units > 0) {
     GANTRY_RETURN_IF_ERROR(
         WriteFile(cpu / "cpu.shares", std::to_string(std::max<int64_t>(cpu_units, 2))));
+    GANTRY_RETURN_IF_ERROR(WriteFile(cpu / "cpu.cfs_period_us", std::to_string(kCpuPeriodUs)));
+    GANTRY_RETURN_IF_ERROR(
+        WriteFile(cpu / "cpu.cfs_quota_us", std::to_string(CpuQuotaUs(cpu_units))));
   }
   return absl::OkStatus();
 }
@@ -94,6 +102,8 @@ std::vector<fs::path> TaskDirectories(const std::string& task_id) {
 }
 
 }  // namespace
+
+int64_t CpuQuotaUs(int64_t cpu_units) { return cpu_units * kCpuPeriodUs / 1024; }
 
 std::string TaskCgroupPath(const std::string& task_id) { return absl::StrCat("/gantry/", task_id); }
 

@@ -5,6 +5,7 @@
 
 #include "agent/containerd/health.h"
 #include "agent/containerd/start_order.h"
+#include "agent/containerd/task_cgroup.h"
 #include "agent/containerd/task_network.h"
 #include "agent/containerd/task_storage.h"
 #include "gmock/gmock.h"
@@ -136,6 +137,12 @@ TEST(OverlayRootfs, ViewOfAnotherShape_IsInvalidArgument) {
               StatusIs(absl::StatusCode::kInvalidArgument, "\"tmpfs\"; expected bind or overlay"));
   EXPECT_THAT(OverlayRootfs({MountOf("overlay", "overlay", {"index=off"})}, layer),
               StatusIs(absl::StatusCode::kInvalidArgument, "no lower directory"));
+}
+
+TEST(CpuQuotaUs, TaskCpuUnitsAsCfsQuotaPer100Ms) {
+  EXPECT_EQ(CpuQuotaUs(256), 25000);    // a quarter vCPU
+  EXPECT_EQ(CpuQuotaUs(1024), 100000);  // one vCPU
+  EXPECT_EQ(CpuQuotaUs(4096), 400000);  // four: quota above the period
 }
 
 TEST(PlanHealthCheck, ShellAndExecForms_EcsDefaults) {

@@ -6,6 +6,7 @@
 // skipped with the reason (CI runs as root with everything installed).
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -230,6 +231,12 @@ class ContainerdE2E : public ::testing::Test {
 
   static std::string TaskId(const std::string& arn) { return arn.substr(arn.rfind('/') + 1); }
 
+  static std::string ReadTrimmed(const std::filesystem::path& path) {
+    std::ifstream file(path);
+    std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    return std::string(absl::StripAsciiWhitespace(text));
+  }
+
   // The host's own busybox fetching `url` (the test process is in the host's network).
   // (No -T: Debian's busybox wget crashes with it; RunCommand has its own timeout.)
   static CommandResult HostWget(const std::string& url) {
@@ -332,7 +339,8 @@ TEST_F(ContainerdE2E, SysPtrace_InTheEffectiveSetOnlyWhenAdded) {
 }
 
 // sleep as PID 1 ignores SIGTERM, so the stop falls back to SIGKILL after stopTimeout;
-// with initProcessEnabled, tini forwards SIGTERM and the stop is prompt.
+// with initProcessEnabled, tini forwards SIGTERM and the stop is prompt. While they run,
+// the task's cgroup holds its cpu and memory.
 TEST_F(ContainerdE2E, StopTask_StopsWithinStopTimeout_FreesNamespaceAndVeth) {
   Register("ctd-stop",
            absl::StrCat("[", Container("main", "sleep 1000", R"("stopTimeout": 2)"), "]"));
@@ -345,6 +353,19 @@ TEST_F(ContainerdE2E, StopTask_StopsWithinStopTimeout_FreesNamespaceAndVeth) {
   ASSERT_NO_FATAL_FAILURE(ExpectRunning(plain));
   ASSERT_NO_FATAL_FAILURE(ExpectRunning(init));
   ASSERT_TRUE(std::filesystem::exists("/run/netns/gantry-" + TaskId(plain)));
+  // The task's cpu (256 units: a quarter CPU) and memory (512 MiB) bound its cgroup.
+  const std::filesystem::path v1_cpu = "/sys/fs/cgroup/cpu/gantry/" + TaskId(plain);
+  const std::filesystem::path v2_task = "/sys/fs/cgroup/gantry/" + TaskId(plain);
+  if (std::filesystem::exists(v1_cpu)) {
+    EXPECT_EQ(ReadTrimmed(v1_cpu / "cpu.cfs_quota_us"), "25000");
+    EXPECT_EQ(ReadTrimmed(v1_cpu / "cpu.cfs_period_us"), "100000");
+    EXPECT_EQ(
+        ReadTrimmed("/sys/fs/cgroup/memory/gantry/" + TaskId(plain) + "/memory.limit_in_bytes"),
+        "536870912");
+  } else {
+    EXPECT_EQ(ReadTrimmed(v2_task / "cpu.max"), "25000 100000");
+    EXPECT_EQ(ReadTrimmed(v2_task / "memory.max"), "536870912");
+  }
 
   const absl::Time stop_at = absl::Now();
   Ctl(gantryd_->endpoint(), {"stop-task", "--task", plain});
