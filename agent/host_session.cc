@@ -10,7 +10,6 @@
 namespace gantry::agent {
 namespace {
 
-constexpr char kStopped[] = "STOPPED";
 constexpr char kUnknownOutcome[] = "UNKNOWN";
 constexpr char kUnknownTaskReason[] = "Task unknown to the control plane";
 constexpr char kHostUnknownReason[] = "Host unknown to the control plane";

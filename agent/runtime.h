@@ -8,6 +8,7 @@
 // reported as STOPPED with a reason.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <vector>
@@ -15,6 +16,35 @@
 #include "gantry/v1/agent.pb.h"
 
 namespace gantry::agent {
+
+// Task and container statuses as reports carry them.
+inline constexpr char kPending[] = "PENDING";
+inline constexpr char kRunning[] = "RUNNING";
+inline constexpr char kStopping[] = "STOPPING";
+inline constexpr char kDeprovisioning[] = "DEPROVISIONING";
+inline constexpr char kStopped[] = "STOPPED";
+
+inline bool IsStoppingOrStopped(const std::string& status) {
+  return status == kStopping || status == kDeprovisioning || status == kStopped;
+}
+
+// gantryd refuses longer reasons; reasons carry user text and error messages of any
+// length.
+inline constexpr size_t kMaxReasonLength = 1024;
+
+// `reason` cut to kMaxReasonLength on a UTF-8 character boundary (proto3 strings must
+// stay valid UTF-8).
+inline std::string TruncatedReason(std::string reason) {
+  if (reason.size() <= kMaxReasonLength) {
+    return reason;
+  }
+  size_t size = kMaxReasonLength;
+  while (size > 0 && (static_cast<unsigned char>(reason[size]) & 0xC0) == 0x80) {
+    --size;
+  }
+  reason.resize(size);
+  return reason;
+}
 
 // The stopped reason of a task whose essential container exited (ECS's wording).
 inline constexpr char kEssentialExitReason[] = "Essential container in task exited";

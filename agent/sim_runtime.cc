@@ -9,28 +9,6 @@
 namespace gantry::agent {
 namespace {
 
-constexpr char kPending[] = "PENDING";
-constexpr char kRunning[] = "RUNNING";
-constexpr char kStopping[] = "STOPPING";
-constexpr char kDeprovisioning[] = "DEPROVISIONING";
-constexpr char kStopped[] = "STOPPED";
-
-// gantryd refuses longer reasons; a hint's reason is user text of any length.
-constexpr size_t kMaxReasonLength = 1024;
-
-// Cut on a UTF-8 character boundary: proto3 strings must stay valid UTF-8.
-std::string Truncated(std::string reason) {
-  if (reason.size() <= kMaxReasonLength) return reason;
-  size_t size = kMaxReasonLength;
-  while (size > 0 && (static_cast<unsigned char>(reason[size]) & 0xC0) == 0x80) --size;
-  reason.resize(size);
-  return reason;
-}
-
-bool IsStoppingOrStopped(const std::string& status) {
-  return status == kStopping || status == kDeprovisioning || status == kStopped;
-}
-
 // A stable fake digest per image name (64 hex digits), so one image shows one digest.
 std::string FakeDigest(const std::string& image) {
   std::string digest = "sha256:";
@@ -152,7 +130,7 @@ void SimRuntime::Stop(const std::string& task_arn, const std::string& reason) {
     report.set_task_arn(task_arn);
     report.set_status(kStopped);
     report.set_at_unix_ms(absl::ToUnixMillis(loop_->Now()));
-    report.set_reason(Truncated(reason));
+    report.set_reason(TruncatedReason(reason));
     report_(std::move(report));
     return;
   }
@@ -202,7 +180,7 @@ v1::TaskStateReport SimRuntime::BuildReport(const Task& task) const {
   report.set_task_arn(task.arn);
   report.set_status(task.status);
   report.set_at_unix_ms(absl::ToUnixMillis(loop_->Now()));
-  report.set_reason(Truncated(task.reason));
+  report.set_reason(TruncatedReason(task.reason));
   if (task.pull_started_at != absl::InfinitePast()) {
     report.set_pull_started_at_unix_ms(absl::ToUnixMillis(task.pull_started_at));
   }
@@ -215,7 +193,7 @@ v1::TaskStateReport SimRuntime::BuildReport(const Task& task) const {
     out->set_name(container.plan.name);
     out->set_status(container.status);
     if (container.exit_code.has_value()) out->set_exit_code(*container.exit_code);
-    out->set_reason(Truncated(container.reason));
+    out->set_reason(TruncatedReason(container.reason));
     out->set_runtime_id(container.runtime_id);
     // Pulled images have a digest; a container that never started has no runtime id.
     if (!container.runtime_id.empty() && !container.plan.image.empty()) {

@@ -29,12 +29,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kPending[] = "PENDING";
-constexpr char kRunning[] = "RUNNING";
-constexpr char kStopping[] = "STOPPING";
-constexpr char kDeprovisioning[] = "DEPROVISIONING";
-constexpr char kStopped[] = "STOPPED";
-
 constexpr char kSpecTypeUrl[] = "types.containerd.io/opencontainers/runtime-spec/1/Spec";
 
 // Labels on each containerd container: what a restarted agent needs to report it.
@@ -55,7 +49,6 @@ constexpr char kIncompleteReason[] =
 
 // After SIGKILL, how long to wait for containerd to see the exit.
 constexpr absl::Duration kKillWait = absl::Seconds(10);
-constexpr size_t kMaxReasonLength = 1024;
 constexpr absl::Duration kLogRotationInterval = absl::Seconds(10);
 // After a failed Wait (containerd unavailable), before it is asked again.
 constexpr absl::Duration kWaitRetryDelay = absl::Seconds(1);
@@ -63,22 +56,6 @@ constexpr absl::Duration kWaitRetryDelay = absl::Seconds(1);
 constexpr absl::Duration kDefaultStartTimeout = absl::Seconds(120);
 // Fargate's ephemeral storage when the task definition asks for none.
 constexpr int64_t kDefaultStorageGib = 20;
-
-bool IsStoppingOrStopped(const std::string& status) {
-  return status == kStopping || status == kDeprovisioning || status == kStopped;
-}
-
-std::string Truncated(std::string reason) {
-  if (reason.size() <= kMaxReasonLength) {
-    return reason;
-  }
-  size_t size = kMaxReasonLength;
-  while (size > 0 && (static_cast<unsigned char>(reason[size]) & 0xC0) == 0x80) {
-    --size;
-  }
-  reason.resize(size);
-  return reason;
-}
 
 std::string TaskIdOf(const std::string& arn) {
   size_t slash = arn.rfind('/');
@@ -762,7 +739,7 @@ void ContainerdRuntime::OnProvisioned(const std::string& arn, Provisioned result
   if (!result.status.ok()) {
     // Everything was torn down already.
     task->status = kStopped;
-    task->reason = Truncated(std::string(result.status.message()));
+    task->reason = TruncatedReason(std::string(result.status.message()));
     for (Container& container : task->containers) {
       container.status = kStopped;
     }
@@ -902,7 +879,7 @@ void ContainerdRuntime::Stop(const std::string& task_arn, const std::string& rea
     report.set_task_arn(task_arn);
     report.set_status(kStopped);
     report.set_at_unix_ms(absl::ToUnixMillis(loop_->Now()));
-    report.set_reason(Truncated(reason));
+    report.set_reason(TruncatedReason(reason));
     report_(std::move(report));
     return;
   }
@@ -920,7 +897,7 @@ void ContainerdRuntime::Stop(const std::string& task_arn, const std::string& rea
 void ContainerdRuntime::BeginStop(Task& task, const std::string& reason) {
   task.status = kStopping;
   if (task.reason.empty()) {
-    task.reason = Truncated(reason);
+    task.reason = TruncatedReason(reason);
   }
   Emit(task);
   boost::asio::post(workers_, [this, arn = task.arn, id = task.id, containers = task.containers] {
