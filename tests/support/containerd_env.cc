@@ -601,13 +601,14 @@ void ContainerdEnv::KillShims() {
   if (shims.empty()) {
     return;
   }
-  std::vector<pid_t> victims;
+  // Shims first: a shim that outlived its container could reap it and exit on its own,
+  // which is not what a killed containerd's leftovers look like.
+  std::vector<pid_t> victims(shims.begin(), shims.end());
   for (const auto& [pid, parent] : processes) {
     if (shims.count(parent) > 0) {
       victims.push_back(pid);
     }
   }
-  victims.insert(victims.end(), shims.begin(), shims.end());
   for (pid_t pid : victims) {
     ::kill(pid, SIGKILL);
   }
