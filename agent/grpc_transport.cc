@@ -114,4 +114,14 @@ AgentTransport::Cancel GrpcTransport::ReportTaskState(const v1::ReportTaskStateR
               });
 }
 
+AgentTransport::Cancel GrpcTransport::ReportTaskMetrics(const v1::ReportTaskMetricsRequest& request,
+                                                        absl::Duration timeout,
+                                                        Done<v1::ReportTaskMetricsResponse> done) {
+  return Call(request, timeout, std::move(done),
+              [this](grpc::ClientContext* context, const v1::ReportTaskMetricsRequest* in,
+                     v1::ReportTaskMetricsResponse* out, std::function<void(grpc::Status)> then) {
+                stub_->async()->ReportTaskMetrics(context, in, out, std::move(then));
+              });
+}
+
 }  // namespace gantry::agent

@@ -51,6 +51,8 @@ class GrpcTransport final : public AgentTransport {
                       Done<v1::PollCommandsResponse> done) override;
   Cancel ReportTaskState(const v1::ReportTaskStateRequest& request, absl::Duration timeout,
                          Done<v1::ReportTaskStateResponse> done) override;
+  Cancel ReportTaskMetrics(const v1::ReportTaskMetricsRequest& request, absl::Duration timeout,
+                           Done<v1::ReportTaskMetricsResponse> done) override;
 
  private:
   template <typename Request, typename Response, typename Start>

@@ -77,7 +77,8 @@ void HostSession::Shutdown(std::function<void()> done) {
   loop_->Post([this, done = std::move(done)] {
     stopping_ = true;
     SetState(State::kStopped);
-    for (AgentTransport::Cancel* cancel : {&register_cancel_, &poll_cancel_, &report_cancel_}) {
+    for (AgentTransport::Cancel* cancel :
+         {&register_cancel_, &poll_cancel_, &report_cancel_, &metrics_cancel_}) {
       if (*cancel) (*cancel)();
     }
     done();
@@ -206,6 +207,37 @@ void HostSession::StartPolling() {
   }
   Poll();
   MaybeSendReports();
+  if (!metrics_timer_started_ && config_.metrics_interval > absl::ZeroDuration()) {
+    metrics_timer_started_ = true;
+    loop_->After(config_.metrics_interval, [this] { ReportMetrics(); });
+  }
+}
+
+void HostSession::ReportMetrics() {
+  if (stopping_) return;
+  loop_->After(config_.metrics_interval, [this] { ReportMetrics(); });
+  // Read even when the call cannot go now, so that the next sample's rates cover one
+  // interval, not two.
+  std::vector<v1::TaskMetrics> samples = metrics_.Derive(runtime_->SampleUsage());
+  if (metrics_in_flight_ || state_ != State::kPolling || samples.empty()) return;
+  v1::ReportTaskMetricsRequest request;
+  request.set_host_id(host_id_);
+  // gantryd takes 1000 per call; a host runs far fewer tasks (one per ENI slot).
+  for (size_t i = 0; i < samples.size() && i < 1000; ++i) {
+    *request.add_tasks() = std::move(samples[i]);
+  }
+  metrics_in_flight_ = true;
+  metrics_cancel_ = transport_->ReportTaskMetrics(
+      request, config_.call_timeout, [this](absl::StatusOr<v1::ReportTaskMetricsResponse> result) {
+        loop_->Post([this, status = result.status()] {
+          metrics_cancel_ = nullptr;
+          metrics_in_flight_ = false;
+          if (!status.ok() && !stopping_) {
+            log::Debug("task_metrics_not_reported",
+                       {{"host", config_.host_name}, {"error", status.message()}});
+          }
+        });
+      });
 }
 
 void HostSession::OnRegisterFailed(const absl::Status& status) {

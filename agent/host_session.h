@@ -57,6 +57,7 @@
 #include "agent/loop.h"
 #include "agent/registration_gate.h"
 #include "agent/runtime.h"
+#include "agent/task_metrics.h"
 #include "agent/transport.h"
 
 namespace gantry::agent {
@@ -82,6 +83,8 @@ struct SessionConfig {
   absl::Duration backoff_initial = absl::Milliseconds(100);
   absl::Duration backoff_max = absl::Seconds(5);
   uint64_t seed = 0;  // backoff jitter
+  // How often the usage of running tasks is reported (ReportTaskMetrics); zero: never.
+  absl::Duration metrics_interval = absl::Seconds(10);
 };
 
 // How a session tells its owner about events. Each runs on the session's loop and must
@@ -163,6 +166,7 @@ class HostSession {
   void DropRefused(const v1::TaskStateReport& report, const absl::Status& status);
   void HandleResult(const v1::TaskStateReport& report, const v1::TaskReportResult* result);
   void ConnectionLost(const absl::Status& status);
+  void ReportMetrics();
   void RetryLater(void (HostSession::*retry)());
 
   const SessionConfig config_;
@@ -199,6 +203,14 @@ class HostSession {
   AgentTransport::Cancel register_cancel_;
   AgentTransport::Cancel poll_cancel_;
   AgentTransport::Cancel report_cancel_;
+
+  // Per-task metrics: a timer every metrics_interval once registered, at most one call
+  // in flight; a reading taken while one is in flight is skipped, and a failed call is
+  // not retried (the next reading supersedes it).
+  MetricsDeriver metrics_;
+  bool metrics_timer_started_ = false;
+  bool metrics_in_flight_ = false;
+  AgentTransport::Cancel metrics_cancel_;
 };
 
 }  // namespace gantry::agent

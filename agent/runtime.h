@@ -15,6 +15,8 @@
 
 #include "gantry/v1/agent.pb.h"
 
+#include "agent/task_metrics.h"
+
 namespace gantry::agent {
 
 // Task and container statuses as reports carry them.
@@ -71,6 +73,9 @@ class Runtime {
   // Drops a STOPPED task once the control plane has its STOPPED report. No-op for a
   // task that is unknown or not STOPPED.
   virtual void Forget(const std::string& task_arn) = 0;
+  // The cumulative usage of every RUNNING task, read now, for per-task metrics. A task
+  // whose usage cannot be read is left out.
+  virtual std::vector<TaskUsage> SampleUsage() = 0;
 };
 
 }  // namespace gantry::agent

@@ -1,5 +1,6 @@
 #include "agent/sim_runtime.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -38,6 +39,8 @@ void SimRuntime::Launch(const v1::LaunchTask& launch) {
   Task& task = tasks_[arn];
   task.arn = arn;
   task.private_ipv4_address = launch.network_interface().private_ipv4_address();
+  task.cpu_units = launch.cpu_units();
+  task.memory_mib = launch.memory_mib();
   std::optional<std::string> failure;
   absl::StatusOr<std::vector<ContainerPlan>> plans = PlanContainers(launch);
   if (plans.ok()) {
@@ -215,6 +218,28 @@ std::string SimRuntime::NewRuntimeId() {
   std::string id;
   for (int i = 0; i < 4; ++i) absl::StrAppendFormat(&id, "%016x", random_());
   return id;
+}
+
+std::vector<TaskUsage> SimRuntime::SampleUsage() {
+  const absl::Time now = loop_->Now();
+  std::vector<TaskUsage> usage;
+  for (const auto& [arn, task] : tasks_) {
+    if (task.status != kRunning) {
+      continue;
+    }
+    const double seconds = std::max(0.0, absl::ToDoubleSeconds(now - task.pull_stopped_at));
+    TaskUsage& sample = usage.emplace_back();
+    sample.task_arn = arn;
+    sample.at = now;
+    sample.cpu_usage_ns =
+        static_cast<uint64_t>(seconds * 1e9 * 0.1 * static_cast<double>(task.cpu_units) / 1024.0);
+    sample.memory_used_bytes = static_cast<uint64_t>(task.memory_mib) * 1024 * 1024 / 4;
+    sample.network_rx_bytes = static_cast<uint64_t>(seconds * 10'000);
+    sample.network_tx_bytes = static_cast<uint64_t>(seconds * 5'000);
+    sample.storage_write_bytes = static_cast<uint64_t>(seconds * 1'000);
+    sample.ephemeral_used_bytes = uint64_t{64} << 20;
+  }
+  return usage;
 }
 
 }  // namespace gantry::agent

@@ -19,6 +19,7 @@
 //               containers get exit code 143 (SIGTERM), containers that never started
 //               get none. A stop of an unknown task reports it STOPPED at once.
 //
+// Usage (SampleUsage) is synthetic, see there.
 // Idempotence and forgetting are as Runtime (runtime.h) says. Health: a container with
 // a health check reports HEALTHY while it runs. Thread-safety: as Runtime; timers run on
 // the Loop given. The random source is seeded, so a test replays the same failures.
@@ -59,6 +60,11 @@ class SimRuntime final : public Runtime {
   void Stop(const std::string& task_arn, const std::string& reason) override;
   std::vector<v1::TaskStateReport> Snapshot() const override;
   void Forget(const std::string& task_arn) override;
+  // Made-up but plausible usage, growing with the time since the pull finished: a tenth
+  // of the task's CPU, a quarter of its memory, 10 KB/s in and 5 KB/s out, 1 KB/s
+  // written, 64 MiB of ephemeral storage. Enough for gantryd's metrics path at fleet
+  // scale; nothing here is measured.
+  std::vector<TaskUsage> SampleUsage() override;
 
  private:
   struct Container {
@@ -75,6 +81,8 @@ class SimRuntime final : public Runtime {
     std::string private_ipv4_address;
     absl::Time pull_started_at = absl::InfinitePast();
     absl::Time pull_stopped_at = absl::InfinitePast();
+    int64_t cpu_units = 0;
+    int64_t memory_mib = 0;
     std::vector<Container> containers;
     // Bumped whenever the task changes course (stop requested), so timers set for the
     // old course find a different number and do nothing.

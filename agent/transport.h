@@ -33,6 +33,9 @@ class AgentTransport {
                               Done<v1::PollCommandsResponse> done) = 0;
   virtual Cancel ReportTaskState(const v1::ReportTaskStateRequest& request, absl::Duration timeout,
                                  Done<v1::ReportTaskStateResponse> done) = 0;
+  virtual Cancel ReportTaskMetrics(const v1::ReportTaskMetricsRequest& request,
+                                   absl::Duration timeout,
+                                   Done<v1::ReportTaskMetricsResponse> done) = 0;
 };
 
 }  // namespace gantry::agent

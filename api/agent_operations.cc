@@ -15,6 +15,7 @@
 #include "api/internal/container_instances.h"
 #include "api/internal/run_on_database.h"
 #include "api/poll_hub.h"
+#include "api/task_metrics_board.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 
@@ -124,12 +125,14 @@ std::vector<std::string> TaskArns(const Config& config, const std::vector<std::s
 
 AgentOperations::AgentOperations(Config config, storage::Database* database, PollHub* hub,
                                  absl::Duration host_timeout,
-                                 std::function<void()> capacity_changed)
+                                 std::function<void()> capacity_changed,
+                                 TaskMetricsBoard* metrics_board)
     : config_(std::move(config)),
       database_(database),
       hub_(hub),
       host_timeout_(host_timeout),
-      capacity_changed_(std::move(capacity_changed)) {}
+      capacity_changed_(std::move(capacity_changed)),
+      metrics_board_(metrics_board) {}
 
 void AgentOperations::RegisterHost(const Caller& caller, const v1::RegisterHostRequest& request,
                                    Done<v1::RegisterHostResponse> done) {
@@ -284,6 +287,28 @@ void AgentOperations::ReportTaskState(const Caller& caller,
           out->set_outcome(internal::OutcomeName(result.outcome));
           out->set_desired_status(result.desired_status);
         }
+        return response;
+      },
+      std::move(done));
+}
+
+void AgentOperations::ReportTaskMetrics(const Caller& caller,
+                                        const v1::ReportTaskMetricsRequest& request,
+                                        Done<v1::ReportTaskMetricsResponse> done) {
+  GANTRY_RETURN_DONE_IF_ERROR(internal::RequireAgent(caller), done);
+  GANTRY_ASSIGN_OR_DONE(std::vector<storage::TaskMetricsSample> samples,
+                        internal::ParseTaskMetrics(config_, request, absl::Now()), done);
+  RunOnDatabase<v1::ReportTaskMetricsResponse>(
+      database_,
+      [this, host_id = request.host_id(), samples = std::move(samples)](
+          storage::Connection& connection) -> absl::StatusOr<v1::ReportTaskMetricsResponse> {
+        GANTRY_ASSIGN_OR_RETURN(std::vector<storage::TaskMetricsRow> stored,
+                                storage::StoreTaskMetrics(connection, host_id, samples));
+        if (metrics_board_ != nullptr) {
+          metrics_board_->Update(stored, absl::Now());
+        }
+        v1::ReportTaskMetricsResponse response;
+        response.set_accepted(static_cast<int32_t>(stored.size()));
         return response;
       },
       std::move(done));

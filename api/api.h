@@ -45,6 +45,7 @@ namespace gantry::api {
 
 class KeyRing;
 class PollHub;
+class TaskMetricsBoard;
 
 struct Config {
   std::string region = "us-east-1";
@@ -108,6 +109,11 @@ class EcsOperations {
                      Done<v1::DescribeTasksResponse> done);
   void ListTasks(const Caller& caller, const v1::ListTasksRequest& request,
                  Done<v1::ListTasksResponse> done);
+  // The latest resource usage each task's agent reported (stored by ReportTaskMetrics),
+  // with what the task reserved. A task not in the cluster is a MISSING failure, one
+  // with no sample yet NO_DATA.
+  void DescribeTaskMetrics(const Caller& caller, const v1::DescribeTaskMetricsRequest& request,
+                           Done<v1::DescribeTaskMetricsResponse> done);
 
   // Container instances (container_instance_operations.cc), for admin keys only. Hosts
   // form one fleet shared by all clusters and accounts (as Fargate's); `cluster` must
@@ -178,8 +184,10 @@ class AgentOperations {
   // and polls are held at most half of it. `capacity_changed` is called (from a database
   // worker) after a host registered or reconnected and after a report released a task's
   // resources, so waiting tasks get another chance.
+  // `metrics_board` (may be null) must outlive this object too.
   AgentOperations(Config config, storage::Database* database, PollHub* hub,
-                  absl::Duration host_timeout, std::function<void()> capacity_changed);
+                  absl::Duration host_timeout, std::function<void()> capacity_changed,
+                  TaskMetricsBoard* metrics_board = nullptr);
 
   // A new host, or (hostId set) a known one reconnecting with the tasks it holds:
   // NOT_FOUND when the host is unknown (the agent then registers anew).
@@ -193,6 +201,10 @@ class AgentOperations {
   void Ack(const Caller& caller, const v1::AckRequest& request, Done<v1::AckResponse> done);
   void ReportTaskState(const Caller& caller, const v1::ReportTaskStateRequest& request,
                        Done<v1::ReportTaskStateResponse> done);
+  // Keeps the latest sample of each of the host's tasks (storage::StoreTaskMetrics) and
+  // shows what was stored on `metrics_board`.
+  void ReportTaskMetrics(const Caller& caller, const v1::ReportTaskMetricsRequest& request,
+                         Done<v1::ReportTaskMetricsResponse> done);
 
  private:
   void Reconnect(const v1::RegisterHostRequest& request, Done<v1::RegisterHostResponse> done);
@@ -202,6 +214,7 @@ class AgentOperations {
   PollHub* const hub_;
   const absl::Duration host_timeout_;
   const std::function<void()> capacity_changed_;
+  TaskMetricsBoard* const metrics_board_;
 };
 
 // The provider's operations, for admin keys only: the fleet's capacity

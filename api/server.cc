@@ -85,6 +85,7 @@ class EcsGrpcService final : public v1::Ecs::CallbackService {
   GANTRY_UNARY(StopTask)
   GANTRY_UNARY(DescribeTasks)
   GANTRY_UNARY(ListTasks)
+  GANTRY_UNARY(DescribeTaskMetrics)
   GANTRY_UNARY(ListContainerInstances)
   GANTRY_UNARY(DescribeContainerInstances)
   GANTRY_UNARY(UpdateContainerInstancesState)
@@ -127,6 +128,7 @@ class AgentGrpcService final : public v1::AgentControl::CallbackService {
   GANTRY_UNARY(PollCommands)
   GANTRY_UNARY(Ack)
   GANTRY_UNARY(ReportTaskState)
+  GANTRY_UNARY(ReportTaskMetrics)
 
  private:
   AgentOperations* const operations_;

@@ -13,6 +13,7 @@
 #include "api/internal/requests.h"
 #include "api/internal/resources.h"
 #include "api/internal/run_on_database.h"
+#include "api/internal/task_metrics.h"
 #include "api/internal/tasks.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -221,51 +222,108 @@ void EcsOperations::StopTask(const Caller& caller, const v1::StopTaskRequest& re
       std::move(done));
 }
 
+namespace {
+
+// The cluster and task ids a describe call names: ids in request order, with "" for a
+// task ARN of another cluster (simply missing here).
+struct DescribedTasks {
+  std::string cluster = "default";
+  std::vector<std::string> ids;
+  std::vector<std::string> refs;  // as given
+};
+
+absl::StatusOr<DescribedTasks> ParseDescribedTasks(
+    const Config& config, bool has_cluster, const std::string& cluster_ref,
+    const google::protobuf::RepeatedPtrField<std::string>& tasks) {
+  if (tasks.empty() || tasks.size() > kMaxDescribe) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tasks: ", tasks.size(), " tasks given; give 1 to ", kMaxDescribe));
+  }
+  DescribedTasks described;
+  if (has_cluster) {
+    GANTRY_ASSIGN_OR_RETURN(described.cluster,
+                            internal::ParseClusterRef(config, "cluster", cluster_ref));
+  }
+  for (int i = 0; i < tasks.size(); ++i) {
+    GANTRY_ASSIGN_OR_RETURN(
+        internal::TaskRef ref,
+        internal::ParseTaskRef(config, absl::StrCat("tasks[", i, "]"), tasks[i]));
+    described.ids.push_back(
+        ref.cluster.has_value() && *ref.cluster != described.cluster ? "" : ref.task_id);
+    described.refs.push_back(tasks[i]);
+  }
+  return described;
+}
+
+// A failure naming the task as the caller did (an id becomes the ARN in the cluster).
+void AddFailure(const Config& config, const DescribedTasks& described, size_t i, const char* reason,
+                google::protobuf::RepeatedPtrField<v1::Failure>* failures) {
+  v1::Failure* failure = failures->Add();
+  const std::string& ref = described.refs[i];
+  failure->set_arn(ref.rfind("arn:", 0) == 0 ? ref
+                                             : internal::TaskArn(config, described.cluster, ref));
+  failure->set_reason(reason);
+}
+
+}  // namespace
+
 void EcsOperations::DescribeTasks(const Caller& caller, const v1::DescribeTasksRequest& request,
                                   Done<v1::DescribeTasksResponse> done) {
   GANTRY_ASSIGN_OR_DONE(const Config config, internal::AccountScope(config_, caller), done);
-  if (request.tasks().empty() || request.tasks_size() > kMaxDescribe) {
-    return done(absl::InvalidArgumentError(
-        absl::StrCat("tasks: ", request.tasks_size(), " tasks given; give 1 to ", kMaxDescribe)));
-  }
+  GANTRY_ASSIGN_OR_DONE(
+      DescribedTasks described,
+      ParseDescribedTasks(config, request.has_cluster(), request.cluster(), request.tasks()), done);
   absl::StatusOr<bool> with_tags = internal::IncludesTags("include", request.include());
   if (!with_tags.ok()) return done(with_tags.status());
-  std::string cluster = "default";
-  if (request.has_cluster()) {
-    absl::StatusOr<std::string> parsed =
-        internal::ParseClusterRef(config, "cluster", request.cluster());
-    if (!parsed.ok()) return done(parsed.status());
-    cluster = *parsed;
-  }
-  // Ids in request order; a task ARN of another cluster is simply missing here.
-  std::vector<std::string> ids;
-  for (int i = 0; i < request.tasks_size(); ++i) {
-    absl::StatusOr<internal::TaskRef> ref =
-        internal::ParseTaskRef(config, absl::StrCat("tasks[", i, "]"), request.tasks(i));
-    if (!ref.ok()) return done(ref.status());
-    ids.push_back(ref->cluster.has_value() && *ref->cluster != cluster ? "" : ref->task_id);
-  }
   RunOnDatabase<v1::DescribeTasksResponse>(
       database_,
-      [config, cluster, ids,
-       refs = std::vector<std::string>(request.tasks().begin(), request.tasks().end()),
-       with_tags = *with_tags](
+      [config, described = std::move(described), with_tags = *with_tags](
           storage::Connection& connection) -> absl::StatusOr<v1::DescribeTasksResponse> {
-        GANTRY_RETURN_IF_ERROR(RequireCluster(connection, config.account_id, cluster));
-        GANTRY_ASSIGN_OR_RETURN(std::vector<storage::TaskRow> rows,
-                                storage::GetTasks(connection, config.account_id, cluster, ids));
+        GANTRY_RETURN_IF_ERROR(RequireCluster(connection, config.account_id, described.cluster));
+        GANTRY_ASSIGN_OR_RETURN(
+            std::vector<storage::TaskRow> rows,
+            storage::GetTasks(connection, config.account_id, described.cluster, described.ids));
         absl::flat_hash_map<std::string, const storage::TaskRow*> by_id;
         for (const storage::TaskRow& row : rows) by_id[row.spec.task_id] = &row;
         v1::DescribeTasksResponse response;
-        for (size_t i = 0; i < ids.size(); ++i) {
-          if (auto it = by_id.find(ids[i]); it != by_id.end()) {
+        for (size_t i = 0; i < described.ids.size(); ++i) {
+          if (auto it = by_id.find(described.ids[i]); it != by_id.end()) {
             *response.add_tasks() = internal::ToTask(config, *it->second, with_tags);
           } else {
-            v1::Failure* failure = response.add_failures();
-            failure->set_arn(refs[i].rfind("arn:", 0) == 0
-                                 ? refs[i]
-                                 : internal::TaskArn(config, cluster, refs[i]));
-            failure->set_reason("MISSING");
+            AddFailure(config, described, i, "MISSING", response.mutable_failures());
+          }
+        }
+        return response;
+      },
+      std::move(done));
+}
+
+void EcsOperations::DescribeTaskMetrics(const Caller& caller,
+                                        const v1::DescribeTaskMetricsRequest& request,
+                                        Done<v1::DescribeTaskMetricsResponse> done) {
+  GANTRY_ASSIGN_OR_DONE(const Config config, internal::AccountScope(config_, caller), done);
+  GANTRY_ASSIGN_OR_DONE(
+      DescribedTasks described,
+      ParseDescribedTasks(config, request.has_cluster(), request.cluster(), request.tasks()), done);
+  RunOnDatabase<v1::DescribeTaskMetricsResponse>(
+      database_,
+      [config, described = std::move(described)](
+          storage::Connection& connection) -> absl::StatusOr<v1::DescribeTaskMetricsResponse> {
+        GANTRY_RETURN_IF_ERROR(RequireCluster(connection, config.account_id, described.cluster));
+        GANTRY_ASSIGN_OR_RETURN(std::vector<storage::TaskMetricsRow> rows,
+                                storage::GetTaskMetrics(connection, config.account_id,
+                                                        described.cluster, described.ids));
+        absl::flat_hash_map<std::string, const storage::TaskMetricsRow*> by_id;
+        for (const storage::TaskMetricsRow& row : rows) by_id[row.task_id] = &row;
+        v1::DescribeTaskMetricsResponse response;
+        for (size_t i = 0; i < described.ids.size(); ++i) {
+          auto it = by_id.find(described.ids[i]);
+          if (it == by_id.end()) {
+            AddFailure(config, described, i, "MISSING", response.mutable_failures());
+          } else if (!it->second->sample.has_value()) {
+            AddFailure(config, described, i, "NO_DATA", response.mutable_failures());
+          } else {
+            *response.add_task_metrics() = internal::ToTaskMetricsRecord(config, *it->second);
           }
         }
         return response;

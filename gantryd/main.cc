@@ -21,7 +21,9 @@
 #include "api/aws/http_server.h"
 #include "api/host_monitor.h"
 #include "api/key_ring.h"
+#include "api/metrics_endpoint.h"
 #include "api/poll_hub.h"
+#include "api/task_metrics_board.h"
 #include "auth/credentials.h"
 #include "auth/secret_box.h"
 #include "common/flags.h"
@@ -35,6 +37,9 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address HOST:PORT
 ABSL_FLAG(std::string, aws_listen, "127.0.0.1:4566",
           "Listen address HOST:PORT of the AWS-compatible API (ECS over AWS JSON 1.1, EC2 "
           "Query, for the aws CLI and SDKs); port 0: any; empty: off");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Listen address HOST:PORT of the Prometheus endpoint (GET /metrics: process, "
+          "scheduler and task metrics), e.g. 127.0.0.1:9464; port 0: any; empty: off");
 ABSL_FLAG(std::string, data_dir, "./.gantry",
           "Directory for the embedded PostgreSQL, the admin credentials file and the secrets "
           "key");
@@ -131,6 +136,21 @@ absl::StatusOr<std::unique_ptr<gantry::api::aws::HttpServer>> StartAwsFrontEnd(
   return gantry::api::aws::HttpServer::Start(
       address, options, gantry::api::aws::MakeFrontEnd(ecs, network, config.region, keys),
       gantry::api::aws::RequestTooLarge(options.max_body_bytes));
+}
+
+// The Prometheus listener, or nullptr when --metrics-listen is empty.
+absl::StatusOr<std::unique_ptr<gantry::api::aws::HttpServer>> StartMetricsEndpoint(
+    gantry::api::MetricsSources sources) {
+  const std::string address = absl::GetFlag(FLAGS_metrics_listen);
+  if (address.empty()) {
+    return std::unique_ptr<gantry::api::aws::HttpServer>();
+  }
+  gantry::api::aws::HttpServerOptions options;
+  options.max_body_bytes = 4096;  // scrapes have no body
+  options.threads = 1;
+  return gantry::api::aws::HttpServer::Start(
+      address, options, gantry::api::MakeMetricsHandler(sources),
+      {413, "text/plain; charset=utf-8", "request too large\n"});
 }
 
 }  // namespace
@@ -241,8 +261,11 @@ int main(int argc, char** argv) {
   }
   gantry::api::EcsOperations ecs(config, database->get(), scheduler_ptr);
   gantry::api::NetworkOperations network(config, database->get());
+  // Agents report every few seconds; a task missing from three reports in a row is
+  // left off this gantryd's endpoint.
+  gantry::api::TaskMetricsBoard board(absl::Minutes(1));
   gantry::api::AgentOperations agent(config, database->get(), hub.get(), host_timeout,
-                                     capacity_changed);
+                                     capacity_changed, &board);
   gantry::api::AdminOperations admin(config, database->get(), &keys, &*secrets);
   auto server = gantry::api::Server::Start(
       absl::GetFlag(FLAGS_listen),
@@ -255,9 +278,18 @@ int main(int argc, char** argv) {
     return Fail("aws_listen_failed", aws_server.status());
   }
   const std::string aws_address = *aws_server != nullptr ? (*aws_server)->address() : "off";
+  auto metrics_server = StartMetricsEndpoint({.scheduler = scheduler_ptr, .board = &board});
+  if (!metrics_server.ok()) {
+    return Fail("metrics_listen_failed", metrics_server.status());
+  }
+  const std::string metrics_address =
+      *metrics_server != nullptr ? (*metrics_server)->address() : "off";
 
-  gantry::log::Info("gantryd_ready", {{"grpc", (*server)->address()}, {"aws", aws_address}});
-  std::cout << "gantryd ready grpc=" << (*server)->address() << " aws=" << aws_address << std::endl;
+  gantry::log::Info(
+      "gantryd_ready",
+      {{"grpc", (*server)->address()}, {"aws", aws_address}, {"metrics", metrics_address}});
+  std::cout << "gantryd ready grpc=" << (*server)->address() << " aws=" << aws_address
+            << " metrics=" << metrics_address << std::endl;
 
   int signal = WaitForSignal(signals);
   gantry::log::Info("gantryd_stopping", {{"signal", signal}});
@@ -280,6 +312,10 @@ int main(int argc, char** argv) {
   // After the database and the scheduler: nothing can answer an AWS request any more.
   if (*aws_server != nullptr) {
     (*aws_server)->Shutdown();
+  }
+  // Before the scheduler and the board it reads are destroyed.
+  if (*metrics_server != nullptr) {
+    (*metrics_server)->Shutdown();
   }
   (*server)->Shutdown(absl::Seconds(5));
   database->reset();

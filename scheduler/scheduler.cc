@@ -109,6 +109,17 @@ class Scheduler::Loop {
     capacity_changed_ = true;
   }
 
+  SchedulerStats Stats() {
+    SchedulerStats stats;
+    {
+      absl::MutexLock lock(&stats_mu_);
+      stats = stats_;
+    }
+    absl::MutexLock lock(&mu_);
+    stats.queued_tasks = queued_tasks_;
+    return stats;
+  }
+
   void Shutdown() {
     {
       absl::MutexLock lock(&mu_);
@@ -155,7 +166,10 @@ class Scheduler::Loop {
       if (batch.empty() && !retry_waiting) {
         continue;
       }
+      const absl::Time start = absl::Now();
       RunRound(std::move(batch), retry_waiting);
+      absl::MutexLock lock(&stats_mu_);
+      stats_.round_seconds += absl::ToDoubleSeconds(absl::Now() - start);
     }
   }
 
@@ -285,6 +299,7 @@ class Scheduler::Loop {
       return;
     }
     absl::StatusOr<storage::RoundResult> result = storage::CommitRound(*connection_, round);
+    CountRound(round, result);
     if (!result.ok()) {
       log::Warning("placement_round_failed",
                    {{"error", std::string(result.status().message())}, {"requests", batch.size()}});
@@ -310,6 +325,19 @@ class Scheduler::Loop {
                                    {"placed", round.placements.size()}});
     AnswerCommitted(batch, plan.entries, round, *result);
     Expire(plan.expired);
+  }
+
+  void CountRound(const storage::Round& round, const absl::StatusOr<storage::RoundResult>& result) {
+    absl::MutexLock lock(&stats_mu_);
+    if (!result.ok()) {
+      ++stats_.failed_rounds;
+      return;
+    }
+    ++stats_.rounds;
+    stats_.tasks_created += round.new_tasks.size();
+    stats_.tasks_displaced += result->displaced_task_ids.size();
+    stats_.tasks_placed += round.placements.size() -
+                           std::min(round.placements.size(), result->displaced_task_ids.size());
   }
 
   // Commits each request of a failed round in its own transaction (waiting tasks wait
@@ -346,6 +374,7 @@ class Scheduler::Loop {
         continue;
       }
       absl::StatusOr<storage::RoundResult> result = storage::CommitRound(*connection_, single);
+      CountRound(single, result);
       if (!result.ok()) {
         log::Warning("run_task_failed", {{"error", std::string(result.status().message())}});
         one[0].done(result.status());
@@ -507,6 +536,9 @@ class Scheduler::Loop {
   std::thread thread_;
 
   absl::Mutex mu_;
+  // Taken alone, never with mu_ held.
+  absl::Mutex stats_mu_;
+  SchedulerStats stats_ ABSL_GUARDED_BY(stats_mu_);
   std::deque<Entry> queue_ ABSL_GUARDED_BY(mu_);
   int queued_tasks_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
@@ -571,6 +603,8 @@ void Scheduler::Submit(RunRequest request, std::function<void(absl::StatusOr<Run
 }
 
 void Scheduler::CapacityChanged() { loop_->CapacityChanged(); }
+
+SchedulerStats Scheduler::stats() const { return loop_->Stats(); }
 
 void Scheduler::Shutdown() { loop_->Shutdown(); }
 

@@ -90,6 +90,18 @@ absl::StatusOr<RunOutcome> ReplayBinding(storage::Connection& connection, const 
 std::string SpreadGroupKey(std::string_view account_id, std::string_view cluster,
                            std::string_view group);
 
+// What the scheduler has done since it started, for gantryd's metrics endpoint.
+struct SchedulerStats {
+  uint64_t rounds = 0;           // rounds that committed
+  uint64_t failed_rounds = 0;    // rounds whose commit failed (their requests were retried
+                                 // one by one, or failed)
+  uint64_t tasks_created = 0;    // tasks that RunTask calls created
+  uint64_t tasks_placed = 0;     // placements committed (new tasks and waiting ones)
+  uint64_t tasks_displaced = 0;  // placements the database refused (stale view)
+  double round_seconds = 0;      // time spent in rounds, commit included
+  int64_t queued_tasks = 0;      // accepted by Submit, not yet taken by a round
+};
+
 class Scheduler {
  public:
   // Connects, loads the view and starts the loop thread.
@@ -103,6 +115,9 @@ class Scheduler {
   // Capacity may have appeared (a host registered, a task released its resources):
   // reload the view and retry waiting tasks in the next round.
   void CapacityChanged();
+
+  // A consistent copy; any thread.
+  SchedulerStats stats() const;
 
   // Stops taking work, finishes the round in progress, answers queued callers with
   // UNAVAILABLE, joins the loop. Idempotent.

@@ -915,4 +915,52 @@ absl::StatusOr<std::vector<AccessKeyRow>> ListAccessKeys(Connection& connection,
 absl::StatusOr<AccessKeyRow> DeleteAccessKey(Connection& connection,
                                              std::string_view access_key_id);
 
+// ---- Task metrics (task_metrics.cc) -------------------------------------------------
+
+// One task's resource usage as its agent sampled it (agent.proto, TaskMetrics).
+struct TaskMetricsSample {
+  std::string task_id;
+  absl::Time sampled_at;
+  int64_t interval_ms = 0;
+  double cpu_utilized = 0;
+  double cpu_seconds = 0;
+  double memory_utilized_mib = 0;
+  int64_t network_rx_bytes = 0;
+  int64_t network_tx_bytes = 0;
+  double network_rx_rate = 0;
+  double network_tx_rate = 0;
+  int64_t storage_read_bytes = 0;
+  int64_t storage_write_bytes = 0;
+  double ephemeral_utilized_mib = 0;
+};
+
+// A task with its latest stored sample: what the task reserved and its labels come from
+// the task's row.
+struct TaskMetricsRow {
+  std::string task_id;
+  std::string account_id;
+  std::string cluster;
+  std::string family;
+  int revision = 0;
+  std::string last_status;
+  int cpu = 0;                              // units
+  int memory = 0;                           // MiB
+  int ephemeral_storage_gib = 0;            // GiB
+  std::optional<TaskMetricsSample> sample;  // unset: nothing reported yet
+};
+
+// Keeps the latest sample of each task that was placed on host `instance_id` (samples
+// of other tasks, of an unknown host, and samples not newer than the stored one are
+// skipped), in one statement. Returns the tasks whose sample was stored, by task id.
+// A task id given twice keeps its newest sample.
+absl::StatusOr<std::vector<TaskMetricsRow>> StoreTaskMetrics(
+    Connection& connection, std::string_view instance_id,
+    const std::vector<TaskMetricsSample>& samples);
+
+// The tasks among `task_ids` in the account's cluster, each with its latest sample, by
+// task id. Tasks that do not exist there are left out.
+absl::StatusOr<std::vector<TaskMetricsRow>> GetTaskMetrics(
+    Connection& connection, std::string_view account_id, std::string_view cluster,
+    const std::vector<std::string>& task_ids);
+
 }  // namespace gantry::storage

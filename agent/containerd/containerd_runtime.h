@@ -100,6 +100,9 @@ class ContainerdRuntime final : public Runtime {
   void Stop(const std::string& task_arn, const std::string& reason) override;
   std::vector<v1::TaskStateReport> Snapshot() const override;
   void Forget(const std::string& task_arn) override;
+  // The task's cgroup parent (task_usage.h), the counters of its host veth and its
+  // ephemeral file system.
+  std::vector<TaskUsage> SampleUsage() override;
 
   // Public for the worker-side helpers in containerd_runtime.cc.
   struct Container {
@@ -124,6 +127,7 @@ class ContainerdRuntime final : public Runtime {
     std::string status;
     std::string reason;
     std::string private_ipv4_address;
+    std::string host_veth;  // empty when unknown (taken over from an older agent)
     absl::Time pull_started_at = absl::InfinitePast();
     absl::Time pull_stopped_at = absl::InfinitePast();
     std::vector<Container> containers;

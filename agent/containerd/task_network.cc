@@ -1,6 +1,7 @@
 #include "agent/containerd/task_network.h"
 
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 
 #include "absl/strings/match.h"
@@ -160,6 +161,25 @@ absl::Status TaskNetworks::RemoveLeftovers(const std::set<std::string>& live_tas
   }
   RemoveIdleBridges();
   return absl::OkStatus();
+}
+
+absl::StatusOr<InterfaceCounters> HostVethCounters(const std::string& host_veth,
+                                                   const std::string& sysfs_net) {
+  const std::filesystem::path statistics =
+      std::filesystem::path(sysfs_net) / host_veth / "statistics";
+  auto read = [&statistics](const char* name) -> absl::StatusOr<uint64_t> {
+    std::ifstream in(statistics / name);
+    uint64_t value = 0;
+    if (!(in >> value)) {
+      return absl::NotFoundError(
+          absl::StrCat((statistics / name).string(), ": cannot read a counter"));
+    }
+    return value;
+  };
+  InterfaceCounters counters;
+  GANTRY_ASSIGN_OR_RETURN(counters.task_rx_bytes, read("tx_bytes"));
+  GANTRY_ASSIGN_OR_RETURN(counters.task_tx_bytes, read("rx_bytes"));
+  return counters;
 }
 
 }  // namespace gantry::agent::containerd

@@ -16,6 +16,7 @@
 // command and its output.
 #pragma once
 
+#include <cstdint>
 #include <set>
 #include <string>
 #include <vector>
@@ -43,6 +44,16 @@ inline constexpr char kNetnsDir[] = "/run/netns";
 inline constexpr char kBridgePrefix[] = "gtb-";
 
 TaskNetworkNames NamesOf(const std::string& task_id, const v1::TaskNetworkInterface& eni);
+
+// A task's traffic as its host veth counts it (sysfs): what the host end sends, the task
+// receives, and the other way round.
+struct InterfaceCounters {
+  uint64_t task_rx_bytes = 0;
+  uint64_t task_tx_bytes = 0;
+};
+// NOT_FOUND when the interface does not exist.
+absl::StatusOr<InterfaceCounters> HostVethCounters(const std::string& host_veth,
+                                                   const std::string& sysfs_net = "/sys/class/net");
 
 class TaskNetworks {
  public:

@@ -1,6 +1,7 @@
 #include "api/internal/agents.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -318,6 +319,65 @@ absl::StatusOr<ParsedReports> ParseTaskReports(
   }
   GANTRY_RETURN_IF_ERROR(problems.ToStatus());
   return parsed;
+}
+
+absl::StatusOr<std::vector<storage::TaskMetricsSample>> ParseTaskMetrics(
+    const Config& config, const v1::ReportTaskMetricsRequest& request, absl::Time now) {
+  GANTRY_RETURN_IF_ERROR(CheckHostId("hostId", request.host_id()));
+  if (request.tasks_size() > kMaxMetricsPerCall) {
+    return absl::InvalidArgumentError(absl::StrCat("tasks: ", request.tasks_size(),
+                                                   " samples given; at most ", kMaxMetricsPerCall,
+                                                   " per call"));
+  }
+  Problems problems;
+  const TimeLimit limit{absl::ToUnixMillis(now + kMaxClockAhead)};
+  std::vector<storage::TaskMetricsSample> samples;
+  samples.reserve(request.tasks_size());
+  for (int i = 0; i < request.tasks_size(); ++i) {
+    const v1::TaskMetrics& task = request.tasks(i);
+    const std::string field = absl::StrCat("tasks[", i, "]");
+    storage::TaskMetricsSample& sample = samples.emplace_back();
+    absl::StatusOr<TaskRef> ref =
+        ParseTaskRef(config, field + ".taskArn", task.task_arn(), TaskAccounts::kAny);
+    if (ref.ok()) {
+      sample.task_id = ref->task_id;
+    } else {
+      problems.Add(ref.status());
+    }
+    if (!limit.Admits(task.at_unix_ms())) {
+      problems.Add(
+          absl::StrCat(field, ".atUnixMs: ", task.at_unix_ms(), " is out of range; ", kTimeRange));
+    }
+    sample.sampled_at = absl::FromUnixMillis(task.at_unix_ms());
+    auto count = [&](const char* name, int64_t value) {
+      if (value < 0) {
+        problems.Add(
+            absl::StrCat(field, ".", name, ": ", value, " is negative; counts start at 0"));
+      }
+      return value;
+    };
+    auto figure = [&](const char* name, double value) {
+      if (!std::isfinite(value) || value < 0) {
+        problems.Add(
+            absl::StrCat(field, ".", name, ": ", value, " is not a finite number of at least 0"));
+      }
+      return value;
+    };
+    sample.interval_ms = count("intervalMs", task.interval_ms());
+    sample.cpu_utilized = figure("cpuUtilized", task.cpu_utilized());
+    sample.cpu_seconds = figure("cpuSeconds", task.cpu_seconds());
+    sample.memory_utilized_mib = figure("memoryUtilizedMib", task.memory_utilized_mib());
+    sample.network_rx_bytes = count("networkRxBytes", task.network_rx_bytes());
+    sample.network_tx_bytes = count("networkTxBytes", task.network_tx_bytes());
+    sample.network_rx_rate = figure("networkRxBytesPerSecond", task.network_rx_bytes_per_second());
+    sample.network_tx_rate = figure("networkTxBytesPerSecond", task.network_tx_bytes_per_second());
+    sample.storage_read_bytes = count("storageReadBytes", task.storage_read_bytes());
+    sample.storage_write_bytes = count("storageWriteBytes", task.storage_write_bytes());
+    sample.ephemeral_utilized_mib =
+        figure("ephemeralStorageUtilizedMib", task.ephemeral_storage_utilized_mib());
+  }
+  GANTRY_RETURN_IF_ERROR(problems.ToStatus());
+  return samples;
 }
 
 std::string ReportedTaskArn(const Config& config, const TaskRef& ref) {

@@ -61,6 +61,16 @@ absl::StatusOr<ParsedReports> ParseTaskReports(
     const Config& config, const google::protobuf::RepeatedPtrField<v1::TaskStateReport>& tasks,
     int max_reports, absl::Time now);
 
+// Task samples one ReportTaskMetrics call carries at most.
+inline constexpr int kMaxMetricsPerCall = 1000;
+
+// A ReportTaskMetrics request's samples, validated, in request order. INVALID_ARGUMENT
+// (every problem, one line each) for more than kMaxMetricsPerCall, a bad task ARN, a
+// time outside what reports admit, a negative interval or counter, or a figure that is
+// negative or not finite.
+absl::StatusOr<std::vector<storage::TaskMetricsSample>> ParseTaskMetrics(
+    const Config& config, const v1::ReportTaskMetricsRequest& request, absl::Time now);
+
 // The task ARN for a task known only by how an agent named it: with its cluster when
 // the agent's ARN had one, else the older form without a cluster (…:task/ID).
 std::string ReportedTaskArn(const Config& config, const TaskRef& ref);

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/log.h"
 
 namespace gantry::storage::internal {
@@ -101,6 +102,19 @@ std::string ToIntArray(const std::vector<int64_t>& values) {
       out.push_back(',');
     }
     absl::StrAppend(&out, values[i]);
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string ToFloatArray(const std::vector<double>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) {
+      out.push_back(',');
+    }
+    // 17 significant digits: every double reads back as itself.
+    absl::StrAppend(&out, absl::StrFormat("%.17g", values[i]));
   }
   out.push_back('}');
   return out;

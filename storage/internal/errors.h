@@ -89,6 +89,8 @@ std::string ToTextArray(const std::vector<std::string>& values);
 std::string ToNullableTextArray(const std::vector<std::optional<std::string>>& values);
 // A PostgreSQL integer array literal ({1,2,3}).
 std::string ToIntArray(const std::vector<int64_t>& values);
+// A PostgreSQL double precision array literal, each value exact (round-trips).
+std::string ToFloatArray(const std::vector<double>& values);
 // A PostgreSQL boolean array literal ({t,f}).
 std::string ToBoolArray(const std::vector<bool>& values);
 

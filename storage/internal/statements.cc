@@ -7,7 +7,8 @@ std::vector<Statement> AllStatements() {
   for (const auto* group :
        {&ClusterStatements(), &TaskDefinitionStatements(), &NetworkStatements(), &HostStatements(),
         &TaskStatements(), &PlacementStatements(), &CommandStatements(), &AgentStatements(),
-        &HostCommandStatements(), &CapacityStatements(), &AccountStatements()}) {
+        &HostCommandStatements(), &CapacityStatements(), &AccountStatements(),
+        &TaskMetricsStatements()}) {
     all.insert(all.end(), group->begin(), group->end());
   }
   return all;

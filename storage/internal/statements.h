@@ -22,6 +22,7 @@ const std::vector<Statement>& AgentStatements();
 const std::vector<Statement>& HostCommandStatements();
 const std::vector<Statement>& CapacityStatements();
 const std::vector<Statement>& AccountStatements();
+const std::vector<Statement>& TaskMetricsStatements();
 
 // All of the above, prepared by Connection at connect time.
 std::vector<Statement> AllStatements();

@@ -55,9 +55,16 @@ class FakeTransport final : public AgentTransport {
     return [this] { ++cancels; };
   }
 
+  Cancel ReportTaskMetrics(const v1::ReportTaskMetricsRequest& request, absl::Duration timeout,
+                           Done<v1::ReportTaskMetricsResponse> done) override {
+    metrics.push_back({request, timeout, std::move(done)});
+    return [this] { ++cancels; };
+  }
+
   std::deque<Pending<v1::RegisterHostRequest, v1::RegisterHostResponse>> registers;
   std::deque<Pending<v1::PollCommandsRequest, v1::PollCommandsResponse>> polls;
   std::deque<Pending<v1::ReportTaskStateRequest, v1::ReportTaskStateResponse>> reports;
+  std::deque<Pending<v1::ReportTaskMetricsRequest, v1::ReportTaskMetricsResponse>> metrics;
   int cancels = 0;
 };
 
@@ -133,6 +140,8 @@ class HostSessionTest : public ::testing::Test {
     config.agent_version = "gantry-agent/0.1 sim";
     config.poll_wait = absl::Seconds(20);
     config.max_reconnect_tasks = max_reconnect_tasks_;
+    // Off unless a test turns it on: its timer would keep the fake loop busy.
+    config.metrics_interval = metrics_interval_;
     SessionHooks hooks;
     hooks.host_id_changed = [this](int index, const std::string& id, std::function<void()> saved) {
       saved_.push_back(absl::StrCat(index, "=", id));
@@ -182,7 +191,61 @@ class HostSessionTest : public ::testing::Test {
   int registered_ = 0;
   absl::Status fatal_;
   int max_reconnect_tasks_ = 4096;
+  absl::Duration metrics_interval_ = absl::ZeroDuration();
 };
+
+TEST_F(HostSessionTest, Metrics_RunningTasksReportedEveryIntervalWithRates) {
+  metrics_interval_ = absl::Seconds(10);
+  Start();
+  Register();
+  loop_.Advance(absl::Seconds(10));
+  EXPECT_THAT(transport_.metrics, IsEmpty()) << "nothing runs: nothing to report";
+  AnswerPoll(Commands({Launch(1, "t1")}));
+  loop_.Advance(absl::Seconds(10));
+  ASSERT_EQ(transport_.metrics.size(), 1u);
+  const v1::ReportTaskMetricsRequest first = transport_.metrics.front().request;
+  EXPECT_EQ(first.host_id(), kHostId);
+  ASSERT_EQ(first.tasks_size(), 1);
+  EXPECT_EQ(first.tasks(0).task_arn(), "t1");
+  EXPECT_EQ(first.tasks(0).interval_ms(), 0) << "a first sample has no interval";
+  EXPECT_EQ(first.tasks(0).network_rx_bytes_per_second(), 0);
+  EXPECT_EQ(first.tasks(0).ephemeral_storage_utilized_mib(), 64);
+
+  // Another tick while the call is in flight reads but does not send.
+  loop_.Advance(absl::Seconds(10));
+  EXPECT_EQ(transport_.metrics.size(), 1u);
+  Answer(transport_.metrics, v1::ReportTaskMetricsResponse());
+  loop_.RunUntilIdle();
+  loop_.Advance(absl::Seconds(10));
+  ASSERT_EQ(transport_.metrics.size(), 1u);
+  const v1::TaskMetrics& later = transport_.metrics.front().request.tasks(0);
+  EXPECT_EQ(later.interval_ms(), 10'000) << "rates cover the last interval, not two";
+  EXPECT_DOUBLE_EQ(later.network_rx_bytes_per_second(), 10'000);
+  EXPECT_DOUBLE_EQ(later.network_tx_bytes_per_second(), 5'000);
+  EXPECT_GT(later.network_rx_bytes(), first.tasks(0).network_rx_bytes());
+}
+
+TEST_F(HostSessionTest, Metrics_FailedCallNotRetriedAndShutdownCancels) {
+  metrics_interval_ = absl::Seconds(5);
+  Start();
+  Register();
+  AnswerPoll(Commands({Launch(1, "t1")}));
+  loop_.Advance(absl::Seconds(5));
+  ASSERT_EQ(transport_.metrics.size(), 1u);
+  Answer(transport_.metrics,
+         absl::StatusOr<v1::ReportTaskMetricsResponse>(absl::UnavailableError("gantryd away")));
+  loop_.Advance(absl::Seconds(4));
+  EXPECT_THAT(transport_.metrics, IsEmpty()) << "telemetry is not retried";
+  loop_.Advance(absl::Seconds(1));
+  ASSERT_EQ(transport_.metrics.size(), 1u);
+  const int cancels = transport_.cancels;
+  session_->Shutdown([] {});
+  loop_.RunUntilIdle();
+  EXPECT_GT(transport_.cancels, cancels);
+  transport_.metrics.clear();
+  loop_.Advance(absl::Seconds(20));
+  EXPECT_THAT(transport_.metrics, IsEmpty()) << "nothing after shutdown";
+}
 
 TEST_F(HostSessionTest, NewHost_RegistersSavesIdAndPolls) {
   Start();

@@ -170,24 +170,29 @@ absl::StatusOr<std::unique_ptr<Gantryd>> Gantryd::Start(const GantrydOptions& op
                        absl::StrCat("gantryd printed \"", *line, "\" instead of its ready line")),
                    ReadTail(resolved.log_file, 4000));
   }
-  // "gantryd ready grpc=HOST:PORT aws=HOST:PORT" (aws=off when disabled).
+  // "gantryd ready grpc=HOST:PORT aws=HOST:PORT metrics=HOST:PORT" (off when disabled).
   std::vector<std::string> fields = absl::StrSplit(line->substr(sizeof(kReadyPrefix) - 1), ' ');
   std::string aws_endpoint;
+  std::string metrics_endpoint;
   for (size_t i = 1; i < fields.size(); ++i) {
     if (absl::StartsWith(fields[i], "aws=")) aws_endpoint = fields[i].substr(4);
+    if (absl::StartsWith(fields[i], "metrics=")) metrics_endpoint = fields[i].substr(8);
   }
   if (aws_endpoint == "off") aws_endpoint.clear();
+  if (metrics_endpoint == "off") metrics_endpoint.clear();
   RememberCredentials(fields[0], resolved.data_dir / "admin-credentials");
   return std::unique_ptr<Gantryd>(new Gantryd(std::move(resolved), *std::move(process),
-                                              std::move(fields[0]), std::move(aws_endpoint)));
+                                              std::move(fields[0]), std::move(aws_endpoint),
+                                              std::move(metrics_endpoint)));
 }
 
 Gantryd::Gantryd(GantrydOptions options, std::unique_ptr<Subprocess> process, std::string endpoint,
-                 std::string aws_endpoint)
+                 std::string aws_endpoint, std::string metrics_endpoint)
     : options_(std::move(options)),
       process_(std::move(process)),
       endpoint_(std::move(endpoint)),
-      aws_endpoint_(std::move(aws_endpoint)) {}
+      aws_endpoint_(std::move(aws_endpoint)),
+      metrics_endpoint_(std::move(metrics_endpoint)) {}
 
 Gantryd::~Gantryd() {
   if (!ended_) {

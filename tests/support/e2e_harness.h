@@ -65,6 +65,8 @@ class Gantryd {
   // HOST:PORT of the AWS-compatible API (the harness starts it on port 0); empty when
   // extra_args turned it off.
   const std::string& aws_endpoint() const { return aws_endpoint_; }
+  // HOST:PORT of the Prometheus endpoint; empty unless extra_args gave --metrics-listen.
+  const std::string& metrics_endpoint() const { return metrics_endpoint_; }
   pid_t pid() const { return process_->pid(); }
   const GantrydOptions& options() const { return options_; }
 
@@ -78,12 +80,13 @@ class Gantryd {
 
  private:
   Gantryd(GantrydOptions options, std::unique_ptr<Subprocess> process, std::string endpoint,
-          std::string aws_endpoint);
+          std::string aws_endpoint, std::string metrics_endpoint);
 
   GantrydOptions options_;
   std::unique_ptr<Subprocess> process_;
   std::string endpoint_;
   std::string aws_endpoint_;
+  std::string metrics_endpoint_;
   bool ended_ = false;
 };
 
