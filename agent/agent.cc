@@ -184,6 +184,7 @@ void AgentRun::CreateSessions() {
     config.eni_slots = options_.eni_slots;
     config.agent_version = absl::StrCat(kAgentVersion, " ", options_.runtime);
     config.poll_wait = options_.poll_wait;
+    config.metrics_interval = options_.metrics_interval;
     config.seed = seed_ + static_cast<uint64_t>(i);
     loops_.push_back(std::make_unique<AsioLoop>(*io_));
     sessions_.push_back(std::make_unique<HostSession>(

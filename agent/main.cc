@@ -43,6 +43,8 @@ ABSL_FLAG(std::string, credentials_file, "",
 ABSL_FLAG(std::string, profile, "", "Profile of the credentials file");
 ABSL_FLAG(std::string, poll_wait, gantry::agent::FlagValues().poll_wait,
           "Longest command long-poll");
+ABSL_FLAG(std::string, metrics_interval, gantry::agent::FlagValues().metrics_interval,
+          "How often running tasks' usage is reported (0s: never)");
 ABSL_FLAG(std::string, containerd_address, gantry::agent::FlagValues().containerd_address,
           "containerd: the daemon's socket");
 ABSL_FLAG(std::vector<std::string>, insecure_registry, {},
@@ -134,6 +136,7 @@ int main(int argc, char** argv) {
   flags.fail_rate = absl::GetFlag(FLAGS_fail_rate);
   flags.fail_reason = absl::GetFlag(FLAGS_fail_reason);
   flags.poll_wait = absl::GetFlag(FLAGS_poll_wait);
+  flags.metrics_interval = absl::GetFlag(FLAGS_metrics_interval);
   flags.host_name_prefix = absl::GetFlag(FLAGS_host_name_prefix);
   flags.credentials_file = absl::GetFlag(FLAGS_credentials_file);
   flags.profile = absl::GetFlag(FLAGS_profile);

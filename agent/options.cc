@@ -206,6 +206,14 @@ absl::StatusOr<Options> ParseOptions(const FlagValues& flags,
   ParseContainerd(flags, problems, options);
   options.poll_wait =
       Duration(problems, "poll-wait", flags.poll_wait, absl::ZeroDuration(), kMaxPollWait, true);
+  options.metrics_interval = Duration(problems, "metrics-interval", flags.metrics_interval,
+                                      absl::ZeroDuration(), absl::Hours(1), false);
+  // Below 100 ms the readings cost more than they tell (and gantryd's writes multiply).
+  if (options.metrics_interval > absl::ZeroDuration() &&
+      options.metrics_interval < absl::Milliseconds(100)) {
+    problems.Add("metrics-interval", absl::StrCat(absl::FormatDuration(options.metrics_interval),
+                                                  " is too short; use 0s (off) or 100ms to 1h"));
+  }
   options.host_name_prefix =
       flags.host_name_prefix.empty() ? default_host_name_prefix : flags.host_name_prefix;
   options.credential_flags = {flags.credentials_file, flags.profile};
@@ -255,6 +263,8 @@ Optional:
   --log-max-size MIB          containerd: a container's log file is rotated past this, two
                               old files kept, 1 to 1024 (default 10)
   --poll-wait DURATION        longest command long-poll, above 0s to 10m (default 20s)
+  --metrics-interval DURATION how often running tasks' usage is reported to gantryd, 100ms to
+                              1h, or 0s for never (default 10s)
   --host-name-prefix TEXT     host names are TEXT + index (default: this machine's hostname + "-")
   --credentials-file FILE     the access key (an agent or admin key) in an AWS shared-credentials
   --profile NAME              file, and its profile; without them: AWS_ACCESS_KEY_ID and

@@ -32,6 +32,7 @@ struct FlagValues {
   std::string fail_rate = "0";
   std::string fail_reason = "CannotPullContainerError: simulated pull failure";
   std::string poll_wait = "20s";
+  std::string metrics_interval = "10s";
   std::string host_name_prefix;  // empty: "<machine hostname>-"
   std::string credentials_file;
   std::string profile;
@@ -60,6 +61,8 @@ struct Options {
   std::string init_path;
   int64_t log_max_bytes = 0;  // container logs are rotated past this
   absl::Duration poll_wait = absl::Seconds(20);
+  // How often running tasks' usage is reported; zero: never.
+  absl::Duration metrics_interval = absl::Seconds(10);
   std::string host_name_prefix;
   // Where to find the key that signs every call (an agent or admin key).
   auth::CredentialFlags credential_flags;

@@ -279,6 +279,13 @@ void AgentOperations::ReportTaskState(const Caller& caller,
             storage::ApplyTaskReports(connection, host_id, reports);
         if (!applied.ok()) return ExplainUnknownHost(applied.status(), host_id);
         if (applied->released && capacity_changed_) capacity_changed_();
+        if (metrics_board_ != nullptr) {
+          std::vector<std::string> stopped;
+          for (const storage::TaskReport& report : reports) {
+            if (report.status == "STOPPED") stopped.push_back(report.task_id);
+          }
+          metrics_board_->Forget(stopped);
+        }
         v1::ReportTaskStateResponse response;
         for (size_t i = 0; i < applied->results.size(); ++i) {
           const storage::ReportResult& result = applied->results[i];

@@ -90,6 +90,13 @@ void TaskMetricsBoard::Update(const std::vector<storage::TaskMetricsRow>& rows, 
   }
 }
 
+void TaskMetricsBoard::Forget(const std::vector<std::string>& task_ids) {
+  absl::MutexLock lock(&mutex_);
+  for (const std::string& task_id : task_ids) {
+    entries_.erase(task_id);
+  }
+}
+
 void TaskMetricsBoard::AppendTo(prometheus::Exposition& exposition, absl::Time now) {
   absl::MutexLock lock(&mutex_);
   for (auto it = entries_.begin(); it != entries_.end();) {

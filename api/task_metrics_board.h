@@ -31,6 +31,9 @@ class TaskMetricsBoard {
   // The samples just stored, with their tasks. A STOPPED task is dropped.
   void Update(const std::vector<storage::TaskMetricsRow>& rows, absl::Time now);
 
+  // These tasks stopped: their series end now.
+  void Forget(const std::vector<std::string>& task_ids);
+
   // Appends the gantry_task_* families: one series per task, labelled with its account,
   // cluster, family and task id. Forgets entries older than `keep`.
   void AppendTo(prometheus::Exposition& exposition, absl::Time now);

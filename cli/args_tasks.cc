@@ -95,6 +95,14 @@ void AddTaskQueries(std::vector<CommandSpec>* commands) {
         Many("include", "TAGS", "TAGS to return the tasks' tags too", "--include TAGS")},
        "gantryctl describe-tasks --tasks 0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"});
   commands->push_back(
+      {"describe-task-metrics",
+       "The latest resource usage of a task, as its agent reported it (CPU, memory, network, "
+       "storage)",
+       {kClusterFlag,
+        One("task", "TASK", "Task ID or ARN", "--task 0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
+            /*required=*/true)},
+       "gantryctl describe-task-metrics --task 0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"});
+  commands->push_back(
       {"list-tasks",
        "List task ARNs (every page)",
        {kClusterFlag, One("family", "FAMILY", "Only tasks of this family", "--family web"),

@@ -168,6 +168,8 @@ absl::StatusOr<v1::RunTaskRequest> BuildRunTaskRequest(const Invocation& inv);
 absl::StatusOr<v1::StopTaskRequest> BuildStopTaskRequest(const Invocation& inv);
 absl::StatusOr<v1::DescribeTasksRequest> BuildDescribeTasksRequest(const Invocation& inv);
 absl::StatusOr<v1::ListTasksRequest> BuildListTasksRequest(const Invocation& inv);
+absl::StatusOr<v1::DescribeTaskMetricsRequest> BuildDescribeTaskMetricsRequest(
+    const Invocation& inv);
 absl::StatusOr<v1::RegisterHostRequest> BuildRegisterHostRequest(const Invocation& inv);
 absl::StatusOr<v1::ListContainerInstancesRequest> BuildListContainerInstancesRequest(
     const Invocation& inv);
@@ -291,6 +293,7 @@ std::string FormatTable(const v1::RunTaskResponse& response);
 std::string FormatTable(const v1::StopTaskResponse& response);
 std::string FormatTable(const v1::DescribeTasksResponse& response);
 std::string FormatTable(const v1::ListTasksResponse& response);
+std::string FormatTable(const v1::DescribeTaskMetricsResponse& response);
 std::string FormatTable(const v1::RegisterHostResponse& response);
 std::string FormatTable(const v1::ListContainerInstancesResponse& response);
 std::string FormatTable(const v1::DescribeContainerInstancesResponse& response);

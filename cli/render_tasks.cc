@@ -3,7 +3,9 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "cli/cli.h"
 #include "cli/internal/util.h"
 
@@ -147,6 +149,26 @@ std::string FormatTable(const v1::DescribeTasksResponse& response) {
 
 std::string FormatTable(const v1::ListTasksResponse& response) {
   return RenderList("TASK ARN", response.task_arns());
+}
+
+std::string FormatTable(const v1::DescribeTaskMetricsResponse& response) {
+  std::string out;
+  for (const v1::TaskMetricsRecord& record : response.task_metrics()) {
+    absl::StrAppend(&out, "TASK ", LastArnSegment(record.task_arn()), "  ",
+                    OrNone(record.has_last_status(), record.last_status()), "  sampled ",
+                    FormatEpochSeconds(record.timestamp()), "\n");
+    std::vector<std::vector<std::string>> rows;
+    for (const v1::TaskMetric& metric : record.metrics()) {
+      // Two decimals are plenty for people; --output json has the exact figure.
+      std::string value = absl::StrFormat("%.2f", metric.value());
+      if (absl::EndsWith(value, ".00")) {
+        value.resize(value.size() - 3);
+      }
+      rows.push_back({metric.name(), value, metric.unit()});
+    }
+    absl::StrAppend(&out, RenderTable({"METRIC", "VALUE", "UNIT"}, rows));
+  }
+  return absl::StrCat(out, RenderFailures(response.failures()));
 }
 
 std::string FormatTable(const v1::RegisterHostResponse& response) {

@@ -112,6 +112,17 @@ absl::StatusOr<v1::DescribeTasksRequest> BuildDescribeTasksRequest(const Invocat
   return request;
 }
 
+absl::StatusOr<v1::DescribeTaskMetricsRequest> BuildDescribeTaskMetricsRequest(
+    const Invocation& inv) {
+  using R = v1::DescribeTaskMetricsRequest;
+  R request;
+  CopyIfPresent<R>(inv, "cluster", &request, &R::mutable_cluster);
+  for (const std::string& task : inv.Values("task")) {
+    request.add_tasks(task);
+  }
+  return request;
+}
+
 absl::StatusOr<v1::ListTasksRequest> BuildListTasksRequest(const Invocation& inv) {
   using R = v1::ListTasksRequest;
   R request;

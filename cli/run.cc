@@ -299,6 +299,9 @@ void AddTaskHandlers(HandlerMap* h) {
     }
     return RunSimple(inv, io, &BuildRunTaskRequest, &Stub::RunTask);
   };
+  (*h)["describe-task-metrics"] = [](const Invocation& inv, Io& io) {
+    return RunSimple(inv, io, &BuildDescribeTaskMetricsRequest, &Stub::DescribeTaskMetrics);
+  };
   (*h)["stop-task"] = [](const Invocation& inv, Io& io) {
     return RunSimple(inv, io, &BuildStopTaskRequest, &Stub::StopTask);
   };

@@ -91,6 +91,7 @@ TEST(ParseOptions, RequiredFlagsOnly_DefaultsApply) {
   EXPECT_EQ(options->sim.fail_rate, 0);
   EXPECT_EQ(options->sim.fail_reason, "CannotPullContainerError: simulated pull failure");
   EXPECT_EQ(options->poll_wait, absl::Seconds(20));
+  EXPECT_EQ(options->metrics_interval, absl::Seconds(10));
   EXPECT_EQ(options->host_name_prefix, "box-");
 }
 
@@ -105,6 +106,7 @@ TEST(ParseOptions, OptionalFlags_Parsed) {
   flags.fail_rate = "0.25";
   flags.fail_reason = "boom";
   flags.poll_wait = "500ms";
+  flags.metrics_interval = "0s";
   flags.host_name_prefix = "rack7-";
   absl::StatusOr<Options> options = ParseOptions(flags, "box-");
   ASSERT_THAT(options, IsOk());
@@ -116,6 +118,7 @@ TEST(ParseOptions, OptionalFlags_Parsed) {
   EXPECT_EQ(options->sim.fail_rate, 0.25);
   EXPECT_EQ(options->sim.fail_reason, "boom");
   EXPECT_EQ(options->poll_wait, absl::Milliseconds(500));
+  EXPECT_EQ(options->metrics_interval, absl::ZeroDuration()) << "0s turns metrics off";
   EXPECT_EQ(options->host_name_prefix, "rack7-");
 }
 
@@ -170,6 +173,10 @@ TEST(ParseOptions, BadValue_NamesFlagAndWhatIsAllowed) {
       {"poll wait zero", &FlagValues::poll_wait, "0s",
        "--poll-wait: \"0s\" is out of range; use a duration above 0 to 10m"},
       {"poll wait long", &FlagValues::poll_wait, "1h", "--poll-wait"},
+      {"metrics interval tiny", &FlagValues::metrics_interval, "10ms",
+       "--metrics-interval: 10ms is too short; use 0s (off) or 100ms to 1h"},
+      {"metrics interval long", &FlagValues::metrics_interval, "2h", "--metrics-interval"},
+      {"metrics interval negative", &FlagValues::metrics_interval, "-1s", "--metrics-interval"},
       {"prefix too long", &FlagValues::host_name_prefix, std::string(201, 'x'),
        "--host-name-prefix: 201 characters is too long"},
   };
@@ -198,10 +205,10 @@ TEST(ParseOptions, SeveralProblems_AllReportedInFlagOrder) {
 
 TEST(Usage, MentionsEveryFlag) {
   std::string usage = Usage();
-  for (const char* flag :
-       {"--endpoint", "--runtime", "--hosts", "--availability-zone", "--cpu", "--memory",
-        "--ephemeral-storage", "--max-enis", "--state-dir", "--launch-delay", "--stop-delay",
-        "--fail-rate", "--fail-reason", "--poll-wait", "--host-name-prefix"}) {
+  for (const char* flag : {"--endpoint", "--runtime", "--hosts", "--availability-zone", "--cpu",
+                           "--memory", "--ephemeral-storage", "--max-enis", "--state-dir",
+                           "--launch-delay", "--stop-delay", "--fail-rate", "--fail-reason",
+                           "--poll-wait", "--metrics-interval", "--host-name-prefix"}) {
     EXPECT_NE(usage.find(flag), std::string::npos) << flag;
   }
 }
