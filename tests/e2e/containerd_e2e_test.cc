@@ -30,6 +30,7 @@
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_util.h"
 #include "tests/support/containerd_env.h"
+#include "tests/support/http_client.h"
 
 namespace gantry::testing {
 namespace {
@@ -66,6 +67,7 @@ class ContainerdE2E : public ::testing::Test {
 
     GantrydOptions options;
     options.data_dir = dir_->path() / "data";
+    options.extra_args = {"--metrics-listen", "127.0.0.1:0"};
     absl::StatusOr<std::unique_ptr<Gantryd>> gantryd = Gantryd::Start(options);
     ASSERT_TRUE(gantryd.ok()) << gantryd.status();
     gantryd_ = gantryd->release();
@@ -84,7 +86,9 @@ class ContainerdE2E : public ::testing::Test {
                   "--poll-wait",
                   "2s",
                   "--log-max-size",
-                  "1"};
+                  "1",
+                  "--metrics-interval",
+                  "500ms"};
     agent_options_ = agent;
     absl::StatusOr<std::unique_ptr<GantryAgent>> started = GantryAgent::Start(agent);
     ASSERT_TRUE(started.ok()) << started.status();
@@ -619,6 +623,72 @@ TEST_F(ContainerdE2E, MetadataEndpoint_TaskDocumentAndGrowingNetworkStats_OnlyFo
   CommandResult from_host = HostWget(absl::StrCat(lines["URI"], "/task"));
   EXPECT_NE(from_host.exit_code, 0) << "the host is not the task: " << from_host.out;
   EXPECT_THAT(from_host.out, ::testing::Not(HasSubstr(arn)));
+  StopAndWait(arn);
+}
+
+double MetricNamed(const v1::TaskMetricsRecord& record, const std::string& name) {
+  for (const v1::TaskMetric& metric : record.metrics()) {
+    if (metric.name() == name) {
+      return metric.value();
+    }
+  }
+  return -1;
+}
+
+// Real usage reaches gantryd: the task's cgroup (CPU held to the task's 256 units by its
+// CFS quota, memory), its ephemeral file system (40 MiB written) and its veth (the host
+// fetches from it), through the agent's reports to describe-task-metrics and /metrics.
+TEST_F(ContainerdE2E, TaskMetrics_RealUsageReported_CpuWithinTheTasksCap) {
+  Register("ctd-metrics", absl::StrCat("[",
+                                       Container("main",
+                                                 "dd if=/dev/zero of=/tmp/blob bs=1M count=40; "
+                                                 "httpd -p 8080 -h /etc; while :; do :; done",
+                                                 R"("stopTimeout": 2)"),
+                                       "]"));
+  const std::string arn = RunTask("ctd-metrics");
+  ASSERT_NO_FATAL_FAILURE(ExpectRunning(arn));
+  v1::TaskMetricsRecord record;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    auto response = Json<v1::DescribeTaskMetricsResponse>({"describe-task-metrics", "--task", arn});
+    if (response.task_metrics_size() == 1) {
+      record = response.task_metrics(0);
+      if (MetricNamed(record, "CpuUtilized") > 100 &&
+          MetricNamed(record, "EphemeralStorageUtilized") >= 40.0 / 1024) {
+        break;
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  EXPECT_GT(MetricNamed(record, "CpuUtilized"), 100) << record.DebugString();
+  EXPECT_LT(MetricNamed(record, "CpuUtilized"), 256 * 1.2) << "the task's CPU is capped";
+  EXPECT_EQ(MetricNamed(record, "CpuReserved"), 256);
+  EXPECT_GT(MetricNamed(record, "MemoryUtilized"), 0);
+  EXPECT_EQ(MetricNamed(record, "MemoryReserved"), 512);
+  EXPECT_GE(MetricNamed(record, "EphemeralStorageUtilized"), 40.0 / 1024);
+  EXPECT_LT(MetricNamed(record, "EphemeralStorageUtilized"), 1) << "not the whole 20 GiB";
+  EXPECT_EQ(MetricNamed(record, "EphemeralStorageReserved"), 20);
+
+  const std::string series = absl::StrCat(
+      "gantry_task_network_rx_bytes_total{account_id=\"000000000000\",cluster=\"default\","
+      "family=\"ctd-metrics\",task_id=\"",
+      TaskId(arn), "\"}");
+  auto scrape = [] { return HttpRequest(gantryd_->metrics_endpoint(), "GET", "/metrics").body; };
+  const double before = PrometheusValue(scrape(), series);
+  EXPECT_GE(before, 0) << "no series " << series;
+  const std::string address =
+      Describe1(arn).containers(0).network_interfaces(0).private_ipv4_address();
+  for (int i = 0; i < 10; ++i) {
+    CommandResult fetched = HostWget(absl::StrCat("http://", address, ":8080/passwd"));
+    ASSERT_EQ(fetched.exit_code, 0) << Describe(fetched);
+  }
+  double after = before;
+  const absl::Time counted = absl::Now() + absl::Seconds(10);
+  while (after < before + 10 * 100 && absl::Now() < counted) {
+    absl::SleepFor(absl::Milliseconds(250));
+    after = PrometheusValue(scrape(), series);
+  }
+  EXPECT_GE(after, before + 10 * 100) << "ten requests came in through the task's veth";
   StopAndWait(arn);
 }
 

@@ -1,7 +1,6 @@
 // Per-task metrics end to end: a real gantryd with its Prometheus endpoint on, a real
 // gantry-agent (simulated runtime, whose usage figures are synthetic but exact) reporting
 // every 200 ms, and gantryctl describe-task-metrics, over loopback.
-#include <chrono>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -9,16 +8,9 @@
 #include <vector>
 
 #include "gantry/v1/ecs.pb.h"
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/substitute.h"
 #include "absl/time/clock.h"
@@ -26,61 +18,16 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_util.h"
+#include "tests/support/http_client.h"
 
 namespace gantry::testing {
 namespace {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
 constexpr char kFamily[] = "metrics-e2e";
-
-struct HttpAnswer {
-  int status = 0;
-  std::string content_type;
-  std::string body;
-};
-
-// One HTTP/1.1 request to `host_port`; status 0 when it failed (the error is in body).
-HttpAnswer Http(const std::string& host_port, http::verb verb, const std::string& target) {
-  HttpAnswer answer;
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::resolver resolver(io);
-  beast::tcp_stream stream(io);
-  stream.expires_after(std::chrono::seconds(10));
-  const size_t colon = host_port.rfind(':');
-  beast::error_code error;
-  auto endpoints = resolver.resolve(host_port.substr(0, colon), host_port.substr(colon + 1), error);
-  if (!error) stream.connect(endpoints, error);
-  http::request<http::empty_body> request{verb, target, 11};
-  request.set(http::field::host, host_port);
-  if (!error) http::write(stream, request, error);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  if (!error) http::read(stream, buffer, response, error);
-  if (error) {
-    answer.body = error.message();
-    return answer;
-  }
-  answer.status = response.result_int();
-  answer.content_type = std::string(response[http::field::content_type]);
-  answer.body = response.body();
-  return answer;
-}
-
-// The value of the exposition line that starts with `series` (name and labels), or -1.
-double SeriesValue(const std::string& exposition, const std::string& series) {
-  for (absl::string_view line : absl::StrSplit(exposition, '\n')) {
-    if (absl::ConsumePrefix(&line, series + " ")) {
-      double value = 0;
-      return absl::SimpleAtod(line, &value) ? value : -1;
-    }
-  }
-  return -1;
-}
 
 double MetricValue(const v1::TaskMetricsRecord& record, const std::string& name) {
   for (const v1::TaskMetric& metric : record.metrics()) {
@@ -198,7 +145,7 @@ class MetricsE2E : public ::testing::Test {
   }
 
   static std::string Scrape() {
-    HttpAnswer answer = Http(gantryd_->metrics_endpoint(), http::verb::get, "/metrics");
+    HttpAnswer answer = HttpRequest(gantryd_->metrics_endpoint(), "GET", "/metrics");
     EXPECT_EQ(answer.status, 200) << answer.body;
     EXPECT_EQ(answer.content_type, "text/plain; version=0.0.4; charset=utf-8");
     return answer.body;
@@ -256,23 +203,25 @@ TEST_F(MetricsE2E, PrometheusEndpoint_ProcessSchedulerAndTaskSeries_StoppedTaskL
       absl::StrCat("{account_id=\"000000000000\",cluster=\"default\",family=\"", kFamily,
                    "\",task_id=\"", task_id, "\"}");
   std::string text = Scrape();
-  EXPECT_GT(SeriesValue(text, "process_cpu_seconds_total"), 0) << text;
-  EXPECT_GT(SeriesValue(text, "process_resident_memory_bytes"), 1e6);
-  EXPECT_GE(SeriesValue(text, "gantry_scheduler_tasks_placed_total"), 1);
-  EXPECT_GE(SeriesValue(text, "gantry_scheduler_rounds_total"), 1);
-  EXPECT_EQ(SeriesValue(text, "gantry_task_memory_reserved_bytes" + labels), 1024.0 * 1024 * 1024);
-  EXPECT_EQ(SeriesValue(text, "gantry_task_memory_utilized_bytes" + labels), 256.0 * 1024 * 1024);
-  EXPECT_EQ(SeriesValue(text, "gantry_task_ephemeral_storage_reserved_bytes" + labels),
+  EXPECT_GT(PrometheusValue(text, "process_cpu_seconds_total"), 0) << text;
+  EXPECT_GT(PrometheusValue(text, "process_resident_memory_bytes"), 1e6);
+  EXPECT_GE(PrometheusValue(text, "gantry_scheduler_tasks_placed_total"), 1);
+  EXPECT_GE(PrometheusValue(text, "gantry_scheduler_rounds_total"), 1);
+  EXPECT_EQ(PrometheusValue(text, "gantry_task_memory_reserved_bytes" + labels),
+            1024.0 * 1024 * 1024);
+  EXPECT_EQ(PrometheusValue(text, "gantry_task_memory_utilized_bytes" + labels),
+            256.0 * 1024 * 1024);
+  EXPECT_EQ(PrometheusValue(text, "gantry_task_ephemeral_storage_reserved_bytes" + labels),
             30.0 * 1024 * 1024 * 1024);
-  const double rx = SeriesValue(text, "gantry_task_network_rx_bytes_total" + labels);
+  const double rx = PrometheusValue(text, "gantry_task_network_rx_bytes_total" + labels);
   EXPECT_GT(rx, 0);
   EXPECT_THAT(text, HasSubstr("# TYPE gantry_task_network_rx_bytes_total counter"));
   absl::SleepFor(absl::Milliseconds(600));
-  EXPECT_GT(SeriesValue(Scrape(), "gantry_task_network_rx_bytes_total" + labels), rx)
+  EXPECT_GT(PrometheusValue(Scrape(), "gantry_task_network_rx_bytes_total" + labels), rx)
       << "a counter grows with every report";
 
-  EXPECT_EQ(Http(gantryd_->metrics_endpoint(), http::verb::get, "/other").status, 404);
-  EXPECT_EQ(Http(gantryd_->metrics_endpoint(), http::verb::post, "/metrics").status, 405);
+  EXPECT_EQ(HttpRequest(gantryd_->metrics_endpoint(), "GET", "/other").status, 404);
+  EXPECT_EQ(HttpRequest(gantryd_->metrics_endpoint(), "POST", "/metrics").status, 405);
 
   CommandResult stop = Ctl(endpoint(), {"stop-task", "--task", arn});
   ASSERT_EQ(stop.exit_code, 0) << Describe(stop);
