@@ -124,4 +124,14 @@ AgentTransport::Cancel GrpcTransport::ReportTaskMetrics(const v1::ReportTaskMetr
               });
 }
 
+AgentTransport::Cancel GrpcTransport::SubmitLogs(const v1::SubmitLogsRequest& request,
+                                                 absl::Duration timeout,
+                                                 Done<v1::SubmitLogsResponse> done) {
+  return Call(request, timeout, std::move(done),
+              [this](grpc::ClientContext* context, const v1::SubmitLogsRequest* in,
+                     v1::SubmitLogsResponse* out, std::function<void(grpc::Status)> then) {
+                stub_->async()->SubmitLogs(context, in, out, std::move(then));
+              });
+}
+
 }  // namespace gantry::agent

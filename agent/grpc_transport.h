@@ -53,6 +53,8 @@ class GrpcTransport final : public AgentTransport {
                          Done<v1::ReportTaskStateResponse> done) override;
   Cancel ReportTaskMetrics(const v1::ReportTaskMetricsRequest& request, absl::Duration timeout,
                            Done<v1::ReportTaskMetricsResponse> done) override;
+  Cancel SubmitLogs(const v1::SubmitLogsRequest& request, absl::Duration timeout,
+                    Done<v1::SubmitLogsResponse> done) override;
 
  private:
   template <typename Request, typename Response, typename Start>

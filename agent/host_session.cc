@@ -320,7 +320,44 @@ void HostSession::OnPolled(absl::StatusOr<v1::PollCommandsResponse> result) {
     host_status_ = result->host_status();
   }
   for (const v1::Command& command : result->commands()) Apply(command);
+  for (const v1::LogRequest& request : result->log_requests()) {
+    AnswerLogRequest(request, loop_->Now() + absl::Milliseconds(request.wait_ms()));
+  }
   Poll();
+}
+
+void HostSession::AnswerLogRequest(const v1::LogRequest& request, absl::Time wait_until) {
+  if (stopping_) return;
+  v1::SubmitLogsRequest answer;
+  answer.set_host_id(host_id_);
+  answer.set_request_id(request.request_id());
+  absl::StatusOr<LogChunk> chunk =
+      runtime_->ReadLogs(request.task_arn(), request.container_name(), request.start_offset(),
+                         std::max(1, request.max_bytes()));
+  if (chunk.ok() && chunk->data.empty() && loop_->Now() < wait_until) {
+    // Nothing new yet (a follower): look again shortly, up to the request's wait.
+    loop_->After(kLogRecheck,
+                 [this, request, wait_until] { AnswerLogRequest(request, wait_until); });
+    return;
+  }
+  if (chunk.ok()) {
+    answer.set_data(std::move(chunk->data));
+    answer.set_next_offset(chunk->next_offset);
+  } else {
+    answer.set_next_offset(std::max<int64_t>(0, request.start_offset()));
+    answer.set_error(std::string(chunk.status().message()));
+  }
+  // Fire and forget: a lost answer times out for its caller, who asks again.
+  transport_->SubmitLogs(
+      answer, config_.call_timeout,
+      [this, id = request.request_id()](absl::StatusOr<v1::SubmitLogsResponse> result) {
+        if (!result.ok()) {
+          loop_->Post([this, id, status = result.status()] {
+            log::Debug("log_answer_failed",
+                       {{"host", config_.host_name}, {"request", id}, {"error", status.message()}});
+          });
+        }
+      });
 }
 
 void HostSession::OnPollFailed(const absl::Status& status) {

@@ -167,6 +167,10 @@ class HostSession {
   void HandleResult(const v1::TaskStateReport& report, const v1::TaskReportResult* result);
   void ConnectionLost(const absl::Status& status);
   void ReportMetrics();
+  // Reads the log piece a request asks for and answers it (SubmitLogs); when there is
+  // nothing yet, reads again every kLogRecheck until `wait_until`.
+  void AnswerLogRequest(const v1::LogRequest& request, absl::Time wait_until);
+  static constexpr absl::Duration kLogRecheck = absl::Milliseconds(250);
   void RetryLater(void (HostSession::*retry)());
 
   const SessionConfig config_;

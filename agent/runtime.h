@@ -15,6 +15,8 @@
 
 #include "gantry/v1/agent.pb.h"
 
+#include "absl/status/statusor.h"
+#include "agent/log_reader.h"
 #include "agent/task_metrics.h"
 
 namespace gantry::agent {
@@ -76,6 +78,11 @@ class Runtime {
   // The cumulative usage of every RUNNING task, read now, for per-task metrics. A task
   // whose usage cannot be read is left out.
   virtual std::vector<TaskUsage> SampleUsage() = 0;
+  // A piece of a container's log (log_reader.h), also of a task already forgotten while
+  // its log is kept. NOT_FOUND when the runtime has no log of that task or container.
+  virtual absl::StatusOr<LogChunk> ReadLogs(const std::string& task_arn,
+                                            const std::string& container, int64_t start_offset,
+                                            int32_t max_bytes) = 0;
 };
 
 }  // namespace gantry::agent

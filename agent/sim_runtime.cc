@@ -173,10 +173,52 @@ std::vector<v1::TaskStateReport> SimRuntime::Snapshot() const {
 
 void SimRuntime::Forget(const std::string& task_arn) {
   auto it = tasks_.find(task_arn);
-  if (it != tasks_.end() && it->second.status == kStopped) tasks_.erase(it);
+  if (it == tasks_.end() || it->second.status != kStopped) return;
+  std::map<std::string, std::string>& logs = kept_logs_[task_arn];
+  for (Container& container : it->second.containers) {
+    logs[container.plan.name] = std::move(container.log);
+  }
+  kept_order_.push_back(task_arn);
+  while (kept_order_.size() > kKeptLogs) {
+    kept_logs_.erase(kept_order_.front());
+    kept_order_.pop_front();
+  }
+  tasks_.erase(it);
 }
 
-void SimRuntime::Emit(const Task& task) { report_(BuildReport(task)); }
+void SimRuntime::Emit(Task& task) {
+  const std::string now =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", loop_->Now(), absl::UTCTimeZone());
+  for (Container& container : task.containers) {
+    if (container.status == container.logged_status) continue;
+    container.logged_status = container.status;
+    absl::StrAppend(&container.log, now, " container ", container.plan.name, " is ",
+                    container.status);
+    if (container.exit_code.has_value()) {
+      absl::StrAppend(&container.log, " with exit code ", *container.exit_code);
+    }
+    container.log.push_back('\n');
+  }
+  report_(BuildReport(task));
+}
+
+absl::StatusOr<LogChunk> SimRuntime::ReadLogs(const std::string& task_arn,
+                                              const std::string& container, int64_t start_offset,
+                                              int32_t max_bytes) {
+  if (auto task = tasks_.find(task_arn); task != tasks_.end()) {
+    for (const Container& candidate : task->second.containers) {
+      if (candidate.plan.name == container) {
+        return SliceLog(candidate.log, start_offset, max_bytes);
+      }
+    }
+  } else if (auto kept = kept_logs_.find(task_arn); kept != kept_logs_.end()) {
+    if (auto log = kept->second.find(container); log != kept->second.end()) {
+      return SliceLog(log->second, start_offset, max_bytes);
+    }
+  }
+  return absl::NotFoundError(
+      absl::StrCat("no log of container ", container, " of task ", task_arn, " on this host"));
+}
 
 v1::TaskStateReport SimRuntime::BuildReport(const Task& task) const {
   v1::TaskStateReport report;

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -65,6 +66,11 @@ class SimRuntime final : public Runtime {
   // written, 64 MiB of ephemeral storage. Enough for gantryd's metrics path at fleet
   // scale; nothing here is measured.
   std::vector<TaskUsage> SampleUsage() override;
+  // Each container's log is a line per status change ("<time> container app is
+  // RUNNING"); the logs of the last kKeptLogs forgotten tasks are kept.
+  absl::StatusOr<LogChunk> ReadLogs(const std::string& task_arn, const std::string& container,
+                                    int64_t start_offset, int32_t max_bytes) override;
+  static constexpr size_t kKeptLogs = 1000;
 
  private:
   struct Container {
@@ -73,6 +79,9 @@ class SimRuntime final : public Runtime {
     std::optional<int32_t> exit_code;
     std::string reason;
     std::string runtime_id;
+    // Its made-up log: a line whenever its status changed.
+    std::string log;
+    std::string logged_status;
   };
   struct Task {
     std::string arn;
@@ -93,7 +102,7 @@ class SimRuntime final : public Runtime {
   void ContainerExited(const std::string& arn, uint64_t generation, size_t index);
   void BeginStop(Task& task, const std::string& reason);
   void FinishStop(const std::string& arn, uint64_t generation);
-  void Emit(const Task& task);
+  void Emit(Task& task);
   v1::TaskStateReport BuildReport(const Task& task) const;
   Task* Find(const std::string& arn);
   std::string NewRuntimeId();
@@ -103,6 +112,9 @@ class SimRuntime final : public Runtime {
   const ReportFn report_;
   std::mt19937_64 random_;
   std::map<std::string, Task> tasks_;  // by task ARN
+  // Logs of forgotten tasks, by task ARN then container, oldest first.
+  std::map<std::string, std::map<std::string, std::string>> kept_logs_;
+  std::deque<std::string> kept_order_;
 };
 
 }  // namespace gantry::agent

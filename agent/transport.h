@@ -36,6 +36,8 @@ class AgentTransport {
   virtual Cancel ReportTaskMetrics(const v1::ReportTaskMetricsRequest& request,
                                    absl::Duration timeout,
                                    Done<v1::ReportTaskMetricsResponse> done) = 0;
+  virtual Cancel SubmitLogs(const v1::SubmitLogsRequest& request, absl::Duration timeout,
+                            Done<v1::SubmitLogsResponse> done) = 0;
 };
 
 }  // namespace gantry::agent

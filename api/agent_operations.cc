@@ -14,6 +14,8 @@
 #include "api/internal/agents.h"
 #include "api/internal/container_instances.h"
 #include "api/internal/run_on_database.h"
+#include "api/internal/tasks.h"
+#include "api/log_relay.h"
 #include "api/poll_hub.h"
 #include "api/task_metrics_board.h"
 #include "common/log.h"
@@ -123,16 +125,40 @@ std::vector<std::string> TaskArns(const Config& config, const std::vector<std::s
 
 }  // namespace
 
+void AgentOperations::AddLogRequests(storage::Connection& connection, const std::string& host_id,
+                                     v1::PollCommandsResponse& response) {
+  absl::StatusOr<std::vector<storage::LogRequestRow>> requests =
+      storage::TakeLogRequests(connection, host_id);
+  if (!requests.ok()) {
+    // The commands are read already; the requests wait for the host's next read.
+    log_relay_->RequestedFor(host_id);
+    log::Warning("log_requests_unreadable",
+                 {{"host_id", host_id}, {"error", requests.status().message()}});
+    return;
+  }
+  for (const storage::LogRequestRow& row : *requests) {
+    v1::LogRequest* request = response.add_log_requests();
+    request->set_request_id(row.request_id);
+    request->set_task_arn(internal::TaskArn(internal::WithAccount(config_, row.account_id),
+                                            row.cluster, row.task_id));
+    request->set_container_name(row.container);
+    request->set_start_offset(row.start_offset);
+    request->set_max_bytes(row.max_bytes);
+    request->set_wait_ms(row.wait_ms);
+  }
+}
+
 AgentOperations::AgentOperations(Config config, storage::Database* database, PollHub* hub,
                                  absl::Duration host_timeout,
                                  std::function<void()> capacity_changed,
-                                 TaskMetricsBoard* metrics_board)
+                                 TaskMetricsBoard* metrics_board, LogRelay* log_relay)
     : config_(std::move(config)),
       database_(database),
       hub_(hub),
       host_timeout_(host_timeout),
       capacity_changed_(std::move(capacity_changed)),
-      metrics_board_(metrics_board) {}
+      metrics_board_(metrics_board),
+      log_relay_(log_relay) {}
 
 void AgentOperations::RegisterHost(const Caller& caller, const v1::RegisterHostRequest& request,
                                    Done<v1::RegisterHostResponse> done) {
@@ -221,9 +247,10 @@ void AgentOperations::PollCommands(const Caller& caller, const v1::PollCommandsR
   if (!plan.ok()) return done(plan.status());
   // Called by the hub (on its thread) whenever it decides to read; never blocks.
   PollHub::Fetch fetch = [this, plan = *plan](PollHub::ReadReply reply) {
+    const bool logs = log_relay_ != nullptr && log_relay_->TakeRequested(plan.host_id);
     RunOnDatabase<PollHub::Read>(
         database_,
-        [this, plan](storage::Connection& connection) -> absl::StatusOr<PollHub::Read> {
+        [this, plan, logs](storage::Connection& connection) -> absl::StatusOr<PollHub::Read> {
           absl::StatusOr<storage::PolledCommands> polled =
               storage::TakeCommands(connection, plan.host_id, plan.acked_sequence, plan.limit);
           // FAILED_PRECONDITION (an acknowledgement of a sequence never issued) goes to
@@ -233,6 +260,9 @@ void AgentOperations::PollCommands(const Caller& caller, const v1::PollCommandsR
           GANTRY_ASSIGN_OR_RETURN(read.response,
                                   internal::ToPollResponse(config_, plan.host_id, *polled));
           read.more_pending = polled->more_pending;
+          if (logs) {
+            AddLogRequests(connection, plan.host_id, read.response);
+          }
           return read;
         },
         std::move(reply));

@@ -44,6 +44,7 @@ class Scheduler;
 namespace gantry::api {
 
 class KeyRing;
+class LogRelay;
 class PollHub;
 class TaskMetricsBoard;
 
@@ -75,8 +76,10 @@ using Done = std::function<void(absl::StatusOr<Response>)>;
 
 class EcsOperations {
  public:
-  // `database` and `scheduler` must outlive this object.
-  EcsOperations(Config config, storage::Database* database, scheduler::Scheduler* scheduler);
+  // `database`, `scheduler` and `log_relay` (may be null: no GetTaskLogs) must outlive
+  // this object.
+  EcsOperations(Config config, storage::Database* database, scheduler::Scheduler* scheduler,
+                LogRelay* log_relay = nullptr);
 
   void CreateCluster(const Caller& caller, const v1::CreateClusterRequest& request,
                      Done<v1::CreateClusterResponse> done);
@@ -114,6 +117,12 @@ class EcsOperations {
   // with no sample yet NO_DATA.
   void DescribeTaskMetrics(const Caller& caller, const v1::DescribeTaskMetricsRequest& request,
                            Done<v1::DescribeTaskMetricsResponse> done);
+  // A piece of a container's log, fetched from the agent of the task's host
+  // (task_log_operations.cc). NOT_FOUND for an unknown task or container;
+  // FAILED_PRECONDITION when the task never got a host; DEADLINE_EXCEEDED when the agent
+  // does not answer within the request's wait plus internal::kLogAnswerSlack.
+  void GetTaskLogs(const Caller& caller, const v1::GetTaskLogsRequest& request,
+                   Done<v1::GetTaskLogsResponse> done);
 
   // Container instances (container_instance_operations.cc), for admin keys only. Hosts
   // form one fleet shared by all clusters and accounts (as Fargate's); `cluster` must
@@ -134,6 +143,7 @@ class EcsOperations {
   const Config config_;
   storage::Database* const database_;
   scheduler::Scheduler* const scheduler_;
+  LogRelay* const log_relay_;
 };
 
 // The EC2-like network API: VPCs, subnets, security groups, the zones and the task ENIs
@@ -184,10 +194,11 @@ class AgentOperations {
   // and polls are held at most half of it. `capacity_changed` is called (from a database
   // worker) after a host registered or reconnected and after a report released a task's
   // resources, so waiting tasks get another chance.
-  // `metrics_board` (may be null) must outlive this object too.
+  // `metrics_board` and `log_relay` (may be null) must outlive this object too. With a
+  // relay, a poll read of a host it flags also hands out the host's log requests.
   AgentOperations(Config config, storage::Database* database, PollHub* hub,
                   absl::Duration host_timeout, std::function<void()> capacity_changed,
-                  TaskMetricsBoard* metrics_board = nullptr);
+                  TaskMetricsBoard* metrics_board = nullptr, LogRelay* log_relay = nullptr);
 
   // A new host, or (hostId set) a known one reconnecting with the tasks it holds:
   // NOT_FOUND when the host is unknown (the agent then registers anew).
@@ -205,9 +216,16 @@ class AgentOperations {
   // shows what was stored on `metrics_board`.
   void ReportTaskMetrics(const Caller& caller, const v1::ReportTaskMetricsRequest& request,
                          Done<v1::ReportTaskMetricsResponse> done);
+  // An answer to a log request (task_log_operations.cc). NOT_FOUND when the request is
+  // not pending for this host (its caller gave up).
+  void SubmitLogs(const Caller& caller, const v1::SubmitLogsRequest& request,
+                  Done<v1::SubmitLogsResponse> done);
 
  private:
   void Reconnect(const v1::RegisterHostRequest& request, Done<v1::RegisterHostResponse> done);
+  // The host's log requests, added to a poll's answer.
+  void AddLogRequests(storage::Connection& connection, const std::string& host_id,
+                      v1::PollCommandsResponse& response);
 
   const Config config_;
   storage::Database* const database_;
@@ -215,6 +233,7 @@ class AgentOperations {
   const absl::Duration host_timeout_;
   const std::function<void()> capacity_changed_;
   TaskMetricsBoard* const metrics_board_;
+  LogRelay* const log_relay_;
 };
 
 // The provider's operations, for admin keys only: the fleet's capacity

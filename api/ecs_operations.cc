@@ -27,8 +27,11 @@ constexpr char kClusterToken[] = "cl";
 }  // namespace
 
 EcsOperations::EcsOperations(Config config, storage::Database* database,
-                             scheduler::Scheduler* scheduler)
-    : config_(std::move(config)), database_(database), scheduler_(scheduler) {}
+                             scheduler::Scheduler* scheduler, LogRelay* log_relay)
+    : config_(std::move(config)),
+      database_(database),
+      scheduler_(scheduler),
+      log_relay_(log_relay) {}
 
 // ---- Clusters ------------------------------------------------------------------
 

@@ -150,7 +150,9 @@ class PollHub::Core : public std::enable_shared_from_this<PollHub::Core> {
     --fetches_in_flight_;
     bool has_commands = false;
     if (result.ok()) {
-      has_commands = !result->response.commands().empty();
+      // Log requests are handed out once, so a read that took some must answer too.
+      has_commands =
+          !result->response.commands().empty() || !result->response.log_requests().empty();
       host.acked_sequence = std::max(host.acked_sequence, host.fetch_acked);
       host.status = result->response.host_status();
       // The generation seen *before* the read: a Wake that raced it leaves the host

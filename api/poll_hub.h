@@ -14,18 +14,18 @@
 //
 // A poll is held without touching the database when its host is clean at the current
 // generation and it acknowledges nothing new; otherwise the hub reads, answers when the
-// read returns commands (or an error, or the poll's wait is zero), and else records the
-// host clean at the generation seen *before* the read started and holds the poll. So a
-// Wake that arrives while a read is in flight makes the read stale and causes another
-// one: no wake-up is lost. A read that says more may be pending (it was cut by its
-// limit, or dropped a launch) never makes the host clean: a held poll reads again at
-// once. A held poll is answered when a Wake makes a read find commands, or with no
-// commands at its deadline. A newer poll of the same host answers the held one at once
-// with no commands (the agent gave up on it). A host whose previous poll arrived more
-// than `max_poll_gap` earlier is read even when it looked clean: it may have been
-// declared lost (or changed) meanwhile. At most `max_fetches_in_flight` reads run at
-// once; the rest queue in arrival order, so a Reset with 10,000 held polls does not
-// flood the database queue.
+// read returns commands or log requests (or an error, or the poll's wait is zero), and
+// else records the host clean at the generation seen *before* the read started and
+// holds the poll. So a Wake that arrives while a read is in flight makes the read stale
+// and causes another one: no wake-up is lost. A read that says more may be pending (it
+// was cut by its limit, or dropped a launch) never makes the host clean: a held poll
+// reads again at once. A held poll is answered when a Wake makes a read find commands,
+// or with no commands at its deadline. A newer poll of the same host answers the held
+// one at once with no commands (the agent gave up on it). A host whose previous poll
+// arrived more than `max_poll_gap` earlier is read even when it looked clean: it may
+// have been declared lost (or changed) meanwhile. At most `max_fetches_in_flight` reads
+// run at once; the rest queue in arrival order, so a Reset with 10,000 held polls does
+// not flood the database queue.
 //
 // Heartbeats: every poll is recorded as a heartbeat of its host (reads do not write the
 // host row: that would wait for placement rounds holding it). A read that fails records

@@ -86,6 +86,7 @@ class EcsGrpcService final : public v1::Ecs::CallbackService {
   GANTRY_UNARY(DescribeTasks)
   GANTRY_UNARY(ListTasks)
   GANTRY_UNARY(DescribeTaskMetrics)
+  GANTRY_UNARY(GetTaskLogs)
   GANTRY_UNARY(ListContainerInstances)
   GANTRY_UNARY(DescribeContainerInstances)
   GANTRY_UNARY(UpdateContainerInstancesState)
@@ -129,6 +130,7 @@ class AgentGrpcService final : public v1::AgentControl::CallbackService {
   GANTRY_UNARY(Ack)
   GANTRY_UNARY(ReportTaskState)
   GANTRY_UNARY(ReportTaskMetrics)
+  GANTRY_UNARY(SubmitLogs)
 
  private:
   AgentOperations* const operations_;

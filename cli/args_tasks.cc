@@ -103,6 +103,17 @@ void AddTaskQueries(std::vector<CommandSpec>* commands) {
             /*required=*/true)},
        "gantryctl describe-task-metrics --task 0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"});
   commands->push_back(
+      {"logs",
+       "Print a container's stdout and stderr (from the agent of the task's host)",
+       {kClusterFlag,
+        One("task", "TASK", "Task ID or ARN", "--task 0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
+            /*required=*/true),
+        One("container", "NAME", "The container (needed when the task has several)",
+            "--container app"),
+        Switch("follow", "Keep printing what the container writes until the task has stopped",
+               "--follow")},
+       "gantryctl logs --task 0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f --container app --follow"});
+  commands->push_back(
       {"list-tasks",
        "List task ARNs (every page)",
        {kClusterFlag, One("family", "FAMILY", "Only tasks of this family", "--family web"),

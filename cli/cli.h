@@ -294,6 +294,7 @@ std::string FormatTable(const v1::StopTaskResponse& response);
 std::string FormatTable(const v1::DescribeTasksResponse& response);
 std::string FormatTable(const v1::ListTasksResponse& response);
 std::string FormatTable(const v1::DescribeTaskMetricsResponse& response);
+std::string FormatTable(const v1::GetTaskLogsResponse& response);
 std::string FormatTable(const v1::RegisterHostResponse& response);
 std::string FormatTable(const v1::ListContainerInstancesResponse& response);
 std::string FormatTable(const v1::DescribeContainerInstancesResponse& response);

@@ -171,6 +171,8 @@ std::string FormatTable(const v1::DescribeTaskMetricsResponse& response) {
   return absl::StrCat(out, RenderFailures(response.failures()));
 }
 
+std::string FormatTable(const v1::GetTaskLogsResponse& response) { return response.data(); }
+
 std::string FormatTable(const v1::RegisterHostResponse& response) {
   return RenderTable({"CONTAINER INSTANCE ARN"}, {{response.container_instance_arn()}});
 }

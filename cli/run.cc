@@ -336,6 +336,7 @@ void AddTaskHandlers(HandlerMap* h) {
 void AddAdminHandlers(HandlerMap* h) {
   using Stub = v1::Admin::Stub;
   (*h)["capacity"] = &RunCapacity;
+  (*h)["logs"] = &internal::RunLogs;
   (*h)["create-account"] = [](const Invocation& inv, Io& io) {
     return RunSimple(inv, io, &BuildCreateAccountRequest, &Stub::CreateAccount);
   };

@@ -15,12 +15,14 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "api/api.h"
 #include "api/aws/front_end.h"
 #include "api/aws/http_server.h"
 #include "api/host_monitor.h"
 #include "api/key_ring.h"
+#include "api/log_relay.h"
 #include "api/metrics_endpoint.h"
 #include "api/poll_hub.h"
 #include "api/task_metrics_board.h"
@@ -138,6 +140,26 @@ absl::StatusOr<std::unique_ptr<gantry::api::aws::HttpServer>> StartAwsFrontEnd(
       gantry::api::aws::RequestTooLarge(options.max_body_bytes));
 }
 
+// Notifications on the commands channel name hosts with new commands, and carry the
+// log relay's tokens: a log request for a host (whose poll must then read it, so the
+// host is woken too) and an agent's answer. Returns the hosts to wake.
+std::vector<std::string> RouteLogTokens(const std::vector<std::string>& tokens,
+                                        gantry::api::LogRelay& logs) {
+  std::vector<std::string> hosts;
+  for (const std::string& token : tokens) {
+    absl::string_view rest = token;
+    if (absl::ConsumePrefix(&rest, gantry::storage::kLogAnswerToken)) {
+      logs.Answered(std::string(rest));
+    } else if (absl::ConsumePrefix(&rest, gantry::storage::kLogRequestToken)) {
+      logs.RequestedFor(std::string(rest));
+      hosts.emplace_back(rest);
+    } else {
+      hosts.push_back(token);
+    }
+  }
+  return hosts;
+}
+
 // The Prometheus listener, or nullptr when --metrics-listen is empty.
 absl::StatusOr<std::unique_ptr<gantry::api::aws::HttpServer>> StartMetricsEndpoint(
     gantry::api::MetricsSources sources) {
@@ -248,9 +270,16 @@ int main(int argc, char** argv) {
   // agent's polls are closer together than that).
   std::unique_ptr<gantry::api::PollHub> hub =
       gantry::api::PollHub::Start({.max_poll_gap = host_timeout * 3 / 4});
+  std::unique_ptr<gantry::api::LogRelay> logs = gantry::api::LogRelay::Start();
   auto listener = gantry::storage::CommandListener::Start(
-      conninfo, [hub = hub.get()](const std::vector<std::string>& hosts) { hub->Wake(hosts); },
-      [hub = hub.get()] { hub->Reset(); });
+      conninfo,
+      [hub = hub.get(), logs = logs.get()](const std::vector<std::string>& tokens) {
+        hub->Wake(RouteLogTokens(tokens, *logs));
+      },
+      [hub = hub.get(), logs = logs.get()] {
+        hub->Reset();
+        logs->Reset();
+      });
   if (!listener.ok()) {
     return Fail("command_listener_failed", listener.status());
   }
@@ -259,13 +288,13 @@ int main(int argc, char** argv) {
   if (!monitor.ok()) {
     return Fail("host_monitor_failed", monitor.status());
   }
-  gantry::api::EcsOperations ecs(config, database->get(), scheduler_ptr);
+  gantry::api::EcsOperations ecs(config, database->get(), scheduler_ptr, logs.get());
   gantry::api::NetworkOperations network(config, database->get());
   // Agents report every few seconds; a task missing from three reports in a row is
   // left off this gantryd's endpoint.
   gantry::api::TaskMetricsBoard board(absl::Minutes(1));
   gantry::api::AgentOperations agent(config, database->get(), hub.get(), host_timeout,
-                                     capacity_changed, &board);
+                                     capacity_changed, &board, logs.get());
   gantry::api::AdminOperations admin(config, database->get(), &keys, &*secrets);
   auto server = gantry::api::Server::Start(
       absl::GetFlag(FLAGS_listen),
@@ -307,6 +336,8 @@ int main(int argc, char** argv) {
   listener->reset();  // stops it and closes its connection
   monitor->reset();
   hub->Shutdown();
+  // Answers the GetTaskLogs calls still waiting (DEADLINE_EXCEEDED) while the server serves.
+  logs->Shutdown();
   (*scheduler)->Shutdown();
   (*database)->Shutdown();
   // After the database and the scheduler: nothing can answer an AWS request any more.

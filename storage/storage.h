@@ -963,4 +963,50 @@ absl::StatusOr<std::vector<TaskMetricsRow>> GetTaskMetrics(
     Connection& connection, std::string_view account_id, std::string_view cluster,
     const std::vector<std::string>& task_ids);
 
+// ---- Log requests (task_logs.cc) -------------------------------------------------
+
+// Notification tokens on kCommandsChannel besides instance ids: a log request for a
+// host's agent ("logs:" + instance id) and an agent's answer ("answer:" + request id).
+inline constexpr char kLogRequestToken[] = "logs:";
+inline constexpr char kLogAnswerToken[] = "answer:";
+
+struct LogRequestRow {
+  std::string request_id;
+  std::string task_id;
+  std::string account_id;  // read by TakeLogRequests (the task's ARN); ignored by Create
+  std::string cluster;     // the same
+  std::string container;
+  int64_t start_offset = -1;  // -1: the last max_bytes
+  int32_t max_bytes = 0;
+  int32_t wait_ms = 0;
+};
+
+struct LogAnswer {
+  std::string data;  // raw bytes
+  int64_t next_offset = 0;
+  std::string error;  // empty: none
+};
+
+// Records a request for the agent of the host the task was placed on and notifies
+// kLogRequestToken + its instance id; returns that instance id. FAILED_PRECONDITION when
+// the task has no host (not placed yet). Requests older than ten minutes are deleted.
+absl::StatusOr<std::string> CreateLogRequest(Connection& connection, const LogRequestRow& request);
+
+// The host's requests not handed out yet, now marked handed out (each goes out once).
+absl::StatusOr<std::vector<LogRequestRow>> TakeLogRequests(Connection& connection,
+                                                           std::string_view instance_id);
+
+// Stores the agent's answer and notifies kLogAnswerToken + the request id. NOT_FOUND
+// when the host has no such request (it was given up, or was for another host).
+absl::Status SubmitLogAnswer(Connection& connection, std::string_view instance_id,
+                             std::string_view request_id, const LogAnswer& answer);
+
+// The answer, when there is one, and the request is deleted; nullopt while unanswered.
+// NOT_FOUND when the request does not exist.
+absl::StatusOr<std::optional<LogAnswer>> TakeLogAnswer(Connection& connection,
+                                                       std::string_view request_id);
+
+// Deletes the request (its caller gave up). No-op when it does not exist.
+absl::Status DeleteLogRequest(Connection& connection, std::string_view request_id);
+
 }  // namespace gantry::storage

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <fstream>
 #include <system_error>
 #include <utility>
@@ -1191,6 +1192,28 @@ std::vector<TaskUsage> ContainerdRuntime::SampleUsage() {
     }
   }
   return usage;
+}
+
+absl::StatusOr<LogChunk> ContainerdRuntime::ReadLogs(const std::string& task_arn,
+                                                     const std::string& container,
+                                                     int64_t start_offset, int32_t max_bytes) {
+  const std::string task_id = TaskIdOf(task_arn);
+  // Names come from gantryd, which checked them against the task; still, never a path.
+  const bool is_task_id =
+      task_id.size() == 32 && std::all_of(task_id.begin(), task_id.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+      });
+  if (!is_task_id || container.empty() || absl::StrContains(container, '/') || container == "." ||
+      container == "..") {
+    return absl::NotFoundError(
+        absl::StrCat("no log of container ", container, " of task ", task_arn, " on this host"));
+  }
+  const std::filesystem::path dir = config_.task_dir / task_id;
+  std::error_code error;
+  if (!std::filesystem::is_directory(dir, error)) {
+    return absl::NotFoundError(absl::StrCat("task ", task_arn, " has no logs on this host"));
+  }
+  return ReadLogFile(dir / (container + ".log"), start_offset, max_bytes);
 }
 
 }  // namespace gantry::agent::containerd

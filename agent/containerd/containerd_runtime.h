@@ -103,6 +103,10 @@ class ContainerdRuntime final : public Runtime {
   // The task's cgroup parent (task_usage.h), the counters of its host veth and its
   // ephemeral file system.
   std::vector<TaskUsage> SampleUsage() override;
+  // The container's current log file in the task's directory (kept after the task is
+  // forgotten, until the directory is removed).
+  absl::StatusOr<LogChunk> ReadLogs(const std::string& task_arn, const std::string& container,
+                                    int64_t start_offset, int32_t max_bytes) override;
 
   // Public for the worker-side helpers in containerd_runtime.cc.
   struct Container {

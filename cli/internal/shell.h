@@ -120,6 +120,8 @@ int WaitAndPrint(const Invocation& inv, Io& io, const WaitRun& wait);
 int RunTaskAndWait(const Invocation& inv, Io& io);
 // `wait tasks-running` and `wait tasks-stopped`.
 int RunWaitTasksRunning(const Invocation& inv, Io& io);
+// gantryctl logs (logs.cc).
+int RunLogs(const Invocation& inv, Io& io);
 int RunWaitTasksStopped(const Invocation& inv, Io& io);
 
 }  // namespace gantry::cli::internal

@@ -8,7 +8,7 @@ std::vector<Statement> AllStatements() {
        {&ClusterStatements(), &TaskDefinitionStatements(), &NetworkStatements(), &HostStatements(),
         &TaskStatements(), &PlacementStatements(), &CommandStatements(), &AgentStatements(),
         &HostCommandStatements(), &CapacityStatements(), &AccountStatements(),
-        &TaskMetricsStatements()}) {
+        &TaskMetricsStatements(), &LogRequestStatements()}) {
     all.insert(all.end(), group->begin(), group->end());
   }
   return all;

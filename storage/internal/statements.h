@@ -23,6 +23,7 @@ const std::vector<Statement>& HostCommandStatements();
 const std::vector<Statement>& CapacityStatements();
 const std::vector<Statement>& AccountStatements();
 const std::vector<Statement>& TaskMetricsStatements();
+const std::vector<Statement>& LogRequestStatements();
 
 // All of the above, prepared by Connection at connect time.
 std::vector<Statement> AllStatements();

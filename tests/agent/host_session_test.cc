@@ -61,10 +61,17 @@ class FakeTransport final : public AgentTransport {
     return [this] { ++cancels; };
   }
 
+  Cancel SubmitLogs(const v1::SubmitLogsRequest& request, absl::Duration timeout,
+                    Done<v1::SubmitLogsResponse> done) override {
+    logs.push_back({request, timeout, std::move(done)});
+    return [this] { ++cancels; };
+  }
+
   std::deque<Pending<v1::RegisterHostRequest, v1::RegisterHostResponse>> registers;
   std::deque<Pending<v1::PollCommandsRequest, v1::PollCommandsResponse>> polls;
   std::deque<Pending<v1::ReportTaskStateRequest, v1::ReportTaskStateResponse>> reports;
   std::deque<Pending<v1::ReportTaskMetricsRequest, v1::ReportTaskMetricsResponse>> metrics;
+  std::deque<Pending<v1::SubmitLogsRequest, v1::SubmitLogsResponse>> logs;
   int cancels = 0;
 };
 
@@ -223,6 +230,55 @@ TEST_F(HostSessionTest, Metrics_RunningTasksReportedEveryIntervalWithRates) {
   EXPECT_DOUBLE_EQ(later.network_rx_bytes_per_second(), 10'000);
   EXPECT_DOUBLE_EQ(later.network_tx_bytes_per_second(), 5'000);
   EXPECT_GT(later.network_rx_bytes(), first.tasks(0).network_rx_bytes());
+}
+
+v1::PollCommandsResponse LogRequests(std::vector<v1::LogRequest> requests) {
+  v1::PollCommandsResponse response = Commands({});
+  for (v1::LogRequest& request : requests) *response.add_log_requests() = std::move(request);
+  return response;
+}
+
+v1::LogRequest LogRequestFor(const std::string& id, const std::string& arn,
+                             const std::string& container, int64_t offset, int32_t wait_ms) {
+  v1::LogRequest request;
+  request.set_request_id(id);
+  request.set_task_arn(arn);
+  request.set_container_name(container);
+  request.set_start_offset(offset);
+  request.set_max_bytes(1000);
+  request.set_wait_ms(wait_ms);
+  return request;
+}
+
+TEST_F(HostSessionTest, LogRequests_AnsweredAtOnce_OrAfterWaitingForMore_OrWithAnError) {
+  Start();
+  Register();
+  AnswerPoll(Commands({Launch(1, "t1")}));
+  AnswerPoll(LogRequests(
+      {LogRequestFor("r1", "t1", "app", 0, 0), LogRequestFor("r2", "t9", "app", 0, 0)}));
+  ASSERT_EQ(transport_.logs.size(), 2u);
+  const v1::SubmitLogsRequest first = transport_.logs[0].request;
+  EXPECT_EQ(first.host_id(), kHostId);
+  EXPECT_EQ(first.request_id(), "r1");
+  EXPECT_THAT(first.data(), ::testing::HasSubstr("container app is RUNNING\n"));
+  EXPECT_EQ(first.next_offset(), static_cast<int64_t>(first.data().size()));
+  EXPECT_EQ(transport_.logs[1].request.request_id(), "r2");
+  EXPECT_THAT(transport_.logs[1].request.error(), ::testing::HasSubstr("no log"));
+  transport_.logs.clear();
+
+  // Nothing past the end: the answer waits until something is written, or the wait ends.
+  AnswerPoll(LogRequests({LogRequestFor("r3", "t1", "app", first.next_offset(), 5000)}));
+  loop_.Advance(absl::Seconds(1));
+  EXPECT_THAT(transport_.logs, IsEmpty());
+  AnswerPoll(Commands({Stop(2, "t1")}));
+  loop_.Advance(absl::Seconds(1));
+  ASSERT_EQ(transport_.logs.size(), 1u);
+  EXPECT_THAT(transport_.logs[0].request.data(), ::testing::HasSubstr("is STOPPED"));
+  transport_.logs.clear();
+  AnswerPoll(LogRequests({LogRequestFor("r4", "t1", "app", 1 << 20, 0)}));
+  ASSERT_EQ(transport_.logs.size(), 1u);
+  EXPECT_EQ(transport_.logs[0].request.data().substr(0, first.data().size()), first.data())
+      << "an offset past the end reads from the start (the log was rotated)";
 }
 
 TEST_F(HostSessionTest, Metrics_FailedCallNotRetriedAndShutdownCancels) {

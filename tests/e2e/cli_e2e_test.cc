@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -360,6 +361,50 @@ TEST_F(CliE2E, QueryOutputText_PrintsBareValues) {
       {"describe-subnets", "--subnet-ids", subnet_id_, "--query", "Subnets[0].AvailabilityZone"});
   ASSERT_EQ(json.exit_code, 0) << Describe(json);
   EXPECT_EQ(json.out, "\"az-a\"\n");
+}
+
+// The simulated runtime logs a line per container status change; gantryctl logs reads
+// it from the agent through gantryd.
+TEST_F(CliE2E, Logs_ShowTheContainersLines_JsonHasTheOffset_ErrorsNameWhatIsWrong) {
+  const std::string arn = RunningTask();
+  CommandResult logs = RunCtl({"logs", "--task", arn});
+  ASSERT_EQ(logs.exit_code, 0) << Describe(logs);
+  EXPECT_THAT(logs.out, ContainsRegex("Z container app is PENDING\n"));
+  EXPECT_THAT(logs.out, ContainsRegex("Z container app is RUNNING\n"));
+
+  CommandResult json = RunCtl({"logs", "--task", arn, "--container", "app", "--output", "json"});
+  ASSERT_EQ(json.exit_code, 0) << Describe(json);
+  v1::GetTaskLogsResponse response = ParseJsonOutput<v1::GetTaskLogsResponse>(json);
+  EXPECT_EQ(response.task_arn(), arn);
+  EXPECT_EQ(response.container_name(), "app");
+  EXPECT_EQ(response.last_status(), "RUNNING");
+  EXPECT_EQ(response.data(), logs.out);
+  EXPECT_EQ(response.next_offset(), static_cast<int64_t>(logs.out.size()));
+
+  CommandResult wrong = RunCtl({"logs", "--task", arn, "--container", "db"});
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_THAT(wrong.err, HasSubstr("the task's containers: app"));
+  CommandResult unknown = RunCtl({"logs", "--task", "0123456789abcdef0123456789abcdef"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("NOT_FOUND"));
+  RunCtl({"stop-task", "--task", arn});
+}
+
+TEST_F(CliE2E, LogsFollow_PrintsWhatComesAndEndsOnceTheTaskStopped) {
+  const std::string arn = RunningTask();
+  CommandResult followed;
+  std::thread follower([&] { followed = RunCtl({"logs", "--task", arn, "--follow"}); });
+  absl::SleepFor(absl::Seconds(1));
+  CommandResult stop = RunCtl({"stop-task", "--task", arn});
+  EXPECT_EQ(stop.exit_code, 0) << Describe(stop);
+  follower.join();
+  EXPECT_EQ(followed.exit_code, 0) << Describe(followed);
+  EXPECT_THAT(followed.out, ContainsRegex("container app is RUNNING\n.*"
+                                          "container app is STOPPED with exit code 143\n"));
+  // Still readable once the agent has forgotten the stopped task.
+  CommandResult later = RunCtl({"logs", "--task", arn});
+  EXPECT_EQ(later.exit_code, 0) << Describe(later);
+  EXPECT_EQ(later.out, followed.out);
 }
 
 }  // namespace

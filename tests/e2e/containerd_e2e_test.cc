@@ -692,6 +692,26 @@ TEST_F(ContainerdE2E, TaskMetrics_RealUsageReported_CpuWithinTheTasksCap) {
   StopAndWait(arn);
 }
 
+// gantryctl logs reads a container's output through gantryd from the agent's log file;
+// --follow prints lines as they are written and ends once the task has stopped.
+TEST_F(ContainerdE2E, Logs_ThroughGantryd_FollowEndsWhenTheTaskStops) {
+  Register("ctd-logs",
+           absl::StrCat("[",
+                        Container("main",
+                                  "echo starting; sleep 2; for i in 1 2 3 4 5; do echo tick $i; "
+                                  "sleep 0.3; done; echo bye >&2"),
+                        "]"));
+  const std::string arn = RunTask("ctd-logs");
+  ASSERT_NO_FATAL_FAILURE(ExpectRunning(arn));
+  CommandResult followed = Ctl(gantryd_->endpoint(), {"logs", "--task", arn, "--follow"});
+  EXPECT_EQ(followed.exit_code, 0) << Describe(followed);
+  EXPECT_EQ(followed.out, "starting\ntick 1\ntick 2\ntick 3\ntick 4\ntick 5\nbye\n");
+  EXPECT_EQ(WaitForStatus(arn, "STOPPED").last_status(), "STOPPED");
+  CommandResult after = Ctl(gantryd_->endpoint(), {"logs", "--task", arn});
+  EXPECT_EQ(after.exit_code, 0) << Describe(after);
+  EXPECT_EQ(after.out, followed.out) << "kept after the task stopped";
+}
+
 // The agent runs with --log-max-size 1: a container that prints 3 MiB has its log
 // rotated within the rotation period (10 s), its live file started again.
 TEST_F(ContainerdE2E, ContainerLog_RotatedPastItsMaxSize) {
