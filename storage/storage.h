@@ -989,7 +989,8 @@ struct LogAnswer {
 
 // Records a request for the agent of the host the task was placed on and notifies
 // kLogRequestToken + its instance id; returns that instance id. FAILED_PRECONDITION when
-// the task has no host (not placed yet). Requests older than ten minutes are deleted.
+// the task has no host (not placed yet) or its host was lost (no agent to ask).
+// Requests older than ten minutes are deleted.
 absl::StatusOr<std::string> CreateLogRequest(Connection& connection, const LogRequestRow& request);
 
 // The host's requests not handed out yet, now marked handed out (each goes out once).

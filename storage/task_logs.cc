@@ -18,12 +18,13 @@ namespace {
 // Requests a crashed gantryd left behind; the longest wait of a live one is far shorter.
 constexpr char kDeleteAbandoned[] = R"sql(
   DELETE FROM log_requests WHERE created_at < now() - interval '10 minutes')sql";
+constexpr char kTaskHost[] = R"sql(
+  SELECT h.host_id, h.instance_id, h.agent_connected FROM tasks t
+  JOIN hosts h ON h.host_id = t.host_id WHERE t.task_id = $1)sql";
 constexpr char kCreate[] = R"sql(
   INSERT INTO log_requests (request_id, host_id, task_id, container, start_offset, max_bytes,
                             wait_ms)
-  SELECT $1, t.host_id, t.task_id, $3, $4, $5, $6 FROM tasks t
-  WHERE t.task_id = $2 AND t.host_id IS NOT NULL
-  RETURNING (SELECT instance_id FROM hosts WHERE host_id = log_requests.host_id))sql";
+  VALUES ($1, $2, $3, $4, $5, $6, $7))sql";
 constexpr char kTake[] = R"sql(
   UPDATE log_requests r SET delivered_at = now()
   FROM hosts h, tasks t
@@ -48,6 +49,7 @@ namespace internal {
 const std::vector<Statement>& LogRequestStatements() {
   static const std::vector<Statement> kStatements = {
       {"log_delete_abandoned", kDeleteAbandoned},
+      {"log_task_host", kTaskHost},
       {"log_create", kCreate},
       {"log_take", kTake},
       {"log_answer", kAnswer},
@@ -62,16 +64,22 @@ absl::StatusOr<std::string> CreateLogRequest(Connection& connection, const LogRe
   return internal::InTransaction(
       connection, "create log request", [&](pqxx::work& tx) -> absl::StatusOr<std::string> {
         tx.exec_prepared0("log_delete_abandoned");
-        pqxx::result rows =
-            tx.exec_prepared("log_create", request.request_id, request.task_id, request.container,
-                             request.start_offset, request.max_bytes, request.wait_ms);
-        if (rows.empty()) {
+        pqxx::result hosts = tx.exec_prepared("log_task_host", request.task_id);
+        if (hosts.empty()) {
           return absl::FailedPreconditionError(
               absl::StrCat("task: ", request.task_id,
                            " has no host yet (it waits for capacity or never got one); its "
                            "containers have no logs"));
         }
-        std::string instance_id = rows[0][0].as<std::string>();
+        std::string instance_id = hosts[0][1].as<std::string>();
+        if (!hosts[0][2].as<bool>()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("task: its host ", instance_id,
+                           " was lost (its agent is not connected); its logs cannot be read"));
+        }
+        tx.exec_prepared0("log_create", request.request_id, hosts[0][0].as<int64_t>(),
+                          request.task_id, request.container, request.start_offset,
+                          request.max_bytes, request.wait_ms);
         internal::NotifyHosts(tx, {kLogRequestToken + instance_id});
         return instance_id;
       });

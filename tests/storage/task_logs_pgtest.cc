@@ -116,6 +116,11 @@ TEST_F(TaskLogsTest, UnplacedTask_FailedPrecondition_Deleted_AndErrorsKept) {
   ASSERT_THAT(answer, IsOk());
   ASSERT_TRUE(answer->has_value());
   EXPECT_EQ((*answer)->error, "no such container");
+
+  // A lost host has no agent to ask (its tasks are stopped, and keep their host).
+  ASSERT_THAT(MarkLostHosts(*connection_, absl::ZeroDuration(), 100), IsOk());
+  EXPECT_THAT(CreateLogRequest(*connection_, Request("r5", task)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "was lost"));
 }
 
 }  // namespace
