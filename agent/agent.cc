@@ -203,6 +203,7 @@ std::unique_ptr<Runtime> AgentRun::MakeRuntime(int index, ReportFn report) {
     config.task_dir = std::filesystem::absolute(options_.state_dir) / "tasks";
     config.init_path = options_.init_path;
     config.log_max_bytes = options_.log_max_bytes;
+    config.task_cleanup_wait = options_.task_cleanup_wait;
     return std::make_unique<containerd::ContainerdRuntime>(std::move(config), loops_[index].get(),
                                                            std::move(report));
   }

@@ -334,7 +334,9 @@ void HostSession::AnswerLogRequest(const v1::LogRequest& request, absl::Time wai
   absl::StatusOr<LogChunk> chunk =
       runtime_->ReadLogs(request.task_arn(), request.container_name(), request.start_offset(),
                          std::max(1, request.max_bytes()));
-  if (chunk.ok() && chunk->data.empty() && loop_->Now() < wait_until) {
+  // Only a task that still runs can write more.
+  if (chunk.ok() && chunk->data.empty() && loop_->Now() < wait_until &&
+      running_.contains(request.task_arn())) {
     // Nothing new yet (a follower): look again shortly, up to the request's wait.
     loop_->After(kLogRecheck,
                  [this, request, wait_until] { AnswerLogRequest(request, wait_until); });
@@ -423,6 +425,11 @@ void HostSession::OnRuntimeReport(v1::TaskStateReport report) {
                             {"status", report.status()},
                             {"reason", report.reason()}});
   if (stopping_) return;
+  if (report.status() == kStopped) {
+    running_.erase(report.task_arn());
+  } else {
+    running_.insert(report.task_arn());
+  }
   reports_.push_back(std::move(report));
   if (reports_.size() > config_.compact_reports_above) CompactReports(reports_);
   MaybeSendReports();

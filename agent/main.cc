@@ -51,6 +51,8 @@ ABSL_FLAG(std::vector<std::string>, insecure_registry, {},
           "containerd: registries pulled from over plain HTTP (repeatable, comma-separated)");
 ABSL_FLAG(std::string, init_path, gantry::agent::FlagValues().init_path,
           "containerd: the init binary for initProcessEnabled");
+ABSL_FLAG(std::string, task_cleanup_wait, gantry::agent::FlagValues().task_cleanup_wait,
+          "containerd: how long a stopped task's directory and logs are kept");
 ABSL_FLAG(std::string, log_max_size, gantry::agent::FlagValues().log_max_size,
           "containerd: MiB per container log file before it is rotated");
 ABSL_FLAG(std::string, host_name_prefix, "",
@@ -144,6 +146,7 @@ int main(int argc, char** argv) {
   flags.insecure_registries = RepeatedFlag(args, "insecure_registry");
   flags.init_path = absl::GetFlag(FLAGS_init_path);
   flags.log_max_size = absl::GetFlag(FLAGS_log_max_size);
+  flags.task_cleanup_wait = absl::GetFlag(FLAGS_task_cleanup_wait);
   flags = gantry::agent::WithMachineDefaults(std::move(flags), ThisMachine());
   auto options = gantry::agent::ParseOptions(flags, MachineHostName());
   if (!options.ok()) return BadFlags(std::string(options.status().message()));

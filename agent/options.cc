@@ -135,6 +135,8 @@ void ParseContainerd(const FlagValues& flags, Problems& problems, Options& optio
   options.log_max_bytes =
       Integer(problems, "log-max-size", flags.log_max_size, 1, 1024, "MiB per container log file")
       << 20;
+  options.task_cleanup_wait = Duration(problems, "task-cleanup-wait", flags.task_cleanup_wait,
+                                       absl::ZeroDuration(), absl::Hours(24 * 30), false);
   for (const std::string& list : flags.insecure_registries) {
     for (absl::string_view entry : absl::StrSplit(list, ',', absl::SkipEmpty())) {
       std::string registry(entry);
@@ -260,6 +262,8 @@ Optional:
                               flag or separate with commas (other registries: not yet)
   --init-path PATH            containerd: the static init run as PID 1 of containers with
                               initProcessEnabled (default /usr/bin/tini-static)
+  --task-cleanup-wait DURATION containerd: a stopped task's directory and logs are removed
+                              this long after it stopped, 0s to 720h (default 3h)
   --log-max-size MIB          containerd: a container's log file is rotated past this, two
                               old files kept, 1 to 1024 (default 10)
   --poll-wait DURATION        longest command long-poll, above 0s to 10m (default 20s)

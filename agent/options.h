@@ -41,6 +41,7 @@ struct FlagValues {
   std::vector<std::string> insecure_registries;  // each "HOST:PORT[,HOST:PORT...]"
   std::string init_path = "/usr/bin/tini-static";
   std::string log_max_size = "10";  // MiB
+  std::string task_cleanup_wait = "3h";
 };
 
 struct Options {
@@ -60,6 +61,8 @@ struct Options {
   std::set<std::string> insecure_registries;
   std::string init_path;
   int64_t log_max_bytes = 0;  // container logs are rotated past this
+  // A stopped task's directory (its logs) is removed this long after it stopped.
+  absl::Duration task_cleanup_wait = absl::Hours(3);
   absl::Duration poll_wait = absl::Seconds(20);
   // How often running tasks' usage is reported; zero: never.
   absl::Duration metrics_interval = absl::Seconds(10);

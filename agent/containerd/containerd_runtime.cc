@@ -440,6 +440,7 @@ ContainerdRuntime::ContainerdRuntime(ContainerdConfig config, Loop* loop, Report
   Recover();
   // Like every closure the runtime gives its loop, this one never runs after the
   // runtime is gone: the agent stops its loops before it destroys the runtimes.
+  RemoveExpiredTaskDirs();
   loop_->After(kLogRotationInterval, [this] { RotateLogs(); });
 }
 
@@ -461,6 +462,7 @@ void ContainerdRuntime::RotateLogs() {
       }
     }
   });
+  RemoveExpiredTaskDirs();
   loop_->After(kLogRotationInterval, [this] { RotateLogs(); });
 }
 
@@ -948,6 +950,7 @@ void ContainerdRuntime::Forget(const std::string& task_arn) {
   if (it == tasks_.end() || it->second.status != kStopped) {
     return;
   }
+  forgotten_[it->second.id] = loop_->Now();
   tasks_.erase(it);
   if (metadata_ != nullptr) {
     metadata_->RemoveTask(task_arn);
@@ -1155,6 +1158,52 @@ void ContainerdRuntime::Recover() {
     log::Warning("task_network_cleanup_failed", {{"error", status.message()}});
   }
   RemoveLeftoverStorage(config_.task_dir, live);
+  // The directories of tasks that are gone are removed task_cleanup_wait after they were
+  // last written (their logs until then).
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(config_.task_dir, error)) {
+    const std::string id = entry.path().filename().string();
+    if (entry.is_directory() && !live.contains(id)) {
+      std::error_code time_error;
+      const auto written = fs::last_write_time(entry.path(), time_error);
+      forgotten_[id] =
+          time_error ? loop_->Now() : absl::FromChrono(std::chrono::file_clock::to_sys(written));
+    }
+  }
+}
+
+void ContainerdRuntime::RemoveExpiredTaskDirs() {
+  const absl::Time now = loop_->Now();
+  std::vector<std::string> expired;
+  for (auto it = forgotten_.begin(); it != forgotten_.end();) {
+    if (now - it->second >= config_.task_cleanup_wait) {
+      expired.push_back(it->first);
+      it = forgotten_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (expired.empty()) {
+    return;
+  }
+  boost::asio::post(workers_, [this, expired = std::move(expired)] {
+    for (const std::string& id : expired) {
+      const fs::path dir = config_.task_dir / id;
+      // Unmounted first: removing files below a mounted file system would empty it and
+      // leave the mount.
+      if (absl::Status status = RemoveTaskStorage(dir); !status.ok()) {
+        log::Warning("task_dir_cleanup_failed", {{"task", id}, {"error", status.message()}});
+        continue;
+      }
+      std::error_code error;
+      fs::remove_all(dir, error);
+      if (error) {
+        log::Warning("task_dir_cleanup_failed", {{"task", id}, {"error", error.message()}});
+      } else {
+        log::Debug("task_dir_removed", {{"task", id}});
+      }
+    }
+  });
 }
 
 std::vector<TaskUsage> ContainerdRuntime::SampleUsage() {

@@ -79,6 +79,9 @@ struct ContainerdConfig {
   // Container logs are rotated when larger (log_rotation.h), keeping this many files.
   int64_t log_max_bytes = kDefaultLogMaxBytes;
   int log_files = kDefaultLogFiles;
+  // A stopped task's directory (its logs) is removed this long after the agent forgot
+  // the task (as ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION, 3 h by default).
+  absl::Duration task_cleanup_wait = absl::Hours(3);
 };
 
 inline constexpr absl::Duration kDefaultStopTimeout = absl::Seconds(30);
@@ -151,8 +154,10 @@ class ContainerdRuntime final : public Runtime {
  private:
   void Recover();
   void StartMetadataServer();
-  // Every kLogRotationInterval on the loop: the running tasks' logs, rotated on a worker.
+  // Every kLogRotationInterval on the loop: the running tasks' logs, rotated on a worker,
+  // and the directories of tasks forgotten task_cleanup_wait ago removed.
   void RotateLogs();
+  void RemoveExpiredTaskDirs();
   // The task's metadata document (metadata.h) as it is now.
   TaskMetadata BuildTaskMetadata(const Task& task) const;
   void Publish(const Task& task);
@@ -178,6 +183,8 @@ class ContainerdRuntime final : public Runtime {
   ImagePuller puller_;
   TaskNetworks networks_;
   std::map<std::string, Task> tasks_;  // by task ARN; on the Loop only
+  // Task directories of tasks no longer held, by task id: since when; on the Loop only.
+  std::map<std::string, absl::Time> forgotten_;
 
   TaskStatsCollector stats_;
   // Each task's containers (docker id, name), for the metadata server's stats calls,

@@ -274,6 +274,12 @@ TEST_F(HostSessionTest, LogRequests_AnsweredAtOnce_OrAfterWaitingForMore_OrWithA
   loop_.Advance(absl::Seconds(1));
   ASSERT_EQ(transport_.logs.size(), 1u);
   EXPECT_THAT(transport_.logs[0].request.data(), ::testing::HasSubstr("is STOPPED"));
+  const int64_t end = transport_.logs[0].request.next_offset();
+  transport_.logs.clear();
+  AnswerPoll(LogRequests({LogRequestFor("r5", "t1", "app", end, 5000)}));
+  ASSERT_EQ(transport_.logs.size(), 1u) << "a stopped task writes nothing more: no wait";
+  EXPECT_EQ(transport_.logs[0].request.data(), "");
+  EXPECT_EQ(transport_.logs[0].request.next_offset(), end);
   transport_.logs.clear();
   AnswerPoll(LogRequests({LogRequestFor("r4", "t1", "app", 1 << 20, 0)}));
   ASSERT_EQ(transport_.logs.size(), 1u);

@@ -42,6 +42,7 @@ TEST(ParseOptions, Containerd_OneHostAndTheMachineByDefault_RegistriesSplitOnCom
   EXPECT_EQ(options->containerd_address, "/run/containerd/containerd.sock");
   EXPECT_EQ(options->init_path, "/usr/bin/tini-static");
   EXPECT_EQ(options->log_max_bytes, 10 << 20);
+  EXPECT_EQ(options->task_cleanup_wait, absl::Hours(3));
   EXPECT_THAT(options->insecure_registries,
               ::testing::ElementsAre("127.0.0.1:5000", "localhost:5001", "registry.test:80"));
 }
@@ -177,6 +178,7 @@ TEST(ParseOptions, BadValue_NamesFlagAndWhatIsAllowed) {
        "--metrics-interval: 10ms is too short; use 0s (off) or 100ms to 1h"},
       {"metrics interval long", &FlagValues::metrics_interval, "2h", "--metrics-interval"},
       {"metrics interval negative", &FlagValues::metrics_interval, "-1s", "--metrics-interval"},
+      {"cleanup wait negative", &FlagValues::task_cleanup_wait, "-1m", "--task-cleanup-wait"},
       {"prefix too long", &FlagValues::host_name_prefix, std::string(201, 'x'),
        "--host-name-prefix: 201 characters is too long"},
   };
@@ -205,10 +207,11 @@ TEST(ParseOptions, SeveralProblems_AllReportedInFlagOrder) {
 
 TEST(Usage, MentionsEveryFlag) {
   std::string usage = Usage();
-  for (const char* flag : {"--endpoint", "--runtime", "--hosts", "--availability-zone", "--cpu",
-                           "--memory", "--ephemeral-storage", "--max-enis", "--state-dir",
-                           "--launch-delay", "--stop-delay", "--fail-rate", "--fail-reason",
-                           "--poll-wait", "--metrics-interval", "--host-name-prefix"}) {
+  for (const char* flag :
+       {"--endpoint", "--runtime", "--hosts", "--availability-zone", "--cpu", "--memory",
+        "--ephemeral-storage", "--max-enis", "--state-dir", "--launch-delay", "--stop-delay",
+        "--fail-rate", "--fail-reason", "--poll-wait", "--metrics-interval", "--task-cleanup-wait",
+        "--host-name-prefix"}) {
     EXPECT_NE(usage.find(flag), std::string::npos) << flag;
   }
 }

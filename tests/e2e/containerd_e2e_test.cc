@@ -88,7 +88,9 @@ class ContainerdE2E : public ::testing::Test {
                   "--log-max-size",
                   "1",
                   "--metrics-interval",
-                  "500ms"};
+                  "500ms",
+                  "--task-cleanup-wait",
+                  "15s"};
     agent_options_ = agent;
     absl::StatusOr<std::unique_ptr<GantryAgent>> started = GantryAgent::Start(agent);
     ASSERT_TRUE(started.ok()) << started.status();
@@ -699,7 +701,7 @@ TEST_F(ContainerdE2E, Logs_ThroughGantryd_FollowEndsWhenTheTaskStops) {
            absl::StrCat("[",
                         Container("main",
                                   "echo starting; sleep 2; for i in 1 2 3 4 5; do echo tick $i; "
-                                  "sleep 0.3; done; echo bye >&2"),
+                                  "sleep 0.3; done; echo bye >&2; sleep 1"),
                         "]"));
   const std::string arn = RunTask("ctd-logs");
   ASSERT_NO_FATAL_FAILURE(ExpectRunning(arn));
@@ -710,6 +712,19 @@ TEST_F(ContainerdE2E, Logs_ThroughGantryd_FollowEndsWhenTheTaskStops) {
   CommandResult after = Ctl(gantryd_->endpoint(), {"logs", "--task", arn});
   EXPECT_EQ(after.exit_code, 0) << Describe(after);
   EXPECT_EQ(after.out, followed.out) << "kept after the task stopped";
+
+  // --task-cleanup-wait 15s: the task's directory goes a little later (the agent forgets
+  // the task once gantryd has its STOPPED report; the sweep runs every 10 s).
+  const std::filesystem::path task_dir = dir_->path() / "agent" / "tasks" / TaskId(arn);
+  EXPECT_TRUE(std::filesystem::exists(task_dir));
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (std::filesystem::exists(task_dir) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+  EXPECT_FALSE(std::filesystem::exists(task_dir)) << "kept past --task-cleanup-wait";
+  CommandResult gone = Ctl(gantryd_->endpoint(), {"logs", "--task", arn});
+  EXPECT_EQ(gone.exit_code, 1) << Describe(gone);
+  EXPECT_THAT(gone.err, HasSubstr("has no logs on this host"));
 }
 
 // The agent runs with --log-max-size 1: a container that prints 3 MiB has its log
