@@ -125,6 +125,10 @@ void HostSession::SendRegister() {
 
 void HostSession::AddSnapshot(v1::RegisterHostRequest& request) {
   std::vector<v1::TaskStateReport> snapshot = runtime_->Snapshot();
+  // Tasks the runtime took over at start report nothing until they change.
+  for (const v1::TaskStateReport& report : snapshot) {
+    if (report.status() != kStopped) running_.insert(report.task_arn());
+  }
   size_t limit = static_cast<size_t>(config_.max_reconnect_tasks);
   if (snapshot.size() > limit) {
     // Live tasks first. What does not fit goes out as ordinary reports afterwards (a

@@ -213,7 +213,8 @@ class HostSession {
   // in flight; a reading taken while one is in flight is skipped, and a failed call is
   // not retried (the next reading supersedes it).
   MetricsDeriver metrics_;
-  // Tasks whose last report was not STOPPED: a log request waits for more only there.
+  // Tasks whose last report (or registration snapshot) was not STOPPED: a log request
+  // waits for more only there.
   std::set<std::string> running_;
   bool metrics_timer_started_ = false;
   bool metrics_in_flight_ = false;

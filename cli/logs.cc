@@ -5,6 +5,8 @@
 
 #include "gantry/v1/ecs.grpc.pb.h"
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "cli/cli.h"
 #include "cli/internal/shell.h"
 
@@ -15,6 +17,7 @@ namespace {
 
 constexpr int32_t kPieceBytes = 1024 * 1024;
 constexpr int32_t kFollowWaitSeconds = 10;
+constexpr absl::Duration kMinFollowRound = absl::Seconds(1);
 
 v1::GetTaskLogsRequest BaseRequest(const Invocation& inv) {
   v1::GetTaskLogsRequest request;
@@ -36,8 +39,10 @@ int RunLogs(const Invocation& inv, Io& io) {
   bool drained = false;  // everything up to now has been read
   while (true) {
     request.set_start_offset(offset);
-    request.set_wait_seconds(drained && follow ? kFollowWaitSeconds : 0);
+    const bool waiting = drained && follow;
+    request.set_wait_seconds(waiting ? kFollowWaitSeconds : 0);
     v1::GetTaskLogsResponse piece;
+    const absl::Time asked = absl::Now();
     grpc::Status status = client.Call(&v1::Ecs::Stub::GetTaskLogs, request, &piece);
     if (!status.ok()) {
       io.err << FormatRpcError(status, inv.endpoint, client.ReachedServer());
@@ -66,6 +71,11 @@ int RunLogs(const Invocation& inv, Io& io) {
     }
     if (drained && piece.data().empty() && piece.last_status() == "STOPPED") {
       break;  // stopped, and its last words are out
+    }
+    // An agent that answers a wait at once with nothing (it does not know the task runs)
+    // must not turn --follow into a busy loop.
+    if (waiting && piece.data().empty() && absl::Now() - asked < kMinFollowRound) {
+      absl::SleepFor(kMinFollowRound - (absl::Now() - asked));
     }
     drained = drained || short_piece;
   }
