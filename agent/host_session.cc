@@ -351,7 +351,7 @@ void HostSession::AnswerLogRequest(const v1::LogRequest& request, absl::Time wai
     answer.set_next_offset(chunk->next_offset);
   } else {
     answer.set_next_offset(std::max<int64_t>(0, request.start_offset()));
-    answer.set_error(std::string(chunk.status().message()));
+    answer.set_error(TruncatedReason(std::string(chunk.status().message())));
   }
   // Fire and forget: a lost answer times out for its caller, who asks again.
   transport_->SubmitLogs(

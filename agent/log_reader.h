@@ -3,7 +3,8 @@
 // current log file. The containerd runtime rotates by copy and truncate, so a log that
 // shrank below a reader's offset was rotated: the read starts again at 0.
 //
-// Thread-safety: stateless, any thread. Errors: NOT_FOUND when there is no such log.
+// Thread-safety: stateless, any thread. Errors: a log file that does not exist is an
+// empty chunk; other read failures are INTERNAL with the path.
 #pragma once
 
 #include <cstdint>

@@ -125,16 +125,15 @@ std::vector<std::string> TaskArns(const Config& config, const std::vector<std::s
 
 }  // namespace
 
-void AgentOperations::AddLogRequests(storage::Connection& connection, const std::string& host_id,
+bool AgentOperations::AddLogRequests(storage::Connection& connection, const std::string& host_id,
                                      v1::PollCommandsResponse& response) {
   absl::StatusOr<std::vector<storage::LogRequestRow>> requests =
       storage::TakeLogRequests(connection, host_id);
   if (!requests.ok()) {
-    // The commands are read already; the requests wait for the host's next read.
-    log_relay_->RequestedFor(host_id);
+    // The commands are read already; the requests stay pending for the host's next read.
     log::Warning("log_requests_unreadable",
                  {{"host_id", host_id}, {"error", requests.status().message()}});
-    return;
+    return false;
   }
   for (const storage::LogRequestRow& row : *requests) {
     v1::LogRequest* request = response.add_log_requests();
@@ -146,6 +145,7 @@ void AgentOperations::AddLogRequests(storage::Connection& connection, const std:
     request->set_max_bytes(row.max_bytes);
     request->set_wait_ms(row.wait_ms);
   }
+  return true;
 }
 
 AgentOperations::AgentOperations(Config config, storage::Database* database, PollHub* hub,
@@ -247,7 +247,7 @@ void AgentOperations::PollCommands(const Caller& caller, const v1::PollCommandsR
   if (!plan.ok()) return done(plan.status());
   // Called by the hub (on its thread) whenever it decides to read; never blocks.
   PollHub::Fetch fetch = [this, plan = *plan](PollHub::ReadReply reply) {
-    const bool logs = log_relay_ != nullptr && log_relay_->TakeRequested(plan.host_id);
+    const uint64_t logs = log_relay_ != nullptr ? log_relay_->PendingFor(plan.host_id) : 0;
     RunOnDatabase<PollHub::Read>(
         database_,
         [this, plan, logs](storage::Connection& connection) -> absl::StatusOr<PollHub::Read> {
@@ -260,8 +260,8 @@ void AgentOperations::PollCommands(const Caller& caller, const v1::PollCommandsR
           GANTRY_ASSIGN_OR_RETURN(read.response,
                                   internal::ToPollResponse(config_, plan.host_id, *polled));
           read.more_pending = polled->more_pending;
-          if (logs) {
-            AddLogRequests(connection, plan.host_id, read.response);
+          if (logs > 0 && AddLogRequests(connection, plan.host_id, read.response)) {
+            log_relay_->Consumed(plan.host_id, logs);
           }
           return read;
         },

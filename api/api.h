@@ -223,8 +223,8 @@ class AgentOperations {
 
  private:
   void Reconnect(const v1::RegisterHostRequest& request, Done<v1::RegisterHostResponse> done);
-  // The host's log requests, added to a poll's answer.
-  void AddLogRequests(storage::Connection& connection, const std::string& host_id,
+  // The host's log requests, added to a poll's answer; false when they could not be read.
+  bool AddLogRequests(storage::Connection& connection, const std::string& host_id,
                       v1::PollCommandsResponse& response);
 
   const Config config_;

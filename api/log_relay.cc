@@ -101,10 +101,19 @@ LogRelay::~LogRelay() { Shutdown(); }
 
 void LogRelay::Await(const std::string& request_id, absl::Time deadline,
                      std::function<void(Wake)> wake) {
-  boost::asio::post(core_->io,
-                    [core = core_.get(), request_id, deadline, wake = std::move(wake)]() mutable {
-                      core->Add(request_id, deadline, std::move(wake));
-                    });
+  {
+    // Posted under the lock: Shutdown's stop is posted after it, so it finds the waiter.
+    absl::MutexLock lock(&mutex_);
+    if (!closed_) {
+      boost::asio::post(core_->io, [core = core_.get(), request_id, deadline,
+                                    wake = std::move(wake)]() mutable {
+        core->Add(request_id, deadline, std::move(wake));
+      });
+      return;
+    }
+  }
+  // Nobody runs the relay's thread any more.
+  wake(Wake::kDeadline);
 }
 
 void LogRelay::Forget(const std::string& request_id) {
@@ -118,13 +127,28 @@ void LogRelay::Answered(const std::string& request_id) {
 
 void LogRelay::RequestedFor(const std::string& instance_id) {
   absl::MutexLock lock(&mutex_);
-  requested_.insert(instance_id);
+  ++requested_[instance_id];
 }
 
-bool LogRelay::TakeRequested(const std::string& instance_id) {
+uint64_t LogRelay::PendingFor(const std::string& instance_id) {
   absl::MutexLock lock(&mutex_);
-  const bool flagged = requested_.erase(instance_id) > 0;
-  return flagged || absl::Now() < everyone_until_;
+  auto it = requested_.find(instance_id);
+  const uint64_t pending = it == requested_.end() ? 0 : it->second;
+  // Within the window after a reset a host may have requests nobody told us about.
+  return pending > 0 ? pending : (absl::Now() < everyone_until_ ? 1 : 0);
+}
+
+void LogRelay::Consumed(const std::string& instance_id, uint64_t pending) {
+  absl::MutexLock lock(&mutex_);
+  auto it = requested_.find(instance_id);
+  if (it == requested_.end()) {
+    return;
+  }
+  if (it->second <= pending) {
+    requested_.erase(it);
+  } else {
+    it->second -= pending;
+  }
 }
 
 void LogRelay::Reset() {
@@ -136,10 +160,14 @@ void LogRelay::Reset() {
 }
 
 void LogRelay::Shutdown() {
-  if (!thread_.joinable()) {
-    return;
+  {
+    absl::MutexLock lock(&mutex_);
+    if (closed_) {
+      return;
+    }
+    closed_ = true;
+    boost::asio::post(core_->io, [core = core_.get()] { core->Stop(); });
   }
-  boost::asio::post(core_->io, [core = core_.get()] { core->Stop(); });
   thread_.join();
 }
 

@@ -10,22 +10,26 @@
 //       called after Forget(id) has run. A wake already under way when another thread
 //       calls Forget may still run: callers that finish from several threads keep their
 //       own once-flag.
-//   RequestedFor(host) / TakeRequested(host): a log request for the host committed; the
-//       next poll read of that host takes its requests. After Reset every host counts as
-//       requested for a while (kResetWindow), since its notification may be lost.
+//   RequestedFor(host) / PendingFor(host) / Consumed(host, n): a log request for the host
+//       committed; poll reads of that host take its requests until a read that saw n
+//       pending ones took them (requests that come meanwhile stay pending). After Reset
+//       every host counts as requested for a while (kResetWindow), since its
+//       notification may be lost.
 //
 // No thread per call: one Boost.Asio thread owns the waiters and their timers. Every
 // method may be called from any thread and never blocks, except Shutdown, which wakes
-// every waiter with kDeadline and joins the thread.
+// every waiter with kDeadline and joins the thread; an Await after Shutdown wakes its
+// waiter with kDeadline at once, on the calling thread.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
@@ -47,8 +51,10 @@ class LogRelay {
   void Answered(const std::string& request_id);
 
   void RequestedFor(const std::string& instance_id);
-  // Whether the host's next read must take its log requests; clears its flag.
-  bool TakeRequested(const std::string& instance_id);
+  // How many requests the host's read must take (0: none); pass it to Consumed once
+  // they were taken.
+  uint64_t PendingFor(const std::string& instance_id);
+  void Consumed(const std::string& instance_id, uint64_t pending);
 
   // Notifications may have been lost: every waiter rechecks, every host counts as
   // requested for kResetWindow.
@@ -64,8 +70,9 @@ class LogRelay {
   std::thread thread_;
 
   absl::Mutex mutex_;
-  absl::flat_hash_set<std::string> requested_ ABSL_GUARDED_BY(mutex_);
+  absl::flat_hash_map<std::string, uint64_t> requested_ ABSL_GUARDED_BY(mutex_);
   absl::Time everyone_until_ ABSL_GUARDED_BY(mutex_) = absl::InfinitePast();
+  bool closed_ ABSL_GUARDED_BY(mutex_) = false;
 };
 
 }  // namespace gantry::api

@@ -177,6 +177,16 @@ class PollHub::Core : public std::enable_shared_from_this<PollHub::Core> {
       }
     }
     bool own = host.waiter.has_value() && host.waiter->id == host.fetch_waiter;
+    if (!own && result.ok() && !result->response.log_requests().empty()) {
+      // The read's poll was replaced: its commands will be read again, but its log
+      // requests were taken once and go out with the host's next answer.
+      for (v1::LogRequest& request : *result->response.mutable_log_requests()) {
+        host.carried_logs.push_back(std::move(request));
+      }
+      result->response.clear_log_requests();
+      host.clean_generation.reset();
+    }
+    has_commands = has_commands || !host.carried_logs.empty();
     if (own && (!result.ok() || has_commands || host.waiter->answer_when_empty)) {
       if (result.ok()) {
         Answer(key, host, std::move(result->response));
@@ -221,6 +231,8 @@ class PollHub::Core : public std::enable_shared_from_this<PollHub::Core> {
     uint64_t fetch_generation = 0;
     uint64_t fetch_waiter = 0;
     int64_t fetch_acked = 0;
+    // Log requests a dropped read took (its poll was replaced), for the next answer.
+    std::vector<v1::LogRequest> carried_logs;
   };
   using HostMap = absl::node_hash_map<std::string, Host>;
 
@@ -231,6 +243,12 @@ class PollHub::Core : public std::enable_shared_from_this<PollHub::Core> {
   }
 
   void Answer(const std::string& key, Host& host, absl::StatusOr<Response> result) {
+    if (result.ok()) {
+      for (v1::LogRequest& request : host.carried_logs) {
+        *result->add_log_requests() = std::move(request);
+      }
+      host.carried_logs.clear();
+    }
     Waiter waiter = std::move(*host.waiter);
     host.waiter.reset();
     waiter.timer.reset();  // cancels the deadline; its handler sees operation_aborted
@@ -304,7 +322,7 @@ class PollHub::Core : public std::enable_shared_from_this<PollHub::Core> {
   void MaybeForget(HostMap::iterator it) {
     const Host& host = it->second;
     if (!host.waiter.has_value() && !host.fetching && !host.fetch_queued &&
-        !host.clean_generation.has_value()) {
+        !host.clean_generation.has_value() && host.carried_logs.empty()) {
       hosts_.erase(it);
     }
   }

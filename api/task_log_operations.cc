@@ -58,15 +58,20 @@ void EcsOperations::GetTaskLogs(const Caller& caller, const v1::GetTaskLogsReque
   storage::Database* database = database_;
   LogRelay* relay = log_relay_;
   // Reads the answer after a wake; finishes the call when there is one.
-  auto collect = [call, database, relay] {
+  auto collect = [call, database, relay](LogRelay::Wake why) {
     RunOnDatabase<std::optional<storage::LogAnswer>>(
         database,
         [call](storage::Connection& connection) {
           return storage::TakeLogAnswer(connection, call->request_id);
         },
-        [call, relay](absl::StatusOr<std::optional<storage::LogAnswer>> answer) {
+        [call, relay, why](absl::StatusOr<std::optional<storage::LogAnswer>> answer) {
           if (answer.ok() && !answer->has_value()) {
             return;  // not yet: a recheck after a reset
+          }
+          // A recheck may come before the request was committed, or find the queue
+          // full: the answer's own wake or the deadline decides.
+          if (why == LogRelay::Wake::kRecheck && !answer.ok()) {
+            return;
           }
           relay->Forget(call->request_id);
           if (!answer.ok()) {
@@ -74,11 +79,16 @@ void EcsOperations::GetTaskLogs(const Caller& caller, const v1::GetTaskLogsReque
           }
           const storage::LogAnswer& log = **answer;
           if (!log.error.empty()) {
-            return call->Finish(absl::NotFoundError(absl::StrCat("the agent: ", log.error)));
+            return call->Finish(absl::NotFoundError(
+                absl::StrCat("container: the task's agent has no log of \"",
+                             call->response.container_name(), "\": ", log.error)));
           }
           v1::GetTaskLogsResponse response = call->response;
-          response.set_data(internal::ToValidUtf8(log.data));
-          response.set_next_offset(log.next_offset);
+          // A character cut at the end of the piece is left for the next one.
+          const size_t complete = internal::CompleteUtf8Prefix(log.data);
+          response.set_data(internal::ToValidUtf8(std::string_view(log.data).substr(0, complete)));
+          response.set_next_offset(log.next_offset -
+                                   static_cast<int64_t>(log.data.size() - complete));
           call->Finish(std::move(response));
         });
   };
@@ -109,7 +119,7 @@ void EcsOperations::GetTaskLogs(const Caller& caller, const v1::GetTaskLogsReque
         relay->Await(call->request_id, absl::Now() + answer_timeout,
                      [call, collect, database](LogRelay::Wake why) {
                        if (why != LogRelay::Wake::kDeadline) {
-                         return collect();
+                         return collect(why);
                        }
                        call->Finish(absl::DeadlineExceededError(
                            "the task's agent did not answer in time (its host may be "

@@ -48,6 +48,7 @@ int RunLogs(const Invocation& inv, Io& io) {
       io.err << FormatRpcError(status, inv.endpoint, client.ReachedServer());
       return kExitError;
     }
+    const int64_t asked_from = offset;
     offset = piece.next_offset();
     if (follow || inv.output == OutputFormat::kTable) {
       // Streamed as it comes; with --output json, one object per piece.
@@ -64,7 +65,8 @@ int RunLogs(const Invocation& inv, Io& io) {
       *all.mutable_data() += piece.data();
     }
     if (!io.out.good()) return kExitError;
-    const bool short_piece = static_cast<int64_t>(piece.data().size()) < kPieceBytes;
+    // By offsets: the text may be shorter or longer than the bytes it came from.
+    const bool short_piece = offset < asked_from || offset - asked_from < kPieceBytes;
     if (!follow) {
       if (short_piece) break;
       continue;

@@ -277,8 +277,9 @@ int main(int argc, char** argv) {
         hub->Wake(RouteLogTokens(tokens, *logs));
       },
       [hub = hub.get(), logs = logs.get()] {
-        hub->Reset();
+        // The relay first: the reads the hub's reset starts must see the window.
         logs->Reset();
+        hub->Reset();
       });
   if (!listener.ok()) {
     return Fail("command_listener_failed", listener.status());

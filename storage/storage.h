@@ -993,7 +993,8 @@ struct LogAnswer {
 // Requests older than ten minutes are deleted.
 absl::StatusOr<std::string> CreateLogRequest(Connection& connection, const LogRequestRow& request);
 
-// The host's requests not handed out yet, now marked handed out (each goes out once).
+// The host's requests not handed out yet, now marked handed out (each goes out once),
+// oldest first, at most 1000.
 absl::StatusOr<std::vector<LogRequestRow>> TakeLogRequests(Connection& connection,
                                                            std::string_view instance_id);
 

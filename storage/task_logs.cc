@@ -28,8 +28,11 @@ constexpr char kCreate[] = R"sql(
 constexpr char kTake[] = R"sql(
   UPDATE log_requests r SET delivered_at = now()
   FROM hosts h, tasks t
-  WHERE h.instance_id = $1 AND r.host_id = h.host_id AND r.delivered_at IS NULL
-    AND t.task_id = r.task_id
+  WHERE r.request_id IN (
+      SELECT q.request_id FROM log_requests q JOIN hosts qh ON qh.host_id = q.host_id
+      WHERE qh.instance_id = $1 AND q.delivered_at IS NULL
+      ORDER BY q.created_at LIMIT 1000)
+    AND h.instance_id = $1 AND r.host_id = h.host_id AND t.task_id = r.task_id
   RETURNING r.request_id, r.task_id, r.container, r.start_offset, r.max_bytes, r.wait_ms,
             t.account_id, t.cluster)sql";
 constexpr char kAnswer[] = R"sql(

@@ -92,6 +92,19 @@ absl::Status ValidateSubmitLogs(const v1::SubmitLogsRequest& request) {
   return absl::OkStatus();
 }
 
+size_t CompleteUtf8Prefix(std::string_view bytes) {
+  // The last lead byte among the final three (a sequence is at most four bytes long).
+  for (size_t back = 1; back <= 3 && back <= bytes.size(); ++back) {
+    const auto byte = static_cast<unsigned char>(bytes[bytes.size() - back]);
+    if ((byte & 0xC0) == 0x80) {
+      continue;  // a continuation byte
+    }
+    const size_t length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1;
+    return length > back ? bytes.size() - back : bytes.size();
+  }
+  return bytes.size();
+}
+
 std::string ToValidUtf8(std::string_view bytes) {
   static constexpr char kReplacement[] = "\xEF\xBF\xBD";
   std::string out;

@@ -142,6 +142,28 @@ TEST(ToValidUtf8, KeepsUtf8ReplacesTheRest) {
   }
 }
 
+TEST(CompleteUtf8Prefix, CutsOnlyASequenceCutShortAtTheEnd) {
+  struct Case {
+    std::string in;
+    size_t want;
+  };
+  const Case cases[] = {
+      {"", 0},
+      {"abc", 3},
+      {"caf\xC3\xA9", 5},
+      {"caf\xC3", 3},
+      {"\xE2\x82", 0},
+      {"x\xE2\x82\xAC", 4},
+      {"x\xF0\x9F\x98", 1},
+      {"x\xF0\x9F\x98\x80", 5},
+      {"\x80\x80\x80\x80", 4},  // not UTF-8 at all: left to ToValidUtf8
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.in);
+    EXPECT_EQ(CompleteUtf8Prefix(c.in), c.want);
+  }
+}
+
 TEST(ToTaskMetricsRecord, ContainerInsightsNamesUnitsAndValues) {
   storage::TaskMetricsRow row;
   row.task_id = kTaskId;
