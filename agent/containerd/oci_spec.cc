@@ -579,6 +579,22 @@ absl::StatusOr<std::string> BuildOciSpec(const ContainerSpecInput& input) {
   if (!problems.empty()) {
     return absl::InvalidArgumentError(absl::StrJoin(problems, "\n"));
   }
+  // Their values live in services Gantry does not have (Secrets Manager and SSM, S3):
+  // starting the container without the variables it asked for would be worse than not
+  // starting it.
+  if (input.definition.secrets_size() > 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("secrets: ", input.definition.secrets_size(), " secret(s), starting with \"",
+                     input.definition.secrets(0).name(),
+                     "\"; Gantry has no secrets store to read their values from yet; pass them in "
+                     "environment instead"));
+  }
+  if (input.definition.environment_files_size() > 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("environmentFiles: \"", input.definition.environment_files(0).value(),
+                     "\"; Gantry cannot fetch environment files (no S3) yet; pass the variables in "
+                     "environment instead"));
+  }
   if (InitEnabled(input.definition) && input.init_path.empty()) {
     return absl::FailedPreconditionError(
         "linuxParameters.initProcessEnabled: this host has no init binary to run as the "

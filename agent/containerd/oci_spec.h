@@ -99,6 +99,8 @@ const std::vector<std::string>& DefaultCapabilities();
 // given by name (the definition's or the image's), an unknown ulimit name or a missing
 // or negative limit (an OCI rlimit is unsigned), an added capability other than
 // SYS_PTRACE, a command that ends up empty, a working directory that is not absolute.
+// FAILED_PRECONDITION for what this host cannot provide: secrets and environmentFiles
+// (no store to read them from yet), initProcessEnabled without an init binary.
 absl::StatusOr<std::string> BuildOciSpec(const ContainerSpecInput& input);
 
 }  // namespace gantry::agent::containerd

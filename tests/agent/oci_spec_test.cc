@@ -558,6 +558,21 @@ TEST(BuildOciSpec, Init_WithoutInitPath_IsFailedPrecondition) {
                                             "linuxParameters.initProcessEnabled: "));
 }
 
+TEST(BuildOciSpec, SecretsAndEnvironmentFiles_FailedPreconditionNamingThem) {
+  ContainerSpecInput input = BaseInput();
+  v1::Secret* secret = input.definition.add_secrets();
+  secret->set_name("DB_PASSWORD");
+  secret->set_value_from("arn:aws:secretsmanager:us-east-1:123456789012:secret:db");
+  EXPECT_THAT(BuildOciSpec(input),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "secrets: 1 secret(s), starting with \"DB_PASSWORD\"; Gantry has no "
+                       "secrets store"));
+  input = BaseInput();
+  input.definition.add_environment_files()->set_value("arn:aws:s3:::bucket/app.env");
+  EXPECT_THAT(BuildOciSpec(input), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                            "environmentFiles: \"arn:aws:s3:::bucket/app.env\""));
+}
+
 // ---- errors ----
 
 struct ErrorCase {
