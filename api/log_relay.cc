@@ -105,10 +105,10 @@ void LogRelay::Await(const std::string& request_id, absl::Time deadline,
     // Posted under the lock: Shutdown's stop is posted after it, so it finds the waiter.
     absl::MutexLock lock(&mutex_);
     if (!closed_) {
-      boost::asio::post(core_->io, [core = core_.get(), request_id, deadline,
-                                    wake = std::move(wake)]() mutable {
-        core->Add(request_id, deadline, std::move(wake));
-      });
+      boost::asio::post(
+          core_->io, [core = core_.get(), request_id, deadline, wake = std::move(wake)]() mutable {
+            core->Add(request_id, deadline, std::move(wake));
+          });
       return;
     }
   }
