@@ -22,6 +22,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "common/utf8.h"
 
 namespace gantry::api {
 namespace {
@@ -85,8 +86,8 @@ void EcsOperations::GetTaskLogs(const Caller& caller, const v1::GetTaskLogsReque
           }
           v1::GetTaskLogsResponse response = call->response;
           // A character cut at the end of the piece is left for the next one.
-          const size_t complete = internal::CompleteUtf8Prefix(log.data);
-          response.set_data(internal::ToValidUtf8(std::string_view(log.data).substr(0, complete)));
+          const size_t complete = CompleteUtf8Prefix(log.data);
+          response.set_data(ToValidUtf8(std::string_view(log.data).substr(0, complete)));
           response.set_next_offset(log.next_offset -
                                    static_cast<int64_t>(log.data.size() - complete));
           call->Finish(std::move(response));

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -497,9 +498,17 @@ void Sign(HttpRequest& request, const Credentials& credentials, std::string_view
                                     absl::StrJoin(signed_headers, ";"), ", Signature=", signature));
 }
 
-Verdict Verify(
-    const HttpRequest& request, std::string_view region, std::string_view service, absl::Time now,
-    const std::function<std::optional<std::string>(std::string_view access_key_id)>& secret_of) {
+namespace {
+
+// What the checks before the secret found: the parsed header and the request's time.
+struct Prechecked {
+  Authorization auth;
+  RequestTime time;
+};
+
+// The checks that need neither the body nor a secret: a verdict when one fails.
+std::variant<Verdict, Prechecked> Precheck(const HttpRequest& request, std::string_view region,
+                                           std::string_view service, absl::Time now) {
   using Kind = Verdict::Kind;
   const std::vector<std::string> headers = HeaderValues(request, "authorization");
   if (headers.empty()) {
@@ -512,7 +521,7 @@ Verdict Verify(
   if (!auth.ok()) {
     return MakeVerdict(Kind::kMalformed, "", std::string(auth.status().message()));
   }
-  const absl::StatusOr<RequestTime> time = RequestTimeOf(request);
+  absl::StatusOr<RequestTime> time = RequestTimeOf(request);
   if (!time.ok()) {
     return MakeVerdict(Kind::kMalformed, auth->access_key_id, std::string(time.status().message()));
   }
@@ -522,20 +531,52 @@ Verdict Verify(
   if (std::optional<std::string> message = CheckClock(*time, now)) {
     return MakeVerdict(Kind::kExpired, auth->access_key_id, std::move(*message));
   }
-  const std::optional<std::string> secret =
-      secret_of ? secret_of(auth->access_key_id) : std::nullopt;
-  if (!secret.has_value()) {
-    return MakeVerdict(Kind::kUnknownKey, auth->access_key_id,
-                       "The security token included in the request is invalid.");
+  return Prechecked{*std::move(auth), *std::move(time)};
+}
+
+Verdict UnknownKey(const std::string& access_key_id) {
+  return MakeVerdict(Verdict::Kind::kUnknownKey, access_key_id,
+                     "The security token included in the request is invalid.");
+}
+
+}  // namespace
+
+Verdict Verify(
+    const HttpRequest& request, std::string_view region, std::string_view service, absl::Time now,
+    const std::function<std::optional<std::string>(std::string_view access_key_id)>& secret_of) {
+  std::variant<Verdict, Prechecked> prechecked = Precheck(request, region, service, now);
+  if (Verdict* failed = std::get_if<Verdict>(&prechecked)) {
+    return std::move(*failed);
   }
-  if (!SignatureMatches(request, *auth, time->amz_date, *secret)) {
-    return MakeVerdict(Kind::kBadSignature, auth->access_key_id,
+  const Prechecked& passed = std::get<Prechecked>(prechecked);
+  const std::optional<std::string> secret =
+      secret_of ? secret_of(passed.auth.access_key_id) : std::nullopt;
+  if (!secret.has_value()) {
+    return UnknownKey(passed.auth.access_key_id);
+  }
+  if (!SignatureMatches(request, passed.auth, passed.time.amz_date, *secret)) {
+    return MakeVerdict(Verdict::Kind::kBadSignature, passed.auth.access_key_id,
                        "The request signature we calculated does not match the signature you "
                        "provided. Check your AWS Secret Access Key and signing method. Consult the "
                        "service documentation for details.");
   }
-  Verdict verdict = MakeVerdict(Kind::kOk, auth->access_key_id, "");
-  verdict.signed_headers = auth->signed_headers;
+  Verdict verdict = MakeVerdict(Verdict::Kind::kOk, passed.auth.access_key_id, "");
+  verdict.signed_headers = passed.auth.signed_headers;
+  return verdict;
+}
+
+Verdict VerifyHead(const HttpRequest& request, std::string_view region, std::string_view service,
+                   absl::Time now, const std::function<bool(std::string_view)>& key_known) {
+  std::variant<Verdict, Prechecked> prechecked = Precheck(request, region, service, now);
+  if (Verdict* failed = std::get_if<Verdict>(&prechecked)) {
+    return std::move(*failed);
+  }
+  const Prechecked& passed = std::get<Prechecked>(prechecked);
+  if (!key_known || !key_known(passed.auth.access_key_id)) {
+    return UnknownKey(passed.auth.access_key_id);
+  }
+  Verdict verdict = MakeVerdict(Verdict::Kind::kOk, passed.auth.access_key_id, "");
+  verdict.signed_headers = passed.auth.signed_headers;
   return verdict;
 }
 

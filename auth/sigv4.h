@@ -107,4 +107,11 @@ Verdict Verify(
     const HttpRequest& request, std::string_view region, std::string_view service, absl::Time now,
     const std::function<std::optional<std::string>(std::string_view access_key_id)>& secret_of);
 
+// The part of Verify that needs neither the body nor the secret, for a server to run on a
+// request's head before it reads the body: the Authorization header, the request time,
+// the scope and the clock, and whether `key_known` knows the access key. kOk means only
+// that the body is worth reading; Verify must still pass on the whole request.
+Verdict VerifyHead(const HttpRequest& request, std::string_view region, std::string_view service,
+                   absl::Time now, const std::function<bool(std::string_view)>& key_known);
+
 }  // namespace gantry::auth

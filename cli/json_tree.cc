@@ -299,9 +299,21 @@ JsonNode JsonTreeOf(const pb::Message& message) {
   JsonNode node;
   node.kind = JsonNode::Kind::kObject;
   const pb::Reflection* r = message.GetReflection();
+  // Present fields and every repeated one (empty lists print as [], as the aws CLI
+  // shows AWS's answers), in field-number order.
   std::vector<const pb::FieldDescriptor*> fields;
-  // Present fields (non-empty repeated ones) in field-number order.
   r->ListFields(message, &fields);
+  const pb::Descriptor* descriptor = message.GetDescriptor();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const pb::FieldDescriptor* field = descriptor->field(i);
+    if (field->is_repeated() && r->FieldSize(message, field) == 0) {
+      fields.push_back(field);
+    }
+  }
+  std::sort(fields.begin(), fields.end(),
+            [](const pb::FieldDescriptor* a, const pb::FieldDescriptor* b) {
+              return a->number() < b->number();
+            });
   for (const pb::FieldDescriptor* field : fields) {
     JsonNode value;
     if (field->is_map()) {
@@ -376,7 +388,7 @@ absl::StatusOr<std::string> FormatOutput(const google::protobuf::Message& respon
     if (response.GetDescriptor()->field_count() == 0) {
       return "";
     }
-    std::string json = ecsjson::ToJson(response, /*pretty=*/true);
+    std::string json = ecsjson::ToJson(response, /*pretty=*/true, ecsjson::EmptyLists::kPrint);
     return absl::EndsWith(json, "\n") ? json : absl::StrCat(json, "\n");
   }
   internal::JsonNode tree = internal::JsonTreeOf(response);

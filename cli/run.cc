@@ -194,7 +194,8 @@ std::string CapacityFrame(const Invocation& inv, const v1::DescribeCapacityRespo
   }
   if (inv.output == OutputFormat::kJson && inv.query.empty()) {
     // JSON lines: one compact document per refresh.
-    return absl::StrCat(ecsjson::ToJson(response, /*pretty=*/false), "\n");
+    return absl::StrCat(ecsjson::ToJson(response, /*pretty=*/false, ecsjson::EmptyLists::kPrint),
+                        "\n");
   }
   std::ostringstream structured;
   Io into_frame{io.in, structured, io.err};

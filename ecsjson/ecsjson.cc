@@ -552,9 +552,46 @@ std::string DoubleIndentation(absl::string_view json) {
   return out;
 }
 
+// No ECS request nests deeper than about six levels. protobuf's parser caps objects at
+// 100 levels but not arrays, and its cost grows with the square of the depth: 20 KB of
+// "[[[..." took seconds. So the depth is checked first, in one pass.
+constexpr int kMaxDepth = 32;
+
+bool NestedTooDeep(std::string_view json) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (const char c : json) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth) {
+        return true;
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<pb::Value> ParseJson(std::string_view json) {
+  if (NestedTooDeep(json)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid JSON: nested deeper than ", kMaxDepth, " levels"));
+  }
   pb::Value value;
   // protobuf's message already names where parsing stopped (a snippet of the text
   // with a caret under the offending character), and refuses duplicate keys.
@@ -595,13 +632,15 @@ absl::Status ParseStrict(std::string_view json, pb::Message* message, const Pars
   return FromValue(value, message, options);
 }
 
-std::string ToJson(const pb::Message& message, bool pretty) {
+std::string ToJson(const pb::Message& message, bool pretty, EmptyLists empty_lists) {
   pb::util::JsonPrintOptions print_options;
   print_options.add_whitespace = pretty;
   print_options.preserve_proto_field_names = false;
   // Unset members stay out. Fields are proto3 `optional`, so a member explicitly set
-  // to 0, false or "" is still printed: presence, not value, decides.
-  print_options.always_print_primitive_fields = false;
+  // to 0, false or "" is still printed: presence, not value, decides. Turning
+  // "primitive fields" on adds the members without presence, which in these messages
+  // are the repeated ones (and maps): unset optional members still stay out.
+  print_options.always_print_primitive_fields = empty_lists == EmptyLists::kPrint;
   // Note: protobuf prints int64/uint64 as JSON strings ("5"), per the proto3 JSON
   // mapping, and FromValue refuses strings for integers, so such a field would not
   // round-trip. Our ECS protos use only int32 and double, which print as numbers.

@@ -17,11 +17,12 @@
 #include <string>
 #include <string_view>
 
+#include "google/protobuf/struct.pb.h"
+
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "google/protobuf/message.h"
-#include "google/protobuf/struct.pb.h"
 
 namespace gantry::ecsjson {
 
@@ -45,8 +46,14 @@ absl::Status FromValue(const google::protobuf::Value& value, google::protobuf::M
 absl::Status ParseStrict(std::string_view json, google::protobuf::Message* message,
                          const ParseOptions& options = {});
 
+// Whether a repeated member with no elements is printed (as []) or left out.
+enum class EmptyLists { kOmit, kPrint };
+
 // Prints `message` as ECS JSON: lowerCamelCase member names, unset members left out,
-// numbers as numbers (int32/double), two-space indentation when `pretty`.
-std::string ToJson(const google::protobuf::Message& message, bool pretty = false);
+// numbers as numbers (int32/double), two-space indentation when `pretty`. AWS's
+// services answer with every list member, empty ones as [] (SDK code indexes
+// `response["taskArns"]`), so responses print with EmptyLists::kPrint.
+std::string ToJson(const google::protobuf::Message& message, bool pretty = false,
+                   EmptyLists empty_lists = EmptyLists::kOmit);
 
 }  // namespace gantry::ecsjson

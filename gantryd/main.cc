@@ -22,8 +22,10 @@
 #include "api/aws/http_server.h"
 #include "api/host_monitor.h"
 #include "api/key_ring.h"
+#include "api/key_ring_sync.h"
 #include "api/log_relay.h"
 #include "api/metrics_endpoint.h"
+#include "api/notifications.h"
 #include "api/poll_hub.h"
 #include "api/task_metrics_board.h"
 #include "auth/credentials.h"
@@ -134,30 +136,11 @@ absl::StatusOr<std::unique_ptr<gantry::api::aws::HttpServer>> StartAwsFrontEnd(
   if (address.empty()) {
     return std::unique_ptr<gantry::api::aws::HttpServer>();
   }
-  gantry::api::aws::HttpServerOptions options;
   return gantry::api::aws::HttpServer::Start(
-      address, options, gantry::api::aws::MakeFrontEnd(ecs, network, config.region, keys),
-      gantry::api::aws::RequestTooLarge(options.max_body_bytes));
-}
-
-// Notifications on the commands channel name hosts with new commands, and carry the
-// log relay's tokens: a log request for a host (whose poll must then read it, so the
-// host is woken too) and an agent's answer. Returns the hosts to wake.
-std::vector<std::string> RouteLogTokens(const std::vector<std::string>& tokens,
-                                        gantry::api::LogRelay& logs) {
-  std::vector<std::string> hosts;
-  for (const std::string& token : tokens) {
-    absl::string_view rest = token;
-    if (absl::ConsumePrefix(&rest, gantry::storage::kLogAnswerToken)) {
-      logs.Answered(std::string(rest));
-    } else if (absl::ConsumePrefix(&rest, gantry::storage::kLogRequestToken)) {
-      logs.RequestedFor(std::string(rest));
-      hosts.emplace_back(rest);
-    } else {
-      hosts.push_back(token);
-    }
-  }
-  return hosts;
+      address, {},
+      {.handler = gantry::api::aws::MakeFrontEnd(ecs, network, config.region, keys),
+       .check_head = gantry::api::aws::MakeHeadCheck(config.region, keys),
+       .refuse = gantry::api::aws::RefuseRequest});
 }
 
 // The Prometheus listener, or nullptr when --metrics-listen is empty.
@@ -171,8 +154,12 @@ absl::StatusOr<std::unique_ptr<gantry::api::aws::HttpServer>> StartMetricsEndpoi
   options.max_body_bytes = 4096;  // scrapes have no body
   options.threads = 1;
   return gantry::api::aws::HttpServer::Start(
-      address, options, gantry::api::MakeMetricsHandler(sources),
-      {413, "text/plain; charset=utf-8", "request too large\n"});
+      address, options,
+      {.handler = gantry::api::MakeMetricsHandler(sources),
+       .refuse = [](int http_status, const std::string& message) {
+         return gantry::api::aws::AwsResponse{http_status, "text/plain; charset=utf-8",
+                                              message + "\n"};
+       }});
 }
 
 }  // namespace
@@ -271,16 +258,16 @@ int main(int argc, char** argv) {
   std::unique_ptr<gantry::api::PollHub> hub =
       gantry::api::PollHub::Start({.max_poll_gap = host_timeout * 3 / 4});
   std::unique_ptr<gantry::api::LogRelay> logs = gantry::api::LogRelay::Start();
+  // Keys created or deleted through other replicas reach this one's ring too.
+  gantry::api::KeyRingSync key_sync(database->get(), &*secrets, &keys);
+  const gantry::api::NotificationTargets notified{
+      .hub = hub.get(), .logs = logs.get(), .keys = &key_sync};
   auto listener = gantry::storage::CommandListener::Start(
       conninfo,
-      [hub = hub.get(), logs = logs.get()](const std::vector<std::string>& tokens) {
-        hub->Wake(RouteLogTokens(tokens, *logs));
+      [notified](const std::vector<std::string>& tokens) {
+        gantry::api::Dispatch(gantry::api::ParseNotifications(tokens), notified);
       },
-      [hub = hub.get(), logs = logs.get()] {
-        // The relay first: the reads the hub's reset starts must see the window.
-        logs->Reset();
-        hub->Reset();
-      });
+      [notified] { gantry::api::ResetAfterMissedNotifications(notified); });
   if (!listener.ok()) {
     return Fail("command_listener_failed", listener.status());
   }

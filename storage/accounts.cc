@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/status_macros.h"
+#include "storage/internal/commands.h"
 #include "storage/internal/errors.h"
 #include "storage/internal/json.h"
 #include "storage/internal/statements.h"
@@ -96,6 +97,10 @@ absl::Status AccountNotFound(std::string_view account_id) {
   return absl::NotFoundError(absl::StrCat("account ", std::string(account_id), " not found"));
 }
 
+absl::Status AccessKeyNotFound(std::string_view access_key_id) {
+  return absl::NotFoundError(absl::StrCat("access key ", std::string(access_key_id), " not found"));
+}
+
 // Inserts the account unless its id or name is taken; nullopt then.
 std::optional<AccountRow> InsertAccount(pqxx::work& tx, std::string_view account_id,
                                         std::string_view name, bool is_admin) {
@@ -140,6 +145,7 @@ absl::StatusOr<std::optional<AccessKeyRow>> InsertAccessKey(pqxx::work& tx,
   if (inserted.empty()) {
     return std::optional<AccessKeyRow>();
   }
+  internal::NotifyHosts(tx, {kAccessKeyToken + key.access_key_id});
   return std::optional<AccessKeyRow>(RowToAccessKey(inserted[0]));
 }
 
@@ -251,6 +257,18 @@ absl::StatusOr<AccessKeyRow> EnsureAccessKey(Connection& connection, const Acces
       });
 }
 
+absl::StatusOr<AccessKeyRow> GetAccessKey(Connection& connection, std::string_view access_key_id) {
+  return internal::InSingleRead(connection, "get access key",
+                                [&](pqxx::transaction_base& tx) -> absl::StatusOr<AccessKeyRow> {
+                                  pqxx::result found = tx.exec_prepared("access_key_select",
+                                                                        std::string(access_key_id));
+                                  if (found.empty()) {
+                                    return AccessKeyNotFound(access_key_id);
+                                  }
+                                  return RowToAccessKey(found[0]);
+                                });
+}
+
 absl::StatusOr<std::vector<AccessKeyRow>> ListAccessKeys(Connection& connection,
                                                          std::string_view account_id) {
   // Every key is a whole-table read, so it goes through ScanTable, which needs a
@@ -275,9 +293,9 @@ absl::StatusOr<AccessKeyRow> DeleteAccessKey(Connection& connection,
       connection, "delete access key", [&](pqxx::work& tx) -> absl::StatusOr<AccessKeyRow> {
         pqxx::result deleted = tx.exec_prepared("access_key_delete", std::string(access_key_id));
         if (deleted.empty()) {
-          return absl::NotFoundError(
-              absl::StrCat("access key ", std::string(access_key_id), " not found"));
+          return AccessKeyNotFound(access_key_id);
         }
+        internal::NotifyHosts(tx, {absl::StrCat(kAccessKeyToken, std::string(access_key_id))});
         return RowToAccessKey(deleted[0]);
       });
 }

@@ -667,6 +667,9 @@ absl::StatusOr<FleetSnapshot> ReadFleetSnapshot(Connection& connection,
 // transaction that adds commands also sends NOTIFY on kCommandsChannel with the hosts'
 // instance ids (comma-separated, several notifications when many), delivered at commit;
 // so does MarkLostHosts for the hosts it declares lost (their polls must learn it).
+// Other changes every replica must follow share the channel, as tokens with a prefix:
+// log requests and answers (kLogRequestToken, kLogAnswerToken) and access keys
+// (kAccessKeyToken).
 
 inline constexpr char kCommandsChannel[] = "gantry_commands";
 
@@ -866,6 +869,11 @@ struct AccessKeyRow {
   absl::Time created_at;          // set by the database; ignored when creating
 };
 
+// Notification token on kCommandsChannel: "key:" + an access key id, sent by the
+// transaction that stores or deletes that key, so that every gantryd replica's key ring
+// follows.
+inline constexpr char kAccessKeyToken[] = "key:";
+
 // An account holds at most this many access keys, Active or Inactive.
 inline constexpr int kMaxAccessKeysPerAccount = 10;
 
@@ -892,7 +900,8 @@ absl::StatusOr<AccountRow> GetAccount(Connection& connection, std::string_view a
 // Every account, ordered by account_id.
 absl::StatusOr<std::vector<AccountRow>> ListAccounts(Connection& connection);
 
-// Stores a new key (`key.created_at` is ignored) and returns it as stored. NOT_FOUND
+// Stores a new key (`key.created_at` is ignored) and returns it as stored, notifying
+// kAccessKeyToken + its id. NOT_FOUND
 // naming the account when it does not exist; ALREADY_EXISTS when the key id is taken;
 // RESOURCE_EXHAUSTED naming kMaxAccessKeysPerAccount when the account already has that
 // many keys. One transaction holding the account's row lock, so concurrent creations for
@@ -906,12 +915,16 @@ absl::StatusOr<AccessKeyRow> CreateAccessKey(Connection& connection, const Acces
 // holds here too) as CreateAccessKey; idempotent.
 absl::StatusOr<AccessKeyRow> EnsureAccessKey(Connection& connection, const AccessKeyRow& key);
 
+// The key as stored. NOT_FOUND "access key AKIA... not found".
+absl::StatusOr<AccessKeyRow> GetAccessKey(Connection& connection, std::string_view access_key_id);
+
 // The keys of one account (of every account when `account_id` is empty), ordered by
 // account_id, then access_key_id. An account that does not exist has no keys.
 absl::StatusOr<std::vector<AccessKeyRow>> ListAccessKeys(Connection& connection,
                                                          std::string_view account_id);
 
-// Deletes a key and returns the row it had. NOT_FOUND "access key AKIA... not found".
+// Deletes a key and returns the row it had, notifying kAccessKeyToken + its id.
+// NOT_FOUND "access key AKIA... not found".
 absl::StatusOr<AccessKeyRow> DeleteAccessKey(Connection& connection,
                                              std::string_view access_key_id);
 

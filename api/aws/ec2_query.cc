@@ -570,7 +570,8 @@ Runner Bind(std::string_view action, std::vector<std::string_view> unsupported,
             done(Ec2ErrorFor(result.status()));
             return;
           }
-          done({200, std::string(kEc2ContentType), render(*result, ids::NewUuid())});
+          const std::string request_id = ids::NewUuid();
+          done({200, std::string(kEc2ContentType), render(*result, request_id), request_id});
         });
   };
 }
@@ -706,9 +707,10 @@ AwsResponse Ec2Error(int http_status, std::string_view code, std::string_view me
   AppendElement(body, "Code", code);
   AppendElement(body, "Message", message);
   body += "</Error></Errors>";
-  AppendElement(body, "RequestID", ids::NewUuid());
+  const std::string request_id = ids::NewUuid();
+  AppendElement(body, "RequestID", request_id);
   body += "</Response>";
-  return {http_status, std::string(kEc2ContentType), std::move(body)};
+  return {http_status, std::string(kEc2ContentType), std::move(body), request_id};
 }
 
 AwsResponse Ec2ErrorFor(const absl::Status& status) {

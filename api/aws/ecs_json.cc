@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/utf8.h"
 #include "ecsjson/ecsjson.h"
 
 namespace gantry::api::aws {
@@ -18,10 +19,10 @@ using Dispatcher = std::function<void(EcsOperations&, const Caller&, std::string
                                       std::function<void(AwsResponse)> done)>;
 
 // JSON string escaping for error messages (ours are ASCII, but a name a caller sent
-// may be anything).
+// may be anything: bytes that are not UTF-8 become U+FFFD, so the answer stays JSON).
 std::string JsonString(std::string_view text) {
   std::string out = "\"";
-  for (unsigned char c : text) {
+  for (unsigned char c : ToValidUtf8(text)) {
     switch (c) {
       case '"':
         out += "\\\"";
@@ -70,7 +71,8 @@ Dispatcher Bind(void (EcsOperations::*method)(const Caller&, const Request&, Don
         done(EcsErrorFor(result.status()));
         return;
       }
-      done({200, std::string(kAmzJson11), ecsjson::ToJson(*result)});
+      done({200, std::string(kAmzJson11),
+            ecsjson::ToJson(*result, /*pretty=*/false, ecsjson::EmptyLists::kPrint)});
     });
   };
 }

@@ -23,6 +23,9 @@ struct AwsResponse {
   int http_status = 200;
   std::string content_type;
   std::string body;
+  // The x-amzn-RequestId header; empty: the server makes one. Set when the body names
+  // the request too (EC2's XML), so that both agree.
+  std::string request_id;
 };
 
 // The X-Amz-Target prefix of ECS operations.

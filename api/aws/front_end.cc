@@ -40,9 +40,11 @@ bool TargetSigned(const auth::Verdict& verdict) {
 
 }  // namespace
 
-AwsResponse RequestTooLarge(size_t max_body_bytes) {
-  return EcsError(413, "RequestEntityTooLargeException",
-                  absl::StrCat("Request body is larger than ", max_body_bytes, " bytes"));
+AwsResponse RefuseRequest(int http_status, const std::string& message) {
+  // Which protocol the client speaks is not known yet; every SDK reads ECS's JSON shape.
+  return EcsError(http_status,
+                  http_status == 413 ? "RequestEntityTooLargeException" : "SerializationException",
+                  message);
 }
 
 AwsResponse EcsAuthError(const auth::Verdict& verdict) {
@@ -113,7 +115,53 @@ Authenticated Authenticate(const auth::HttpRequest& request, const KeyRing& keys
   return result;
 }
 
+// An ECS request must name its operation and be a POST.
+std::optional<AwsResponse> RefuseEcsRequestLine(const auth::HttpRequest& request) {
+  if (!Header(request, "x-amz-target").has_value()) {
+    return EcsError(400, "UnknownOperationException",
+                    "X-Amz-Target: missing; ECS requests name their operation there "
+                    "(AmazonEC2ContainerServiceV20141113.<Operation>)");
+  }
+  if (request.method != "POST") {
+    return EcsError(400, "UnknownOperationException",
+                    absl::StrCat("method ", request.method, ": ECS requests are POST /"));
+  }
+  return std::nullopt;
+}
+
+std::optional<AwsResponse> RefuseEcsSignature(const auth::Verdict& verdict) {
+  if (verdict.kind != auth::Verdict::Kind::kOk) {
+    return EcsAuthError(verdict);
+  }
+  if (!TargetSigned(verdict)) {
+    return EcsError(400, "IncompleteSignatureException",
+                    "SignedHeaders: must include x-amz-target, which names the operation");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::function<std::optional<AwsResponse>(const auth::HttpRequest&)> MakeHeadCheck(
+    std::string region, const KeyRing* keys, std::function<absl::Time()> now) {
+  return [keys, region = std::move(region),
+          now = std::move(now)](const auth::HttpRequest& head) -> std::optional<AwsResponse> {
+    const auto known = [keys](std::string_view access_key_id) {
+      return keys->Find(access_key_id).has_value();
+    };
+    if (IsQueryProtocol(head)) {
+      const auth::Verdict verdict = auth::VerifyHead(head, region, "ec2", now(), known);
+      if (verdict.kind != auth::Verdict::Kind::kOk) {
+        return Ec2AuthError(verdict);
+      }
+      return std::nullopt;
+    }
+    if (std::optional<AwsResponse> refused = RefuseEcsRequestLine(head)) {
+      return refused;
+    }
+    return RefuseEcsSignature(auth::VerifyHead(head, region, "ecs", now(), known));
+  };
+}
 
 HttpHandler MakeFrontEnd(EcsOperations* ecs, NetworkOperations* network, std::string region,
                          const KeyRing* keys, std::function<absl::Time()> now) {
@@ -130,29 +178,17 @@ HttpHandler MakeFrontEnd(EcsOperations* ecs, NetworkOperations* network, std::st
                   std::move(respond));
       return;
     }
-    const std::optional<std::string> target = Header(request, "x-amz-target");
-    if (!target.has_value()) {
-      respond(EcsError(400, "UnknownOperationException",
-                       "X-Amz-Target: missing; ECS requests name their operation there "
-                       "(AmazonEC2ContainerServiceV20141113.<Operation>)"));
-      return;
-    }
-    if (request.method != "POST") {
-      respond(EcsError(400, "UnknownOperationException",
-                       absl::StrCat("method ", request.method, ": ECS requests are POST /")));
+    if (std::optional<AwsResponse> refused = RefuseEcsRequestLine(request)) {
+      respond(*std::move(refused));
       return;
     }
     const Authenticated auth = Authenticate(request, *keys, region, "ecs", now());
-    if (auth.verdict.kind != auth::Verdict::Kind::kOk) {
-      respond(EcsAuthError(auth.verdict));
+    if (std::optional<AwsResponse> refused = RefuseEcsSignature(auth.verdict)) {
+      respond(*std::move(refused));
       return;
     }
-    if (!TargetSigned(auth.verdict)) {
-      respond(EcsError(400, "IncompleteSignatureException",
-                       "SignedHeaders: must include x-amz-target, which names the operation"));
-      return;
-    }
-    DispatchEcs(*ecs, *auth.caller, *target, request.body, std::move(respond));
+    DispatchEcs(*ecs, *auth.caller, *Header(request, "x-amz-target"), request.body,
+                std::move(respond));
   };
 }
 

@@ -22,8 +22,16 @@ namespace gantry::api::aws {
 HttpHandler MakeFrontEnd(EcsOperations* ecs, NetworkOperations* network, std::string region,
                          const KeyRing* keys, std::function<absl::Time()> now = absl::Now);
 
-// The answer to a request whose body exceeds the server's limit.
-AwsResponse RequestTooLarge(size_t max_body_bytes);
+// HttpService::check_head: refuses, before its body is read, a request that MakeFrontEnd
+// would refuse for its signature whatever the body: not signed, signed by an unknown key,
+// out of the clock window, for another region or service; and an ECS request that names
+// no operation or is not a POST. So a client without a key cannot make gantryd buffer
+// bodies.
+std::function<std::optional<AwsResponse>(const auth::HttpRequest& head)> MakeHeadCheck(
+    std::string region, const KeyRing* keys, std::function<absl::Time()> now = absl::Now);
+
+// HttpService::refuse: a request the server refused itself, in ECS's error shape.
+AwsResponse RefuseRequest(int http_status, const std::string& message);
 
 // The ECS and EC2 errors for a request that failed authentication.
 AwsResponse EcsAuthError(const auth::Verdict& verdict);

@@ -1,6 +1,9 @@
 #include "api/aws/http_server.h"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <thread>
@@ -11,6 +14,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -31,7 +35,8 @@ std::chrono::steady_clock::duration ToChrono(absl::Duration duration) {
   return std::chrono::microseconds(absl::ToInt64Microseconds(duration));
 }
 
-auth::HttpRequest ToHttpRequest(http::request<http::string_body>&& request) {
+// The request's method, target and headers; `body` is moved in when given.
+auth::HttpRequest ToHttpRequest(const http::request<http::string_body>& request) {
   auth::HttpRequest out;
   out.method = std::string(request.method_string());
   const std::string target(request.target());
@@ -43,50 +48,116 @@ auth::HttpRequest ToHttpRequest(http::request<http::string_body>&& request) {
   for (const auto& field : request) {
     out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
-  out.body = std::move(request.body());
   return out;
 }
 
-// One connection: read a request, hand it to the handler, write the answer, repeat
-// while the client keeps the connection alive. Everything runs on the connection's
-// strand; the handler's answer is posted back onto it.
+bool IsHttpParseError(const beast::error_code& error) {
+  return error.category() == beast::error_code(http::error::bad_target).category() &&
+         error != http::error::end_of_stream && error != http::error::partial_message &&
+         error != http::error::need_more && error != http::error::need_buffer;
+}
+
+// One connection: read a request's head, let the service check it, read the body, hand
+// the request to the handler, write the answer, repeat while the client keeps the
+// connection alive. Everything runs on the connection's strand; the handler's answer is
+// posted back onto it. `live` counts the server's open connections.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const HttpServerOptions& options, const HttpHandler& handler,
-          const AwsResponse& too_large)
-      : stream_(std::move(socket)), options_(options), handler_(handler), too_large_(too_large) {}
+  Session(tcp::socket socket, const HttpServerOptions& options, const HttpService& service,
+          std::shared_ptr<std::atomic<int>> live)
+      : stream_(std::move(socket)), options_(options), service_(service), live_(std::move(live)) {
+    live_->fetch_add(1);
+  }
+  ~Session() { live_->fetch_sub(1); }
 
-  void Start() { Read(); }
+  void Start() { ReadHead(); }
 
  private:
-  void Read() {
+  void ReadHead() {
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(options_.max_body_bytes);
     stream_.expires_after(ToChrono(options_.read_timeout));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code error, size_t) { self->OnHead(error); });
+  }
+
+  void OnHead(beast::error_code error) {
+    if (error) {
+      ReadFailed(error);
+      return;
+    }
+    if (service_.check_head) {
+      if (std::optional<AwsResponse> refused = service_.check_head(ToHttpRequest(parser_->get()))) {
+        // The body stays unread, so the connection cannot serve another request.
+        Write(*refused, /*keep_alive=*/false);
+        return;
+      }
+    }
+    if (parser_->is_done()) {
+      OnRead({});
+      return;
+    }
+    auto expect = parser_->get().find(http::field::expect);
+    if (expect != parser_->get().end() && beast::iequals(expect->value(), "100-continue")) {
+      // The client waits for this before it sends the body.
+      auto interim =
+          std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      http::async_write(
+          stream_, *interim,
+          [self = shared_from_this(), interim](beast::error_code write_error, size_t) {
+            if (write_error) {
+              self->Close();
+              return;
+            }
+            self->ReadBody();
+          });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code error, size_t) { self->OnRead(error); });
   }
 
   void OnRead(beast::error_code error) {
-    if (error == http::error::body_limit) {
-      Write(too_large_, /*keep_alive=*/false);
-      return;
-    }
     if (error) {
-      // end of stream, timeout, malformed HTTP: nothing sensible to answer.
-      Close();
+      ReadFailed(error);
       return;
     }
     http::request<http::string_body> request = parser_->release();
     const bool keep_alive = request.keep_alive();
+    auth::HttpRequest received = ToHttpRequest(request);
+    received.body = std::move(request.body());
     auto self = shared_from_this();
-    handler_(ToHttpRequest(std::move(request)), [self, keep_alive](AwsResponse response) {
+    service_.handler(std::move(received), [self, keep_alive](AwsResponse response) {
       asio::post(self->stream_.get_executor(), [self, keep_alive, response = std::move(response)] {
         self->Write(response, keep_alive);
       });
     });
+  }
+
+  // A request that could not be read: the client hears why when it sent something the
+  // server refuses; end of stream and timeouts just close.
+  void ReadFailed(const beast::error_code& error) {
+    if (error == http::error::body_limit) {
+      Write(service_.refuse(413, absl::StrCat("request body is larger than ",
+                                              options_.max_body_bytes, " bytes")),
+            /*keep_alive=*/false);
+    } else if (error == http::error::header_limit) {
+      Write(service_.refuse(
+                431, absl::StrCat("request header is larger than ", kMaxHeaderBytes, " bytes")),
+            /*keep_alive=*/false);
+    } else if (IsHttpParseError(error)) {
+      Write(service_.refuse(400, absl::StrCat("malformed HTTP request: ", error.message())),
+            /*keep_alive=*/false);
+    } else {
+      Close();
+    }
   }
 
   void Write(const AwsResponse& answer, bool keep_alive) {
@@ -94,7 +165,8 @@ class Session : public std::enable_shared_from_this<Session> {
         static_cast<http::status>(answer.http_status), 11);
     response->set(http::field::server, "gantryd");
     response->set(http::field::content_type, answer.content_type);
-    response->set("x-amzn-RequestId", ids::NewUuid());
+    response->set("x-amzn-RequestId",
+                  answer.request_id.empty() ? ids::NewUuid() : answer.request_id);
     response->keep_alive(keep_alive);
     response->body() = answer.body;
     response->prepare_payload();
@@ -106,7 +178,7 @@ class Session : public std::enable_shared_from_this<Session> {
             self->Close();
             return;
           }
-          self->Read();
+          self->ReadHead();
         });
   }
 
@@ -120,8 +192,8 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   const HttpServerOptions& options_;
-  const HttpHandler& handler_;
-  const AwsResponse& too_large_;
+  const HttpService& service_;
+  const std::shared_ptr<std::atomic<int>> live_;
 };
 
 absl::StatusOr<tcp::endpoint> ParseEndpoint(const std::string& address) {
@@ -153,12 +225,12 @@ absl::StatusOr<tcp::endpoint> ParseEndpoint(const std::string& address) {
 
 class HttpServer::Impl {
  public:
-  Impl(HttpServerOptions options, HttpHandler handler, AwsResponse too_large)
+  Impl(HttpServerOptions options, HttpService service)
       : options_(options),
-        handler_(std::move(handler)),
-        too_large_(std::move(too_large)),
+        service_(std::move(service)),
         io_(options.threads),
-        acceptor_(asio::make_strand(io_)) {}
+        acceptor_(asio::make_strand(io_)),
+        retry_(acceptor_.get_executor()) {}
 
   absl::Status Listen(const tcp::endpoint& endpoint) {
     beast::error_code error;
@@ -189,13 +261,13 @@ class HttpServer::Impl {
   const std::string& address() const { return address_; }
 
   void Shutdown() {
-    if (stopped_) {
+    if (stopped_.exchange(true)) {
       return;
     }
-    stopped_ = true;
     asio::post(acceptor_.get_executor(), [this] {
       beast::error_code ignored;
       acceptor_.close(ignored);
+      retry_.cancel();
     });
     io_.stop();
     for (std::thread& thread : threads_) {
@@ -206,28 +278,69 @@ class HttpServer::Impl {
 
  private:
   void Accept() {
+    if (live_->load() >= options_.max_connections) {
+      // Full: connections wait in the backlog until one of the open ones closes.
+      AcceptLater(kFullPause);
+      return;
+    }
     acceptor_.async_accept(
         asio::make_strand(io_), [this](beast::error_code error, tcp::socket socket) {
           if (error == asio::error::operation_aborted) {
             return;
           }
-          if (!error) {
-            std::make_shared<Session>(std::move(socket), options_, handler_, too_large_)->Start();
-          } else {
-            log::Warning("aws_accept_failed", {{"error", error.message()}});
+          if (error) {
+            AcceptFailed(error);
+            return;
           }
+          failure_pause_ = absl::ZeroDuration();
+          std::make_shared<Session>(std::move(socket), options_, service_, live_)->Start();
           Accept();
         });
   }
 
+  // Out of file descriptors (say) the next accept fails at once too: pause, longer each
+  // time up to a second, and log once per pause instead of once per failure.
+  void AcceptFailed(const beast::error_code& error) {
+    failure_pause_ = std::clamp(failure_pause_ * 2, kFirstFailurePause, kLongestFailurePause);
+    ++failures_;
+    const absl::Time now = absl::Now();
+    if (now - last_failure_log_ >= absl::Seconds(1)) {
+      log::Warning("aws_accept_failed", {{"error", error.message()},
+                                         {"failures", failures_},
+                                         {"retry_in", absl::FormatDuration(failure_pause_)}});
+      last_failure_log_ = now;
+      failures_ = 0;
+    }
+    AcceptLater(failure_pause_);
+  }
+
+  void AcceptLater(absl::Duration pause) {
+    retry_.expires_after(ToChrono(pause));
+    retry_.async_wait([this](beast::error_code error) {
+      if (!error && !stopped_.load()) {
+        Accept();
+      }
+    });
+  }
+
+  static constexpr absl::Duration kFullPause = absl::Milliseconds(20);
+  static constexpr absl::Duration kFirstFailurePause = absl::Milliseconds(50);
+  static constexpr absl::Duration kLongestFailurePause = absl::Seconds(1);
+
   const HttpServerOptions options_;
-  const HttpHandler handler_;
-  const AwsResponse too_large_;
+  const HttpService service_;
   asio::io_context io_;
   tcp::acceptor acceptor_;
+  asio::steady_timer retry_;  // on the acceptor's strand, as is everything below it
+  absl::Duration failure_pause_ = absl::ZeroDuration();
+  int64_t failures_ = 0;
+  absl::Time last_failure_log_ = absl::InfinitePast();
+  // Shared with the sessions, which may be destroyed after the server (a handler's answer
+  // holds its session).
+  const std::shared_ptr<std::atomic<int>> live_ = std::make_shared<std::atomic<int>>(0);
   std::vector<std::thread> threads_;
   std::string address_;
-  bool stopped_ = false;
+  std::atomic<bool> stopped_ = false;
 };
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -235,13 +348,18 @@ HttpServer::~HttpServer() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address,
                                                               HttpServerOptions options,
-                                                              HttpHandler handler,
-                                                              AwsResponse too_large) {
+                                                              HttpService service) {
   absl::StatusOr<tcp::endpoint> endpoint = ParseEndpoint(address);
   if (!endpoint.ok()) {
     return endpoint.status();
   }
-  auto impl = std::make_unique<Impl>(options, std::move(handler), std::move(too_large));
+  if (!service.handler || !service.refuse) {
+    return absl::InvalidArgumentError("HttpServer: a handler and a refusal are required");
+  }
+  if (options.max_connections < 1 || options.threads < 1) {
+    return absl::InvalidArgumentError("HttpServer: max_connections and threads must be positive");
+  }
+  auto impl = std::make_unique<Impl>(options, std::move(service));
   if (absl::Status status = impl->Listen(*endpoint); !status.ok()) {
     return status;
   }

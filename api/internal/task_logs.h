@@ -47,11 +47,4 @@ absl::StatusOr<std::string> ChooseContainer(const std::optional<std::string>& na
 // next offset of at least 0.
 absl::Status ValidateSubmitLogs(const v1::SubmitLogsRequest& request);
 
-// The length of `bytes` without a UTF-8 sequence cut short at its end (a lead byte and
-// fewer continuation bytes than it announces); all of it otherwise.
-size_t CompleteUtf8Prefix(std::string_view bytes);
-
-// `bytes` with each byte that is not part of a valid UTF-8 sequence replaced by U+FFFD.
-std::string ToValidUtf8(std::string_view bytes);
-
 }  // namespace gantry::api::internal

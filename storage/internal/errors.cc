@@ -46,8 +46,12 @@ absl::Status FromException(const std::exception& error, const std::string& opera
       connection.MarkBroken();
       return absl::UnavailableError(absl::StrCat(operation, ": database unavailable; retry later"));
     }
-    log::Error("storage_sql_error",
-               {{"operation", operation}, {"sqlstate", state}, {"error", sql->what()}});
+    // The first line only: PostgreSQL's DETAIL line can quote the failing row, and rows
+    // hold what must not reach a log (an access key's sealed secret, say).
+    const std::string what = sql->what();
+    log::Error("storage_sql_error", {{"operation", operation},
+                                     {"sqlstate", state},
+                                     {"error", what.substr(0, what.find('\n'))}});
     return absl::InternalError(absl::StrCat(operation, ": internal storage error"));
   }
   log::Error("storage_error", {{"operation", operation}, {"error", error.what()}});

@@ -3,6 +3,7 @@
 // that stall.
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -15,11 +16,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "api/aws/ecs_json.h"
 #include "api/aws/front_end.h"
 #include "api/aws/http_server.h"
 #include "auth/sigv4.h"
+#include "ecsjson/ecsjson.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -73,6 +76,15 @@ TEST(AwsFrontEnd, SignedUnknownOperation_PassesAuthAndNamesTheOperation) {
   EXPECT_EQ(answer.content_type, "application/x-amz-json-1.1");
   EXPECT_THAT(answer.body, HasSubstr("\"__type\":\"UnknownOperationException\""));
   EXPECT_THAT(answer.body, HasSubstr("ListServices"));
+}
+
+TEST(AwsFrontEnd, OperationNameNotUtf8_AnswerStaysValidUtf8) {
+  auth::HttpRequest request = EcsRequest("Bogus\xc3(\xff");
+  auth::Sign(request, kKey, "us-east-1", "ecs", kNow);
+  AwsResponse answer = Handle(request);
+  EXPECT_EQ(answer.http_status, 400);
+  EXPECT_THAT(answer.body, HasSubstr("Bogus\xEF\xBF\xBD(\xEF\xBF\xBD"));
+  EXPECT_TRUE(ecsjson::ParseJson(answer.body).ok()) << answer.body;
 }
 
 TEST(AwsFrontEnd, TargetNotSigned_Refused) {
@@ -129,6 +141,55 @@ TEST(AwsFrontEnd, AuthFailures_EcsErrorNames) {
     EXPECT_THAT(answer.body, HasSubstr(absl::StrCat("\"__type\":\"", c.type, "\""))) << c.name;
     EXPECT_THAT(answer.body, ::testing::Not(HasSubstr(kKey.secret_access_key))) << c.name;
   }
+}
+
+// What the server asks before it reads a body: the request without its body.
+std::optional<AwsResponse> CheckHead(auth::HttpRequest request) {
+  request.body.clear();
+  return MakeHeadCheck("us-east-1", &Keys(), [] { return kNow; })(request);
+}
+
+TEST(AwsFrontEnd, HeadCheck_RefusesWhatNeedsNoBodyAsTheHandlerDoes) {
+  struct Case {
+    std::string name;
+    std::function<void(auth::HttpRequest&)> spoil;
+    std::string type;
+  };
+  const std::vector<Case> cases = {
+      {"unsigned", [](auth::HttpRequest&) {}, "MissingAuthenticationTokenException"},
+      {"unknown key",
+       [](auth::HttpRequest& r) {
+         auth::Sign(r, {"AKIAUNKNOWN000000000", kKey.secret_access_key}, "us-east-1", "ecs", kNow);
+       },
+       "UnrecognizedClientException"},
+      {"signed an hour ago",
+       [](auth::HttpRequest& r) { auth::Sign(r, kKey, "us-east-1", "ecs", kNow - absl::Hours(1)); },
+       "InvalidSignatureException"},
+      {"another region",
+       [](auth::HttpRequest& r) { auth::Sign(r, kKey, "eu-west-1", "ecs", kNow); },
+       "InvalidSignatureException"},
+      {"no operation",
+       [](auth::HttpRequest& r) {
+         r.headers.pop_back();
+         auth::Sign(r, kKey, "us-east-1", "ecs", kNow);
+       },
+       "UnknownOperationException"},
+  };
+  for (const Case& c : cases) {
+    auth::HttpRequest request = EcsRequest("ListClusters");
+    c.spoil(request);
+    const std::optional<AwsResponse> early = CheckHead(request);
+    ASSERT_TRUE(early.has_value()) << c.name;
+    EXPECT_THAT(early->body, HasSubstr(absl::StrCat("\"__type\":\"", c.type, "\""))) << c.name;
+    EXPECT_EQ(early->body, Handle(request).body) << c.name << ": the handler answers the same";
+  }
+  // A signature by a known key, in the window: the body is worth reading, even one the
+  // signature turns out not to cover (only the whole request can tell).
+  auth::HttpRequest signed_request = EcsRequest("ListClusters");
+  auth::Sign(signed_request, kKey, "us-east-1", "ecs", kNow);
+  EXPECT_FALSE(CheckHead(signed_request).has_value());
+  signed_request.headers.emplace_back("Authorization", "AWS4-HMAC-SHA256 twice");
+  EXPECT_TRUE(CheckHead(signed_request).has_value()) << "two Authorization headers";
 }
 
 auth::HttpRequest Ec2Request(const std::string& form) {
@@ -252,18 +313,30 @@ class HttpServerTest : public ::testing::Test {
     HttpServerOptions options;
     options.max_body_bytes = 1024;
     options.read_timeout = absl::Milliseconds(300);
+    options.max_connections = 3;
     auto server = HttpServer::Start(
         "127.0.0.1:0", options,
-        [](auth::HttpRequest request, std::function<void(AwsResponse)> respond) {
-          respond({200, "text/plain",
-                   absl::StrCat(request.method, " ", request.path, "?", request.query, " ",
-                                request.body.size())});
-        },
-        RequestTooLarge(options.max_body_bytes));
+        {.handler =
+             [this](auth::HttpRequest request, std::function<void(AwsResponse)> respond) {
+               handled_.fetch_add(1);
+               respond({200, "text/plain",
+                        absl::StrCat(request.method, " ", request.path, "?", request.query, " ",
+                                     request.body.size())});
+             },
+         .check_head = [](const auth::HttpRequest& head) -> std::optional<AwsResponse> {
+           for (const auto& [name, value] : head.headers) {
+             if (name == "X-Deny") {
+               return AwsResponse{403, "text/plain", "denied before the body"};
+             }
+           }
+           return std::nullopt;
+         },
+         .refuse = RefuseRequest});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
   }
 
+  std::atomic<int> handled_ = 0;
   std::unique_ptr<HttpServer> server_;
 };
 
@@ -294,8 +367,89 @@ TEST_F(HttpServerTest, StalledClient_DroppedAfterTheReadTimeout) {
   EXPECT_LT(waited, std::chrono::seconds(4));  // closed by the server, not our 5 s timeout
 }
 
+TEST_F(HttpServerTest, HeadRefused_AnsweredWithoutReadingTheBody) {
+  // The body promised is never sent: the answer cannot have waited for it.
+  std::string answer =
+      Exchange(server_->address(),
+               "POST / HTTP/1.1\r\nHost: h\r\nX-Deny: 1\r\nContent-Length: 1000\r\n\r\n");
+  EXPECT_THAT(answer, HasSubstr("HTTP/1.1 403"));
+  EXPECT_THAT(answer, HasSubstr("denied before the body"));
+  EXPECT_THAT(answer, HasSubstr("Connection: close"));
+  EXPECT_EQ(handled_.load(), 0);
+}
+
+TEST_F(HttpServerTest, HeaderOverTheLimit_431InTheServiceShape) {
+  std::string answer = Exchange(
+      server_->address(),
+      absl::StrCat("GET / HTTP/1.1\r\nHost: h\r\nX-Big: ", std::string(20000, 'a'), "\r\n\r\n"));
+  EXPECT_THAT(answer, HasSubstr("HTTP/1.1 431"));
+  EXPECT_THAT(answer, HasSubstr("\"__type\":\"SerializationException\""));
+  EXPECT_THAT(answer, HasSubstr("larger than 16384 bytes"));
+}
+
+TEST_F(HttpServerTest, MalformedHttp_400InTheServiceShape) {
+  for (const std::string& request : {
+           std::string(
+               "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"),
+           std::string("POST / HTTP/1.1\r\nHost h\r\n\r\n"),
+       }) {
+    std::string answer = Exchange(server_->address(), request);
+    EXPECT_THAT(answer, HasSubstr("HTTP/1.1 400")) << request;
+    EXPECT_THAT(answer, HasSubstr("malformed HTTP request")) << request;
+  }
+  EXPECT_EQ(handled_.load(), 0);
+}
+
+TEST_F(HttpServerTest, ExpectContinue_AnsweredBeforeTheBody) {
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  const std::string address = server_->address();
+  const size_t colon = address.rfind(':');
+  socket.connect({asio::ip::make_address(address.substr(0, colon)),
+                  static_cast<unsigned short>(std::stoi(address.substr(colon + 1)))});
+  asio::write(socket,
+              asio::buffer(std::string("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n"
+                                       "Content-Length: 3\r\nConnection: close\r\n\r\n")));
+  // A client that waits for the interim answer before it sends the body.
+  asio::streambuf interim;
+  asio::read_until(socket, interim, "\r\n\r\n");
+  const std::string head(asio::buffers_begin(interim.data()), asio::buffers_end(interim.data()));
+  EXPECT_THAT(head, HasSubstr("HTTP/1.1 100 Continue"));
+  asio::write(socket, asio::buffer(std::string("abc")));
+  boost::system::error_code error;
+  asio::read(socket, interim, error);  // to the end of the stream
+  const std::string all(asio::buffers_begin(interim.data()), asio::buffers_end(interim.data()));
+  EXPECT_THAT(all, HasSubstr("HTTP/1.1 200"));
+  EXPECT_THAT(all, HasSubstr("POST /? 3"));
+}
+
+TEST_F(HttpServerTest, AtMostMaxConnections_OthersWaitForOneToClose) {
+  namespace asio = boost::asio;
+  asio::io_context io;
+  const std::string address = server_->address();
+  const size_t colon = address.rfind(':');
+  const asio::ip::tcp::endpoint endpoint(
+      asio::ip::make_address(address.substr(0, colon)),
+      static_cast<unsigned short>(std::stoi(address.substr(colon + 1))));
+  // Three idle connections fill the server (max_connections 3); each is dropped after
+  // the 300 ms read timeout.
+  std::vector<asio::ip::tcp::socket> idle;
+  for (int i = 0; i < 3; ++i) {
+    idle.emplace_back(io).connect(endpoint);
+  }
+  absl::SleepFor(absl::Milliseconds(50));  // accepted by now
+  const auto started = std::chrono::steady_clock::now();
+  std::string answer =
+      Exchange(address, "GET /fourth HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_THAT(answer, HasSubstr("GET /fourth"));
+  // Served only once an idle one had been dropped, not beside them.
+  EXPECT_GE(waited, std::chrono::milliseconds(150));
+}
+
 TEST(HttpServer, BadAddress_InvalidArgument) {
-  auto server = HttpServer::Start("nonsense", {}, nullptr, AwsResponse{});
+  auto server = HttpServer::Start("nonsense", {}, {.handler = nullptr, .refuse = RefuseRequest});
   EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(server.status().message()), HasSubstr("--aws-listen"));
 }

@@ -86,6 +86,22 @@ TEST(EcsJsonParse, FullRequest_FillsEveryMember) {
   EXPECT_EQ(request.tags(0).key(), "team");
 }
 
+TEST(EcsJsonParse, DeepNesting_RefusedBeforeParsing) {
+  // Arrays nested 100,000 deep took protobuf's parser minutes; refused at once now.
+  const std::string deep_arrays =
+      absl::StrCat("{\"a\":", std::string(100000, '['), std::string(100000, ']'), "}");
+  absl::StatusOr<google::protobuf::Value> parsed = ParseJson(deep_arrays);
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(parsed.status().message()),
+              ::testing::StartsWith("invalid JSON: nested deeper than 32 levels"));
+  // 32 levels are fine; brackets inside strings do not count.
+  const std::string at_limit =
+      absl::StrCat(std::string(31, '['), "{\"s\":\"[[[[\\\"[[[[\"}", std::string(31, ']'));
+  EXPECT_TRUE(ParseJson(at_limit).ok()) << ParseJson(at_limit).status();
+  const std::string over_limit = absl::StrCat("[", at_limit, "]");
+  EXPECT_FALSE(ParseJson(over_limit).ok());
+}
+
 TEST(EcsJsonParse, MapKeys_KeptAsGiven) {
   RegisterTaskDefinitionRequest request;
   ASSERT_THAT(ParseStrict(kFullRequest, &request), IsOk());

@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -312,9 +313,19 @@ TEST_F(AccountsTest, CreateAccessKey_BreaksACheck_IsInternal) {
   bad_kind.kind = "admin";
   AccessKeyRow bad_status = Key("AKIA2");
   bad_status.status = "";
+  bad_kind.sealed_secret = "sealed-bytes-that-stay-out-of-logs";
+  ::testing::internal::CaptureStderr();
   EXPECT_THAT(CreateAccessKey(*connection_, bad_kind), StatusIs(absl::StatusCode::kInternal, ""));
   EXPECT_THAT(CreateAccessKey(*connection_, bad_status), StatusIs(absl::StatusCode::kInternal, ""));
+  const std::string logged = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(CountKeys(kAccount), 0);
+  // The error is logged, but not PostgreSQL's DETAIL line, which quotes the failing row
+  // (bytea in hex).
+  EXPECT_THAT(logged, ::testing::HasSubstr("storage_sql_error"));
+  EXPECT_THAT(logged, ::testing::HasSubstr("check constraint"));
+  EXPECT_THAT(logged, ::testing::Not(::testing::HasSubstr("Failing row")));
+  EXPECT_THAT(logged, ::testing::Not(::testing::HasSubstr(
+                          absl::BytesToHexString("sealed-bytes-that-stay-out-of-logs"))));
 }
 
 TEST_F(AccountsTest, SealedSecret_EveryByteValue_SurvivesTheRoundTrip) {
