@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "api/api.h"
 #include "api/internal/access.h"
@@ -16,6 +17,7 @@
 #include "api/internal/task_metrics.h"
 #include "api/internal/tasks.h"
 #include "common/log.h"
+#include "common/status_details.h"
 #include "common/status_macros.h"
 #include "scheduler/scheduler.h"
 
@@ -164,7 +166,20 @@ void EcsOperations::RunTask(const Caller& caller, const v1::RunTaskRequest& requ
   absl::StatusOr<internal::RunTaskPlan> plan = internal::ParseRunTask(config, request);
   if (!plan.ok()) return done(plan.status());
   if (scheduler_ == nullptr) return done(absl::UnavailableError("RunTask: no scheduler running"));
-  auto shared_done = std::make_shared<Done<v1::RunTaskResponse>>(std::move(done));
+  // A reused clientToken names the tasks bound to it by id; ECS's ConflictException
+  // lists their ARNs.
+  auto shared_done = std::make_shared<Done<v1::RunTaskResponse>>(
+      [done = std::move(done), config,
+       cluster = plan->cluster](absl::StatusOr<v1::RunTaskResponse> result) {
+        if (!result.ok() && absl::IsAlreadyExists(result.status())) {
+          std::vector<std::string> arns;
+          for (const std::string& id : ResourceIdsOf(result.status())) {
+            arns.push_back(internal::TaskArn(config, cluster, id));
+          }
+          return done(WithResourceIds(result.status(), arns));
+        }
+        done(std::move(result));
+      });
   absl::Status queued = database_->Submit(
       [this, config, plan = *std::move(plan), shared_done](storage::Connection& connection) {
         absl::StatusOr<Resolution> resolution = ResolveRunTask(connection, config, plan);
@@ -183,6 +198,14 @@ void EcsOperations::RunTask(const Caller& caller, const v1::RunTaskRequest& requ
 
 void EcsOperations::StopTask(const Caller& caller, const v1::StopTaskRequest& request,
                              Done<v1::StopTaskResponse> done) {
+  // ECS reports a task it cannot find (not a cluster) as InvalidParameterException.
+  done = [answer = std::move(done)](absl::StatusOr<v1::StopTaskResponse> result) {
+    if (!result.ok() && absl::IsNotFound(result.status()) &&
+        !absl::StartsWith(result.status().message(), "cluster:")) {
+      return answer(WithErrorName(result.status(), "InvalidParameterException"));
+    }
+    answer(std::move(result));
+  };
   GANTRY_ASSIGN_OR_DONE(const Config config, internal::AccountScope(config_, caller), done);
   if (!request.has_task() || request.task().empty()) {
     return done(absl::InvalidArgumentError("task: required"));
@@ -245,11 +268,18 @@ absl::StatusOr<DescribedTasks> ParseDescribedTasks(
                             internal::ParseClusterRef(config, "cluster", cluster_ref));
   }
   for (int i = 0; i < tasks.size(); ++i) {
-    GANTRY_ASSIGN_OR_RETURN(
-        internal::TaskRef ref,
-        internal::ParseTaskRef(config, absl::StrCat("tasks[", i, "]"), tasks[i]));
-    described.ids.push_back(
-        ref.cluster.has_value() && *ref.cluster != described.cluster ? "" : ref.task_id);
+    absl::StatusOr<internal::TaskRef> ref =
+        internal::ParseTaskRef(config, absl::StrCat("tasks[", i, "]"), tasks[i]);
+    if (!ref.ok() && tasks[i].empty()) {
+      return ref.status();
+    }
+    // As ECS answers: something that cannot name a task of this account and region (a
+    // malformed id, another account's ARN) is a MISSING failure beside the other tasks,
+    // not an error for all of them.
+    described.ids.push_back(!ref.ok() ||
+                                    (ref->cluster.has_value() && *ref->cluster != described.cluster)
+                                ? ""
+                                : ref->task_id);
     described.refs.push_back(tasks[i]);
   }
   return described;

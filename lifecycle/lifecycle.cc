@@ -149,4 +149,22 @@ ContainerStatus ContainerStatusFor(TaskStatus task, bool started) {
   return ContainerStatus::kPending;
 }
 
+std::string_view TaskHealth(const std::vector<ContainerHealth>& containers) {
+  bool any_essential = false;
+  bool any_unknown = false;
+  for (const ContainerHealth& container : containers) {
+    if (!container.essential) {
+      continue;
+    }
+    any_essential = true;
+    if (container.health == "UNHEALTHY") {
+      return "UNHEALTHY";
+    }
+    if (container.health != "HEALTHY") {
+      any_unknown = true;
+    }
+  }
+  return !any_essential || any_unknown ? "UNKNOWN" : "HEALTHY";
+}
+
 }  // namespace gantry::lifecycle

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/time/time.h"
 
@@ -130,5 +131,17 @@ TaskState RequestStop(const TaskState& current, std::string_view stop_code, std:
 // the agent started that container: PENDING before the task is RUNNING; RUNNING while the task
 // is RUNNING, DEACTIVATING or STOPPING if started (PENDING if not); STOPPED from DEPROVISIONING.
 ContainerStatus ContainerStatusFor(TaskStatus task, bool started);
+
+// A container's health as its agent reported it ("HEALTHY", "UNHEALTHY" or "UNKNOWN")
+// and whether the task definition calls it essential.
+struct ContainerHealth {
+  std::string_view health;
+  bool essential = true;
+};
+
+// The task's health, as ECS derives it from its essential containers only: UNHEALTHY
+// when one is, else UNKNOWN when one is (no check, or not evaluated yet), else HEALTHY.
+// A task without essential containers is UNKNOWN.
+std::string_view TaskHealth(const std::vector<ContainerHealth>& containers);
 
 }  // namespace gantry::lifecycle

@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "common/log.h"
+#include "common/status_details.h"
 #include "placement/placement.h"
 
 namespace gantry::scheduler {
@@ -560,10 +561,11 @@ std::string SpreadGroupKey(std::string_view account_id, std::string_view cluster
 absl::StatusOr<RunOutcome> ReplayBinding(storage::Connection& connection, const RunRequest& request,
                                          const storage::TokenBinding& binding) {
   if (binding.fingerprint != request.fingerprint) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("clientToken: \"", request.client_token,
-                     "\" was already used for a different RunTask request (tasks ",
-                     absl::StrJoin(binding.task_ids, ", "), ")"));
+    return WithResourceIds(absl::AlreadyExistsError(absl::StrCat(
+                               "clientToken: \"", request.client_token,
+                               "\" was already used for a different RunTask request (tasks ",
+                               absl::StrJoin(binding.task_ids, ", "), ")")),
+                           binding.task_ids);
   }
   absl::StatusOr<std::vector<storage::TaskRow>> rows =
       storage::GetTasksById(connection, request.account_id, binding.task_ids);

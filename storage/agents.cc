@@ -68,7 +68,7 @@ constexpr char kDefinitionBody[] = R"sql(
 // Tasks' lifecycle columns and containers as lifecycle::ApplyReport/RequestStop left
 // them, every changed task of a report batch in one statement (one round trip, not one
 // per task). $14: the task reached STOPPED now, so it holds nothing any more (the caller
-// releases in the same transaction) and, as ECS does, loses its tags.
+// releases in the same transaction) and, as ECS does, loses its tags. $15: its health.
 constexpr char kWriteTasks[] = R"sql(
   UPDATE tasks t SET last_status = d.last_status, desired_status = d.desired_status,
     pull_started_at = d.pull_started_at::timestamptz,
@@ -78,13 +78,14 @@ constexpr char kWriteTasks[] = R"sql(
     stopped_at = d.stopped_at::timestamptz, stop_code = d.stop_code,
     stopped_reason = d.stopped_reason, version = d.version, containers = d.containers::jsonb,
     holds_resources = t.holds_resources AND NOT d.stopped_now,
-    tags = CASE WHEN d.stopped_now THEN '[]'::jsonb ELSE t.tags END
+    tags = CASE WHEN d.stopped_now THEN '[]'::jsonb ELSE t.tags END,
+    health_status = d.health_status
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
               $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int8[],
-              $13::text[], $14::bool[])
+              $13::text[], $14::bool[], $15::text[])
     AS d(task_id, last_status, desired_status, pull_started_at, pull_stopped_at, started_at,
          stopping_at, execution_stopped_at, stopped_at, stop_code, stopped_reason, version,
-         containers, stopped_now)
+         containers, stopped_now, health_status)
   WHERE t.task_id = d.task_id)sql";
 
 // Tasks whose agent no longer has them go to STOPPED at once: lifecycle::RequestStop
@@ -319,6 +320,7 @@ class ReportApplier {
     std::vector<int64_t> versions;
     std::vector<std::string> containers;
     std::vector<bool> stopped_now;
+    std::vector<std::string> health;
     for (const auto& [id, task] : tasks_) {
       if (!task.dirty) {
         continue;
@@ -342,6 +344,7 @@ class ReportApplier {
       versions.push_back(row.version);
       containers.push_back(internal::ContainersToJsonText(row.spec.containers));
       stopped_now.push_back(task.releases);
+      health.push_back(row.health_status);
       if (task.releases) {
         stopped.push_back(&task.original);
       }
@@ -355,7 +358,8 @@ class ReportApplier {
     }
     tx_.exec_prepared0("agent_write_tasks", arrays[0], arrays[1], arrays[2], arrays[3], arrays[4],
                        arrays[5], arrays[6], arrays[7], arrays[8], arrays[9], arrays[10],
-                       ToIntArray(versions), ToTextArray(containers), ToBoolArray(stopped_now));
+                       ToIntArray(versions), ToTextArray(containers), ToBoolArray(stopped_now),
+                       ToTextArray(health));
     return stopped;
   }
 
@@ -384,6 +388,9 @@ class ReportApplier {
     }
     const bool containers_changed =
         MergeContainers(report.containers, &task.current.spec.containers);
+    if (containers_changed) {
+      GANTRY_ASSIGN_OR_RETURN(task.current.health_status, HealthOf(task.current));
+    }
     lifecycle::TaskState state = before;
     GANTRY_ASSIGN_OR_RETURN(bool essential_exited, EssentialExited(task.current, probe, report));
     if (essential_exited) {
@@ -438,6 +445,30 @@ class ReportApplier {
       }
     }
     return false;
+  }
+
+  // The task's health from its containers' as merged. Reads the task definition (which
+  // containers are essential) only when a container has a health check's result.
+  absl::StatusOr<std::string> HealthOf(const TaskRow& task) {
+    const auto& containers = task.spec.containers;
+    const bool checked = std::any_of(containers.begin(), containers.end(), [](const auto& c) {
+      return c.health_status() == "HEALTHY" || c.health_status() == "UNHEALTHY";
+    });
+    if (!checked) {
+      return std::string("UNKNOWN");
+    }
+    GANTRY_ASSIGN_OR_RETURN(const gantry::v1::TaskDefinition* definition, Definition(task));
+    std::vector<lifecycle::ContainerHealth> health;
+    for (const gantry::v1::Container& container : containers) {
+      bool essential = true;
+      for (const gantry::v1::ContainerDefinition& defined : definition->container_definitions()) {
+        if (defined.name() == container.name()) {
+          essential = !defined.has_essential() || defined.essential();
+        }
+      }
+      health.push_back({container.health_status(), essential});
+    }
+    return std::string(lifecycle::TaskHealth(health));
   }
 
   absl::StatusOr<const gantry::v1::TaskDefinition*> Definition(const TaskRow& task) {

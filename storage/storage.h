@@ -436,6 +436,8 @@ struct TaskRow {
   int64_t version = 1;
   // When the host's agent received the launch command; unset before.
   std::optional<absl::Time> delivered_at;
+  // From its essential containers' health (lifecycle::TaskHealth), as last reported.
+  std::string health_status = "UNKNOWN";
 };
 
 // Tasks as DescribeTasks reads them: those among `task_ids` in the cluster.

@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_details.h"
 #include "common/utf8.h"
 #include "ecsjson/ecsjson.h"
 
@@ -108,6 +109,22 @@ AwsResponse EcsError(int http_status, std::string_view type, std::string_view me
 
 AwsResponse EcsErrorFor(const absl::Status& status) {
   const std::string message(status.message());
+  if (std::optional<std::string> name = ErrorNameOf(status)) {
+    return EcsError(400, *name, message);
+  }
+  if (absl::IsAlreadyExists(status)) {
+    const std::vector<std::string> resources = ResourceIdsOf(status);
+    if (!resources.empty()) {
+      AwsResponse conflict = EcsError(400, "ConflictException", message);
+      std::string ids;
+      for (const std::string& resource : resources) {
+        absl::StrAppend(&ids, ids.empty() ? "" : ",", JsonString(resource));
+      }
+      // {"__type":...,"message":...} gains the resources before its closing brace.
+      conflict.body.insert(conflict.body.size() - 1, absl::StrCat(",\"resourceIds\":[", ids, "]"));
+      return conflict;
+    }
+  }
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kOutOfRange:

@@ -12,6 +12,7 @@
 #include "api/internal/access.h"
 #include "api/internal/container_instances.h"
 #include "common/ids.h"
+#include "common/status_details.h"
 #include "common/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -160,8 +161,10 @@ absl::Status ParseLaunchOptions(const v1::RunTaskRequest& request) {
   }
   if (request.has_platform_version() && request.platform_version() != "LATEST" &&
       request.platform_version() != "1.4.0") {
-    return Invalid("platformVersion", absl::StrCat(Quote(request.platform_version()),
-                                                   " is not supported; use LATEST or 1.4.0"));
+    return WithErrorName(
+        Invalid("platformVersion", absl::StrCat(Quote(request.platform_version()),
+                                                " is not supported; use LATEST or 1.4.0")),
+        "PlatformUnknownException");
   }
   if (!request.placement_constraints().empty()) {
     return Invalid("placementConstraints", "not supported for launch type FARGATE");
@@ -507,7 +510,7 @@ v1::Task ToTask(const Config& config, const storage::TaskRow& row, bool with_tag
   task.mutable_fargate_ephemeral_storage()->set_size_in_gib(spec.ephemeral_storage_gib);
   task.set_group(spec.group);
   if (spec.started_by.has_value()) task.set_started_by(*spec.started_by);
-  task.set_health_status("UNKNOWN");
+  task.set_health_status(row.health_status);
   task.set_enable_execute_command(spec.enable_execute_command);
   v1::Attribute* architecture = task.add_attributes();
   architecture->set_name("ecs.cpu-architecture");
@@ -599,8 +602,13 @@ absl::StatusOr<ListTasksPlan> ParseListTasks(const Config& config,
     }
     if (type != "FARGATE") plan.matches_nothing = true;
   }
-  // No services yet: a service's tasks are none.
-  if (request.has_service_name()) plan.matches_nothing = true;
+  // No services yet, so no service of that name.
+  if (request.has_service_name()) {
+    return WithErrorName(
+        absl::NotFoundError(absl::StrCat("serviceName: service ", Quote(request.service_name()),
+                                         " not found; Gantry has no services yet")),
+        "ServiceNotFoundException");
+  }
   GANTRY_ASSIGN_OR_RETURN(
       query.limit,
       PageSize("maxResults",

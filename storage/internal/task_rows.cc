@@ -28,7 +28,7 @@ const char kTaskSelect[] =
     "(extract(epoch FROM t.execution_stopped_at) * 1000000)::int8, "
     "(extract(epoch FROM t.stopped_at) * 1000000)::int8, "
     "t.stop_code, t.stopped_reason, t.version, "
-    "(extract(epoch FROM t.delivered_at) * 1000000)::int8 "
+    "(extract(epoch FROM t.delivered_at) * 1000000)::int8, t.health_status "
     "FROM tasks t LEFT JOIN hosts h ON h.host_id = t.host_id ";
 
 namespace {
@@ -116,6 +116,7 @@ absl::StatusOr<TaskRow> RowToTask(const pqxx::row& row) {
   task.stopped_reason = OptionalText(row[38]);
   task.version = row[39].as<int64_t>();
   task.delivered_at = OptionalTime(row[40]);
+  task.health_status = OptionalText(row[41]).value_or("UNKNOWN");
   return task;
 }
 

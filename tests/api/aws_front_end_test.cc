@@ -22,6 +22,7 @@
 #include "api/aws/front_end.h"
 #include "api/aws/http_server.h"
 #include "auth/sigv4.h"
+#include "common/status_details.h"
 #include "ecsjson/ecsjson.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -280,6 +281,23 @@ TEST(EcsErrorFor, StatusCodesToEcsExceptions) {
                            absl::StrReplaceAll(c.status.message(), {{"\"", "\\\""}}), "\"}"))
         << c.status;
   }
+}
+
+TEST(EcsErrorFor, DetailsOfTheStatus_NameTheExceptionAndTheResources) {
+  AwsResponse conflict = EcsErrorFor(WithResourceIds(absl::AlreadyExistsError("clientToken: used"),
+                                                     {"arn:aws:ecs:r:1:task/default/a", "b"}));
+  EXPECT_EQ(conflict.http_status, 400);
+  EXPECT_EQ(conflict.body,
+            "{\"__type\":\"ConflictException\",\"message\":\"clientToken: used\","
+            "\"resourceIds\":[\"arn:aws:ecs:r:1:task/default/a\",\"b\"]}");
+  EXPECT_TRUE(ecsjson::ParseJson(conflict.body).ok());
+  // Without resources, ALREADY_EXISTS stays a ClientException.
+  EXPECT_THAT(EcsErrorFor(absl::AlreadyExistsError("x")).body,
+              HasSubstr("\"__type\":\"ClientException\""));
+  AwsResponse named = EcsErrorFor(WithErrorName(
+      absl::InvalidArgumentError("platformVersion: \"9\""), "PlatformUnknownException"));
+  EXPECT_EQ(named.http_status, 400);
+  EXPECT_THAT(named.body, HasSubstr("\"__type\":\"PlatformUnknownException\""));
 }
 
 // A raw HTTP exchange with the server: sends `request`, returns all it answers until it

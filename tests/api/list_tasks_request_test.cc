@@ -94,9 +94,6 @@ TEST(ParseListTasks, ValidRequests_Query) {
       {.name = "launchType MANAGED_INSTANCES matches nothing",
        .mutate = [](v1::ListTasksRequest& r) { r.set_launch_type("MANAGED_INSTANCES"); },
        .matches_nothing = true},
-      {.name = "serviceName matches nothing",
-       .mutate = [](v1::ListTasksRequest& r) { r.set_service_name("api"); },
-       .matches_nothing = true},
       {.name = "maxResults 1",
        .mutate = [](v1::ListTasksRequest& r) { r.set_max_results(1); },
        .limit = 1},
@@ -160,6 +157,8 @@ TEST(ParseListTasks, InvalidRequests_RefusedNamingTheMember) {
          r.set_service_name("api");
        },
        kInvalid, "startedBy: must be the only filter"},
+      {"serviceName: no services yet", [](v1::ListTasksRequest& r) { r.set_service_name("api"); },
+       kNotFound, "serviceName: service \"api\" not found"},
       {"containerInstance malformed",
        [](v1::ListTasksRequest& r) { r.set_container_instance("i-0123"); }, kInvalid,
        "containerInstance: \"i-0123\" is not a container instance"},

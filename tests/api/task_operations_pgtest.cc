@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "api/api.h"
+#include "common/status_details.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/storage.h"
@@ -372,6 +373,8 @@ TEST_F(TaskOperationsTest, RunTask_ClientTokenReused_SameRequestReplaysOthersCon
   for (const std::string& arn : first) {
     EXPECT_THAT(conflict.status().message(), HasSubstr(IdOf(arn)));
   }
+  // ECS's ConflictException lists the bound tasks' ARNs as resourceIds.
+  EXPECT_THAT(ResourceIdsOf(conflict.status()), ElementsAreArray(first));
 
   // Tokens are case-sensitive: another token is another request.
   v1::RunTaskRequest other_token = request;

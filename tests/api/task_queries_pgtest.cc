@@ -80,15 +80,34 @@ TEST_F(TaskOperationsTest, DescribeTasks_OtherCluster_TasksOfThatClusterOnly) {
   EXPECT_EQ(in_default->failures(0).reason(), "MISSING");
 }
 
+// As ECS answers: what cannot name one of the caller's tasks is MISSING beside the tasks
+// that were found, not an error for the whole call.
+TEST_F(TaskOperationsTest, DescribeTasks_MalformedIdOrForeignArn_MissingBesideTheOthers) {
+  AddHost("us-east-1a");
+  std::vector<std::string> arns = RunOk(RunRequest(1));
+  ASSERT_EQ(arns.size(), 1u);
+  const std::string foreign =
+      "arn:aws:ecs:us-east-1:123456789012:task/default/" + std::string(kUnknownTaskId);
+  const std::string other_region =
+      "arn:aws:ecs:eu-west-1:000000000000:task/default/" + IdOf(arns[0]);
+  absl::StatusOr<v1::DescribeTasksResponse> response =
+      Describe({"nope", arns[0], foreign, other_region});
+  ASSERT_THAT(response, IsOk());
+  EXPECT_THAT(ArnsOf(response->tasks()), ElementsAre(arns[0]));
+  ASSERT_EQ(response->failures_size(), 3);
+  EXPECT_EQ(response->failures(0).arn(), Arn("task/default/nope"));
+  EXPECT_EQ(response->failures(1).arn(), foreign);
+  EXPECT_EQ(response->failures(2).arn(), other_region);
+  for (const v1::Failure& failure : response->failures()) {
+    EXPECT_EQ(failure.reason(), "MISSING") << failure.arn();
+  }
+}
+
 TEST_F(TaskOperationsTest, DescribeTasks_InvalidRequests_Refused) {
   EXPECT_THAT(Describe({}), StatusIs(kInvalid, "tasks: 0 tasks given; give 1 to 100"));
   std::vector<std::string> many(101, kUnknownTaskId);
   EXPECT_THAT(Describe(many), StatusIs(kInvalid, "tasks: 101 tasks given"));
-  EXPECT_THAT(Describe({kUnknownTaskId, "nope"}),
-              StatusIs(kInvalid, "tasks[1]: \"nope\" is not a task id"));
-  EXPECT_THAT(
-      Describe({"arn:aws:ecs:us-east-1:123456789012:task/default/" + std::string(kUnknownTaskId)}),
-      StatusIs(kNotFound, "tasks[0]: "));
+  EXPECT_THAT(Describe({kUnknownTaskId, ""}), StatusIs(kInvalid, "tasks[1]: "));
   v1::DescribeTasksRequest bad_include;
   bad_include.add_tasks(kUnknownTaskId);
   bad_include.add_include("TAGZ");
@@ -152,7 +171,8 @@ TEST_F(TaskOperationsTest, ListTasks_Filters) {
   EXPECT_THAT(ListAll(request), IsEmpty());
   request = v1::ListTasksRequest();
   request.set_service_name("api");
-  EXPECT_THAT(ListAll(request), IsEmpty());
+  EXPECT_THAT(CallOnce(*ecs_, &EcsOperations::ListTasks, request),
+              StatusIs(kNotFound, "serviceName: service \"api\" not found"));
   request = v1::ListTasksRequest();
   request.set_launch_type("EC2");
   EXPECT_THAT(ListAll(request), IsEmpty());

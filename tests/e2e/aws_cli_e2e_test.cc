@@ -35,7 +35,8 @@ using ::testing::UnorderedElementsAreArray;
 constexpr char kDefinition[] = R"json({
   "family": "web", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
   "cpu": "256", "memory": "512",
-  "containerDefinitions": [{"name": "app", "image": "nginx:1.27", "essential": true}]
+  "containerDefinitions": [{"name": "app", "image": "nginx:1.27", "essential": true,
+                            "healthCheck": {"command": ["CMD-SHELL", "true"]}}]
 })json";
 
 // Debian's aws CLI; a developer's own install elsewhere on PATH may be another version.
@@ -364,7 +365,12 @@ TEST_F(AwsCliE2E, RegisterRunDescribeListStop_AgreesWithGantryctl) {
     EXPECT_EQ(Text(*it, "availabilityZone"), expected.availability_zone());
     EXPECT_EQ(Text(*it, "containerInstanceArn"), expected.container_instance_arn());
     EXPECT_EQ(Text(*it, "cpu"), "256");
+    // The simulated agent reports a checked container HEALTHY once it runs; the task's
+    // only essential container is that one.
+    EXPECT_EQ(Text(*it, "healthStatus"), expected.health_status());
+    EXPECT_EQ(expected.health_status(), "HEALTHY") << expected.DebugString();
     EXPECT_EQ(
+
         AttachmentDetail(*it, "privateIPv4Address"),
         expected.attachments(0).details().empty() ? "" : [&] {
           for (const auto& detail : expected.attachments(0).details()) {
@@ -384,6 +390,10 @@ TEST_F(AwsCliE2E, RegisterRunDescribeListStop_AgreesWithGantryctl) {
     listed_arns.push_back(arn.string_value());
   }
   EXPECT_THAT(listed_arns, UnorderedElementsAreArray(arns));
+  // An empty answer still has its list, as ECS sends it (SDK code indexes it).
+  google::protobuf::Value none = AwsJson({"ecs", "list-tasks", "--family", "no-such-family"});
+  EXPECT_TRUE(Member(none, "taskArns").has_list_value()) << "taskArns left out";
+  EXPECT_TRUE(Member(none, "taskArns").list_value().values().empty());
 
   google::protobuf::Value stopped =
       AwsJson({"ecs", "stop-task", "--task", arns[0], "--reason", "done with it"});
@@ -407,16 +417,19 @@ TEST_F(AwsCliE2E, AnotherAccount_CannotSeeOrStopTheTask) {
   const std::string task_id = arns[0].substr(arns[0].rfind('/') + 1);
   const auto [account_b, b] = NewAccount("team-b");
 
-  CommandResult by_arn = Aws({"ecs", "describe-tasks", "--tasks", arns[0]}, b);
-  EXPECT_NE(by_arn.exit_code, 0) << Describe(by_arn);
-  EXPECT_THAT(by_arn.err, HasSubstr("does not exist")) << Describe(by_arn);
-  CommandResult by_id = Aws({"ecs", "describe-tasks", "--tasks", task_id}, b);
-  EXPECT_EQ(by_id.exit_code, 0) << Describe(by_id);
-  EXPECT_THAT(by_id.out, HasSubstr("MISSING")) << Describe(by_id);
+  // By ARN or by id, A's task is MISSING for B, as any task that does not exist.
+  for (const std::string& ref : {arns[0], task_id}) {
+    CommandResult described = Aws({"ecs", "describe-tasks", "--tasks", ref}, b);
+    EXPECT_EQ(described.exit_code, 0) << Describe(described);
+    EXPECT_THAT(described.out, HasSubstr("MISSING")) << Describe(described);
+    EXPECT_THAT(described.out, Not(HasSubstr("RUNNING"))) << Describe(described);
+  }
+  // As ECS answers a task it cannot find.
   for (const std::string& ref : {arns[0], task_id}) {
     CommandResult stop = Aws({"ecs", "stop-task", "--task", ref}, b);
     EXPECT_NE(stop.exit_code, 0) << Describe(stop);
-    EXPECT_THAT(stop.err, HasSubstr("ClientException")) << Describe(stop);
+    EXPECT_THAT(stop.err, HasSubstr("InvalidParameterException")) << Describe(stop);
+    EXPECT_THAT(stop.err, HasSubstr("does not exist")) << Describe(stop);
   }
   CommandResult listed = Aws({"ecs", "list-tasks"}, b);
   EXPECT_EQ(listed.exit_code, 0) << Describe(listed);

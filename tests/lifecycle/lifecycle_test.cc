@@ -562,6 +562,30 @@ TEST(ContainerStatusNames, RoundTripAndUnknownStrings) {
   }
 }
 
+TEST(TaskHealth, EssentialContainersOnly_UnhealthyThenUnknownThenHealthy) {
+  struct Case {
+    std::string name;
+    std::vector<ContainerHealth> containers;
+    std::string_view want;
+  };
+  const Case cases[] = {
+      {"one healthy essential", {{"HEALTHY", true}}, "HEALTHY"},
+      {"every essential healthy", {{"HEALTHY", true}, {"HEALTHY", true}}, "HEALTHY"},
+      {"an essential unhealthy", {{"HEALTHY", true}, {"UNHEALTHY", true}}, "UNHEALTHY"},
+      {"unhealthy wins over unknown", {{"UNKNOWN", true}, {"UNHEALTHY", true}}, "UNHEALTHY"},
+      {"an essential not checked", {{"HEALTHY", true}, {"UNKNOWN", true}}, "UNKNOWN"},
+      {"nothing reported yet", {{"", true}}, "UNKNOWN"},
+      {"a sidecar's health does not count",
+       {{"HEALTHY", true}, {"UNHEALTHY", false}, {"UNKNOWN", false}},
+       "HEALTHY"},
+      {"no essential container", {{"HEALTHY", false}}, "UNKNOWN"},
+      {"no container", {}, "UNKNOWN"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(TaskHealth(c.containers), c.want) << c.name;
+  }
+}
+
 TEST(StopCodes, MatchEcsEnum) {
   EXPECT_EQ(kTaskFailedToStart, "TaskFailedToStart");
   EXPECT_EQ(kEssentialContainerExited, "EssentialContainerExited");

@@ -425,9 +425,31 @@ TEST_F(ReportsTest, DuplicateStatusWithNewContainerState_IsApplied) {
   TaskRow task = Get(id);
   EXPECT_EQ(task.version, 3);
   EXPECT_EQ(task.spec.containers[0].health_status(), "HEALTHY");
+  EXPECT_EQ(task.health_status, "HEALTHY") << "its one essential container is";
   ASSERT_EQ(task.spec.containers[0].network_bindings_size(), 1);
   EXPECT_EQ(task.spec.containers[0].network_bindings(0).container_port(), 80);
   EXPECT_EQ(Apply(host, {healthy}).results[0].outcome, ReportOutcome::kDuplicate);
+}
+
+TEST_F(ReportsTest, TaskHealth_FollowsEssentialContainersOnly) {
+  HostRow host = Host();
+  std::string id = Place(host, 1, "duo")[0];  // app essential, sidecar not
+  TakeAndAck(host);
+  EXPECT_EQ(Get(id).health_status, "UNKNOWN") << "before any check";
+  auto report = [&](int64_t at, const char* app, const char* sidecar) {
+    TaskReport running = Report(id, "RUNNING", at);
+    ContainerReport app_report = Container("app", "RUNNING");
+    app_report.health_status = app;
+    ContainerReport sidecar_report = Container("sidecar", "RUNNING");
+    sidecar_report.health_status = sidecar;
+    running.containers = {app_report, sidecar_report};
+    EXPECT_EQ(Apply(host, {running}).results[0].outcome, ReportOutcome::kApplied);
+    return Get(id).health_status;
+  };
+  EXPECT_EQ(report(10, "UNKNOWN", "HEALTHY"), "UNKNOWN") << "the essential one is not checked yet";
+  EXPECT_EQ(report(11, "HEALTHY", "UNHEALTHY"), "HEALTHY") << "a sidecar does not count";
+  EXPECT_EQ(report(12, "UNHEALTHY", "HEALTHY"), "UNHEALTHY");
+  EXPECT_EQ(report(13, "HEALTHY", "HEALTHY"), "HEALTHY");
 }
 
 TEST_F(ReportsTest, EssentialContainerExits_TaskStopsWithEssentialContainerExited) {
