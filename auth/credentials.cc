@@ -38,7 +38,9 @@ absl::StatusOr<std::string> RandomString(std::string_view alphabet, size_t lengt
   return out;
 }
 
-absl::Status WriteNewFile(const std::string& path, const std::string& text) {
+// Writes `text` to `path` whole or not at all (mode 0600). `replace`: over an existing
+// file; otherwise ALREADY_EXISTS when there is one.
+absl::Status WriteFileAtomically(const std::string& path, const std::string& text, bool replace) {
   const std::string temporary = absl::StrCat(path, ".tmp.", getpid());
   const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -61,7 +63,8 @@ absl::Status WriteNewFile(const std::string& path, const std::string& text) {
   const bool synced = fsync(fd) == 0;
   close(fd);
   // link() fails when the file exists: a concurrent first start keeps the other's key.
-  if (!synced || link(temporary.c_str(), path.c_str()) != 0) {
+  if (!synced || (replace ? rename(temporary.c_str(), path.c_str())
+                          : link(temporary.c_str(), path.c_str())) != 0) {
     const int saved = errno;
     unlink(temporary.c_str());
     if (saved == EEXIST) {
@@ -147,7 +150,8 @@ absl::StatusOr<Credentials> LoadOrCreateCredentialsFile(const std::string& path,
     if (!created.ok()) {
       return created.status();
     }
-    absl::Status written = WriteNewFile(path, FormatCredentialsFile(*created, profile, comment));
+    absl::Status written = WriteFileAtomically(
+        path, FormatCredentialsFile(*created, profile, comment), /*replace=*/false);
     if (written.ok()) {
       return created;
     }
@@ -156,6 +160,21 @@ absl::StatusOr<Credentials> LoadOrCreateCredentialsFile(const std::string& path,
     }
   }
   return absl::InternalError(absl::StrCat(path, ": appeared and vanished while being read"));
+}
+
+absl::StatusOr<Credentials> ReplaceCredentialsFile(const std::string& path,
+                                                   std::string_view profile,
+                                                   std::string_view comment) {
+  absl::StatusOr<Credentials> created = NewCredentials();
+  if (!created.ok()) {
+    return created.status();
+  }
+  absl::Status written = WriteFileAtomically(
+      path, FormatCredentialsFile(*created, profile, comment), /*replace=*/true);
+  if (!written.ok()) {
+    return written;
+  }
+  return created;
 }
 
 }  // namespace gantry::auth

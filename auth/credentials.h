@@ -35,4 +35,10 @@ absl::StatusOr<Credentials> LoadOrCreateCredentialsFile(const std::string& path,
                                                         std::string_view profile,
                                                         std::string_view comment);
 
+// Creates a key and writes it to `path` in place of what was there (mode 0600, the
+// old file or the new one, never half of either).
+absl::StatusOr<Credentials> ReplaceCredentialsFile(const std::string& path,
+                                                   std::string_view profile,
+                                                   std::string_view comment);
+
 }  // namespace gantry::auth

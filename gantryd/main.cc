@@ -92,6 +92,13 @@ int WaitForSignal(const sigset_t& signals) {
   return signal;
 }
 
+constexpr char kAdminKeyComment[] =
+    "Gantry admin key, created by gantryd on the first start of this data dir";
+
+std::string AdminCredentialsPath(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / "admin-credentials").string();
+}
+
 // The admin key of this data dir, created on its first start, in the AWS
 // shared-credentials format so that `AWS_SHARED_CREDENTIALS_FILE=<it> aws ...` works.
 absl::StatusOr<gantry::auth::Credentials> AdminCredentials(const std::string& data_dir) {
@@ -101,9 +108,8 @@ absl::StatusOr<gantry::auth::Credentials> AdminCredentials(const std::string& da
     return absl::InternalError(
         absl::StrCat("--data-dir: cannot create ", data_dir, ": ", error.message()));
   }
-  return gantry::auth::LoadOrCreateCredentialsFile(
-      (std::filesystem::path(data_dir) / "admin-credentials").string(), "default",
-      "Gantry admin key, created by gantryd on the first start of this data dir");
+  return gantry::auth::LoadOrCreateCredentialsFile(AdminCredentialsPath(data_dir), "default",
+                                                   kAdminKeyComment);
 }
 
 absl::StatusOr<gantry::auth::SecretBox> SecretsKey(const std::string& data_dir) {
@@ -115,14 +121,27 @@ absl::StatusOr<gantry::auth::SecretBox> SecretsKey(const std::string& data_dir) 
 }
 
 // Migrates, then makes sure the default cluster and the admin key exist, and returns
-// every usable key. Blocking.
+// every usable key. An admin key that was deleted (gantryctl delete-access-key) stays
+// deleted: the data dir gets a new one in its admin-credentials. Blocking.
 absl::StatusOr<std::vector<gantry::api::AccessKey>> PrepareDatabase(
     const std::string& conninfo, const gantry::api::Config& config,
-    const gantry::auth::SecretBox& secrets, const gantry::auth::Credentials& admin) {
+    const gantry::auth::SecretBox& secrets, gantry::auth::Credentials admin) {
   GANTRY_ASSIGN_OR_RETURN(std::unique_ptr<gantry::storage::Connection> connection,
                           gantry::storage::Connection::Open(conninfo));
   GANTRY_RETURN_IF_ERROR(
       gantry::storage::Migrate(*connection, gantry::storage::BuiltinMigrations()).status());
+  GANTRY_ASSIGN_OR_RETURN(bool deleted,
+                          gantry::storage::AccessKeyWasDeleted(*connection, admin.access_key_id));
+  if (deleted) {
+    const std::string path = AdminCredentialsPath(absl::GetFlag(FLAGS_data_dir));
+    GANTRY_ASSIGN_OR_RETURN(
+        gantry::auth::Credentials replacement,
+        gantry::auth::ReplaceCredentialsFile(path, "default", kAdminKeyComment));
+    gantry::log::Warning(
+        "admin_key_replaced",
+        {{"deleted_key", admin.access_key_id}, {"key", replacement.access_key_id}, {"file", path}});
+    admin = std::move(replacement);
+  }
   GANTRY_RETURN_IF_ERROR(gantry::api::EnsureAdminKey(*connection, config, secrets, admin));
   GANTRY_RETURN_IF_ERROR(gantry::api::EnsureDefaultCluster(*connection, config));
   return gantry::api::LoadAccessKeys(*connection, secrets);

@@ -59,6 +59,10 @@ constexpr char kListAllKeys[] =
 constexpr char kDeleteKey[] = R"sql(
   DELETE FROM access_keys WHERE access_key_id = $1
   RETURNING )sql" GANTRY_KEY_COLUMNS;
+constexpr char kRememberDeletedKey[] = R"sql(
+  INSERT INTO deleted_access_keys (access_key_id, account_id) VALUES ($1, $2)
+  ON CONFLICT DO NOTHING)sql";
+constexpr char kKeyWasDeleted[] = "SELECT 1 FROM deleted_access_keys WHERE access_key_id = $1";
 
 #undef GANTRY_ACCOUNT_COLUMNS
 #undef GANTRY_KEY_COLUMNS
@@ -101,6 +105,11 @@ absl::Status AccessKeyNotFound(std::string_view access_key_id) {
   return absl::NotFoundError(absl::StrCat("access key ", std::string(access_key_id), " not found"));
 }
 
+absl::Status KeyWasDeleted(std::string_view access_key_id) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "access key ", std::string(access_key_id), " was deleted; a deleted key never comes back"));
+}
+
 // Inserts the account unless its id or name is taken; nullopt then.
 std::optional<AccountRow> InsertAccount(pqxx::work& tx, std::string_view account_id,
                                         std::string_view name, bool is_admin) {
@@ -129,6 +138,9 @@ absl::StatusOr<AccountRow> ConflictingAccount(pqxx::work& tx, std::string_view a
 // NOT_FOUND when the account does not exist; RESOURCE_EXHAUSTED when it is at the limit.
 absl::StatusOr<std::optional<AccessKeyRow>> InsertAccessKey(pqxx::work& tx,
                                                             const AccessKeyRow& key) {
+  if (!tx.exec_prepared("access_key_was_deleted", key.access_key_id).empty()) {
+    return KeyWasDeleted(key.access_key_id);
+  }
   if (tx.exec_prepared("account_lock", key.account_id).empty()) {
     return AccountNotFound(key.account_id);
   }
@@ -154,12 +166,19 @@ absl::StatusOr<std::optional<AccessKeyRow>> InsertAccessKey(pqxx::work& tx,
 namespace internal {
 const std::vector<Statement>& AccountStatements() {
   static const std::vector<Statement> kStatements = {
-      {"account_insert", kInsertAccount}, {"account_select", kSelectAccount},
-      {"account_make_admin", kMakeAdmin}, {"account_list", kListAccounts},
-      {"account_lock", kLockAccount},     {"access_key_count", kCountKeys},
-      {"access_key_insert", kInsertKey},  {"access_key_select", kSelectKey},
-      {"access_key_list", kListKeys},     {"access_key_list_all", kListAllKeys},
+      {"account_insert", kInsertAccount},
+      {"account_select", kSelectAccount},
+      {"account_make_admin", kMakeAdmin},
+      {"account_list", kListAccounts},
+      {"account_lock", kLockAccount},
+      {"access_key_count", kCountKeys},
+      {"access_key_insert", kInsertKey},
+      {"access_key_select", kSelectKey},
+      {"access_key_list", kListKeys},
+      {"access_key_list_all", kListAllKeys},
       {"access_key_delete", kDeleteKey},
+      {"access_key_remember_deleted", kRememberDeletedKey},
+      {"access_key_was_deleted", kKeyWasDeleted},
   };
   return kStatements;
 }
@@ -269,6 +288,13 @@ absl::StatusOr<AccessKeyRow> GetAccessKey(Connection& connection, std::string_vi
                                 });
 }
 
+absl::StatusOr<bool> AccessKeyWasDeleted(Connection& connection, std::string_view access_key_id) {
+  return internal::InSingleRead(
+      connection, "access key deleted", [&](pqxx::transaction_base& tx) -> absl::StatusOr<bool> {
+        return !tx.exec_prepared("access_key_was_deleted", std::string(access_key_id)).empty();
+      });
+}
+
 absl::StatusOr<std::vector<AccessKeyRow>> ListAccessKeys(Connection& connection,
                                                          std::string_view account_id) {
   // Every key is a whole-table read, so it goes through ScanTable, which needs a
@@ -295,8 +321,10 @@ absl::StatusOr<AccessKeyRow> DeleteAccessKey(Connection& connection,
         if (deleted.empty()) {
           return AccessKeyNotFound(access_key_id);
         }
+        AccessKeyRow row = RowToAccessKey(deleted[0]);
+        tx.exec_prepared0("access_key_remember_deleted", row.access_key_id, row.account_id);
         internal::NotifyHosts(tx, {absl::StrCat(kAccessKeyToken, std::string(access_key_id))});
-        return RowToAccessKey(deleted[0]);
+        return row;
       });
 }
 

@@ -906,9 +906,9 @@ absl::StatusOr<std::vector<AccountRow>> ListAccounts(Connection& connection);
 // kAccessKeyToken + its id. NOT_FOUND
 // naming the account when it does not exist; ALREADY_EXISTS when the key id is taken;
 // RESOURCE_EXHAUSTED naming kMaxAccessKeysPerAccount when the account already has that
-// many keys. One transaction holding the account's row lock, so concurrent creations for
-// one account cannot exceed the limit. A kind or status outside the table's CHECKs is
-// INTERNAL.
+// many keys; FAILED_PRECONDITION when a key of that id was deleted. One transaction holding the
+// account's row lock, so concurrent creations for one account cannot exceed the limit. A kind or
+// status outside the table's CHECKs is INTERNAL.
 absl::StatusOr<AccessKeyRow> CreateAccessKey(Connection& connection, const AccessKeyRow& key);
 
 // For the startup admin key: stores `key` as CreateAccessKey does unless a key with its
@@ -916,6 +916,9 @@ absl::StatusOr<AccessKeyRow> CreateAccessKey(Connection& connection, const Acces
 // the id (another secret, another account). NOT_FOUND and RESOURCE_EXHAUSTED (the limit
 // holds here too) as CreateAccessKey; idempotent.
 absl::StatusOr<AccessKeyRow> EnsureAccessKey(Connection& connection, const AccessKeyRow& key);
+
+// Whether a key of this id was deleted (DeleteAccessKey).
+absl::StatusOr<bool> AccessKeyWasDeleted(Connection& connection, std::string_view access_key_id);
 
 // The key as stored. NOT_FOUND "access key AKIA... not found".
 absl::StatusOr<AccessKeyRow> GetAccessKey(Connection& connection, std::string_view access_key_id);
@@ -925,7 +928,8 @@ absl::StatusOr<AccessKeyRow> GetAccessKey(Connection& connection, std::string_vi
 absl::StatusOr<std::vector<AccessKeyRow>> ListAccessKeys(Connection& connection,
                                                          std::string_view account_id);
 
-// Deletes a key and returns the row it had, notifying kAccessKeyToken + its id.
+// Deletes a key and returns the row it had, notifying kAccessKeyToken + its id. Its id
+// is remembered: storing a key of that id again is FAILED_PRECONDITION.
 // NOT_FOUND "access key AKIA... not found".
 absl::StatusOr<AccessKeyRow> DeleteAccessKey(Connection& connection,
                                              std::string_view access_key_id);

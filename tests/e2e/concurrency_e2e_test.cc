@@ -2,11 +2,15 @@
 // parallel through both, then every scheduler invariant checked in SQL. Also the
 // placement deadline, which needs a gantryd started with a short --placement-timeout.
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "gantry/v1/admin.pb.h"
 #include "gantry/v1/agent.pb.h"
 #include "gantry/v1/ecs.pb.h"
 #include "gantry/v1/network.pb.h"
@@ -25,6 +29,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::SizeIs;
 
 constexpr char kDefinition[] = R"json({
@@ -130,6 +135,84 @@ TEST(SchedulerRace, TwoGantrydOnOneDatabase_ParallelRunAndStop_InvariantsHold) {
   }
   EXPECT_EQ(placed, 72) << "every slot is taken once capacity settles";
   EXPECT_THAT(SchedulerInvariantViolations(conninfo), IsEmpty());
+  EXPECT_TRUE(a->Terminate().ok());
+  EXPECT_TRUE(b->Terminate().ok());
+}
+
+// gantryctl on `endpoint` signing with the key in `credentials`: whether the call went
+// through.
+bool CallsWith(const std::string& endpoint, const std::filesystem::path& credentials) {
+  return Ctl(endpoint, {"--credentials-file", credentials.string(), "list-clusters"}).exit_code ==
+         0;
+}
+
+// Waits up to 10 s for CallsWith to answer `want`.
+bool EventuallyCalls(const std::string& endpoint, const std::filesystem::path& credentials,
+                     bool want) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (CallsWith(endpoint, credentials) != want) {
+    if (absl::Now() > deadline) {
+      return false;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return true;
+}
+
+std::string ReadText(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(AccessKeys, TwoGantrydOnOneDatabase_KeysFollowAndADeletedAdminKeyStaysDeleted) {
+  absl::StatusOr<TempDir> dir = TempDir::Create("gantry-keys");
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  std::string conninfo = PgHarness::Get().NewDatabase();
+  // Replicas open each other's sealed secrets only with one secrets key.
+  const std::vector<std::string> args = {"--database-url", conninfo, "--secrets-key-file",
+                                         (dir->path() / "secrets.key").string()};
+  std::unique_ptr<Gantryd> a = StartGantryd(*dir, "a", args);
+  std::unique_ptr<Gantryd> b = StartGantryd(*dir, "b", args);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+
+  // A key made through a works through b, and deleted through a stops working on b.
+  auto made = Json<v1::CreateAccessKeyResponse>(a->endpoint(),
+                                                {"create-access-key", "--account", "000000000000"});
+  const std::filesystem::path key_file = dir->path() / "made-credentials";
+  std::ofstream(key_file) << "[default]\naws_access_key_id = " << made.access_key().access_key_id()
+                          << "\naws_secret_access_key = " << made.access_key().secret_access_key()
+                          << "\n";
+  EXPECT_TRUE(EventuallyCalls(b->endpoint(), key_file, true))
+      << "a key made on one replica is unknown to the other";
+  Json<v1::DeleteAccessKeyResponse>(
+      a->endpoint(), {"delete-access-key", "--access-key-id", made.access_key().access_key_id()});
+  EXPECT_FALSE(CallsWith(a->endpoint(), key_file)) << "at once where it was deleted";
+  EXPECT_TRUE(EventuallyCalls(b->endpoint(), key_file, false))
+      << "a key deleted on one replica still works on the other";
+
+  // a's bootstrap admin key, deleted (through b), stays deleted when a starts again: a
+  // writes itself a new one.
+  const std::filesystem::path a_credentials = dir->path() / "a" / "admin-credentials";
+  const std::filesystem::path old_copy = dir->path() / "a-old-credentials";
+  std::filesystem::copy_file(a_credentials, old_copy);
+  const std::string old_text = ReadText(a_credentials);
+  const std::string old_id = old_text.substr(old_text.find("AKIA"), 20);
+  Json<v1::DeleteAccessKeyResponse>(b->endpoint(),
+                                    {"delete-access-key", "--access-key-id", old_id});
+  ASSERT_TRUE(a->Terminate().ok());
+  a = StartGantryd(*dir, "a", args);
+  ASSERT_NE(a, nullptr);
+  EXPECT_THAT(ReadText(a_credentials), Not(HasSubstr(old_id))) << "the file was not replaced";
+  EXPECT_EQ(std::filesystem::status(a_credentials).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_TRUE(CallsWith(a->endpoint(), a_credentials)) << "the new admin key works";
+  EXPECT_TRUE(EventuallyCalls(b->endpoint(), a_credentials, true)) << "on the other replica too";
+  EXPECT_FALSE(CallsWith(a->endpoint(), old_copy)) << "the deleted key came back";
+  EXPECT_FALSE(CallsWith(b->endpoint(), old_copy)) << "the deleted key came back";
+  EXPECT_THAT(a->LogTail(), HasSubstr("admin_key_replaced"));
   EXPECT_TRUE(a->Terminate().ok());
   EXPECT_TRUE(b->Terminate().ok());
 }

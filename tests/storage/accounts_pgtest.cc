@@ -373,6 +373,21 @@ TEST_F(AccountsTest, ListAccessKeys_NoAccount_ListsEveryAccountsKeysInOrder) {
   EXPECT_THAT(*unknown, IsEmpty());
 }
 
+TEST_F(AccountsTest, DeletedKey_NeverStoredAgain) {
+  MakeAccount(kAccount, "a");
+  MakeKey(Key("AKIAGONE"));
+  ASSERT_THAT(AccessKeyWasDeleted(*connection_, "AKIAGONE"), IsOk());
+  EXPECT_FALSE(*AccessKeyWasDeleted(*connection_, "AKIAGONE"));
+  ASSERT_THAT(DeleteAccessKey(*connection_, "AKIAGONE"), IsOk());
+  EXPECT_TRUE(*AccessKeyWasDeleted(*connection_, "AKIAGONE"));
+  EXPECT_THAT(CreateAccessKey(*connection_, Key("AKIAGONE")),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "access key AKIAGONE was deleted"));
+  EXPECT_THAT(EnsureAccessKey(*connection_, Key("AKIAGONE")),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "was deleted"));
+  EXPECT_EQ(CountKeys(kAccount), 0);
+  EXPECT_FALSE(*AccessKeyWasDeleted(*connection_, "AKIANEVER"));
+}
+
 TEST_F(AccountsTest, DeleteAccessKey_Unknown_IsNotFound) {
   EXPECT_THAT(DeleteAccessKey(*connection_, "AKIAMISSING"),
               StatusIs(absl::StatusCode::kNotFound, "access key AKIAMISSING not found"));
