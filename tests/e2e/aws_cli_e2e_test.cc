@@ -421,7 +421,9 @@ TEST_F(AwsCliE2E, Ec2Filters_AndEc2ErrorCodes) {
   auto ids = [&](const std::vector<std::string>& args, const std::string& list,
                  const std::string& id) {
     std::vector<std::string> found;
-    for (const google::protobuf::Value& item : Items(AwsJson(args), list)) {
+    // Items refers into the answer: keep it alive through the loop.
+    const google::protobuf::Value answer = AwsJson(args);
+    for (const google::protobuf::Value& item : Items(answer, list)) {
       found.push_back(Text(item, id));
     }
     std::sort(found.begin(), found.end());
