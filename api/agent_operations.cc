@@ -15,6 +15,7 @@
 #include "api/internal/container_instances.h"
 #include "api/internal/run_on_database.h"
 #include "api/internal/tasks.h"
+#include "api/internal/zones.h"
 #include "api/log_relay.h"
 #include "api/poll_hub.h"
 #include "api/task_metrics_board.h"
@@ -26,17 +27,7 @@ namespace {
 
 using internal::RunOnDatabase;
 
-constexpr size_t kMaxZoneLength = 64;
 constexpr size_t kMaxTextLength = 255;
-
-// Lowercase letters, digits and '-', as zone names are (us-east-1a, use1-az1).
-bool IsZoneName(const std::string& zone) {
-  if (zone.empty() || zone.size() > kMaxZoneLength) return false;
-  for (char c : zone) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-  }
-  return true;
-}
 
 void CheckRange(std::vector<std::string>& problems, const char* field, int64_t value, int64_t min,
                 int64_t max) {
@@ -62,10 +53,10 @@ absl::Status ValidateRegisterHost(const v1::RegisterHostRequest& request) {
   if (request.availability_zone().empty()) {
     problems.push_back(
         "availabilityZone: required; use the host's zone name (lowercase letters, digits and -)");
-  } else if (!IsZoneName(request.availability_zone())) {
-    problems.push_back(absl::StrCat("availabilityZone: \"", request.availability_zone(),
-                                    "\" is not a valid zone name; use 1-", kMaxZoneLength,
-                                    " lowercase letters, digits and -"));
+  } else if (!internal::IsZoneName(request.availability_zone())) {
+    problems.push_back(absl::StrCat(
+        "availabilityZone: \"", request.availability_zone(), "\" is not a valid zone name; use 1-",
+        internal::kMaxZoneNameLength, " lowercase letters, digits and -"));
   }
   CheckRange(problems, "cpuUnits", request.cpu_units(), 256, 1048576);
   CheckRange(problems, "memoryMib", request.memory_mib(), 512, 16777216);

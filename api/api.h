@@ -147,7 +147,9 @@ class EcsOperations {
 };
 
 // The EC2-like network API: VPCs, subnets, security groups, the zones and the task ENIs
-// (network_operations.cc).
+// (network_operations.cc). The Describe calls apply the request's Filters (EC2's, see
+// api/internal/ec2_filters.h) after the read: an id or name the request lists that does
+// not exist is still NOT_FOUND, and filters only narrow what is found.
 class NetworkOperations {
  public:
   // `database` must outlive this object.
@@ -178,6 +180,10 @@ class NetworkOperations {
   void DescribeNetworkInterfaces(const Caller& caller,
                                  const v1::DescribeNetworkInterfacesRequest& request,
                                  Done<v1::DescribeNetworkInterfacesResponse> done);
+
+  // What the operations were built with (the EC2 front end validates DryRun requests,
+  // which name zones of its region, without calling an operation).
+  const Config& config() const { return config_; }
 
  private:
   const Config config_;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/api.h"
 #include "api/internal/access.h"
+#include "api/internal/ec2_filters.h"
 #include "api/internal/network_requests.h"
 #include "api/internal/network_shapes.h"
 #include "api/internal/run_on_database.h"
@@ -100,7 +101,7 @@ void NetworkOperations::DescribeVpcs(const Caller& caller, const v1::DescribeVpc
   if (!ids.ok()) return done(ids.status());
   RunOnDatabase<v1::DescribeVpcsResponse>(
       database_,
-      [config, ids = *std::move(ids)](
+      [config, ids = *std::move(ids), filters = request.filters()](
           storage::Connection& connection) -> absl::StatusOr<v1::DescribeVpcsResponse> {
         GANTRY_ASSIGN_OR_RETURN(std::vector<storage::VpcRow> rows,
                                 storage::GetVpcs(connection, config.account_id, ids));
@@ -108,6 +109,7 @@ void NetworkOperations::DescribeVpcs(const Caller& caller, const v1::DescribeVpc
             FirstMissing("VpcIds", "vpc ID", ids, IdsOf(rows, &storage::VpcRow::vpc_id)));
         v1::DescribeVpcsResponse response;
         for (const storage::VpcRow& row : rows) *response.add_vpcs() = internal::ToVpc(row);
+        internal::KeepMatching(filters, *response.mutable_vpcs());
         return response;
       },
       std::move(done));
@@ -118,7 +120,7 @@ void NetworkOperations::DescribeVpcs(const Caller& caller, const v1::DescribeVpc
 void NetworkOperations::CreateSubnet(const Caller& caller, const v1::CreateSubnetRequest& request,
                                      Done<v1::CreateSubnetResponse> done) {
   GANTRY_ASSIGN_OR_DONE(const Config config, internal::AccountScope(config_, caller), done);
-  absl::StatusOr<internal::NewSubnet> subnet = internal::ParseCreateSubnet(request);
+  absl::StatusOr<internal::NewSubnet> subnet = internal::ParseCreateSubnet(config.region, request);
   if (!subnet.ok()) return done(subnet.status());
   RunOnDatabase<v1::CreateSubnetResponse>(
       database_,
@@ -146,7 +148,7 @@ void NetworkOperations::DescribeSubnets(const Caller& caller,
   if (!ids.ok()) return done(ids.status());
   RunOnDatabase<v1::DescribeSubnetsResponse>(
       database_,
-      [config, ids = *std::move(ids)](
+      [config, ids = *std::move(ids), filters = request.filters()](
           storage::Connection& connection) -> absl::StatusOr<v1::DescribeSubnetsResponse> {
         GANTRY_ASSIGN_OR_RETURN(std::vector<storage::SubnetRow> rows,
                                 storage::GetSubnets(connection, config.account_id, ids));
@@ -156,6 +158,7 @@ void NetworkOperations::DescribeSubnets(const Caller& caller,
         for (const storage::SubnetRow& row : rows) {
           *response.add_subnets() = internal::ToSubnet(config, row);
         }
+        internal::KeepMatching(filters, *response.mutable_subnets());
         return response;
       },
       std::move(done));
@@ -212,7 +215,7 @@ void NetworkOperations::DescribeSecurityGroups(const Caller& caller,
   if (!query.ok()) return done(query.status());
   RunOnDatabase<v1::DescribeSecurityGroupsResponse>(
       database_,
-      [config, query = *std::move(query)](
+      [config, query = *std::move(query), filters = request.filters()](
           storage::Connection& connection) -> absl::StatusOr<v1::DescribeSecurityGroupsResponse> {
         GANTRY_ASSIGN_OR_RETURN(
             std::vector<storage::SecurityGroupRow> rows,
@@ -224,6 +227,7 @@ void NetworkOperations::DescribeSecurityGroups(const Caller& caller,
         for (const storage::SecurityGroupRow& row : rows) {
           *response.add_security_groups() = internal::ToSecurityGroup(config, row);
         }
+        internal::KeepMatching(filters, *response.mutable_security_groups());
         return response;
       },
       std::move(done));
@@ -239,7 +243,8 @@ void NetworkOperations::DescribeAvailabilityZones(
                         internal::ParseDescribeAvailabilityZones(request), done);
   RunOnDatabase<v1::DescribeAvailabilityZonesResponse>(
       database_,
-      [config, names = std::move(names)](storage::Connection& connection)
+      [config, names = std::move(names),
+       filters = request.filters()](storage::Connection& connection)
           -> absl::StatusOr<v1::DescribeAvailabilityZonesResponse> {
         GANTRY_ASSIGN_OR_RETURN(std::vector<std::string> zones,
                                 storage::GetAvailabilityZones(connection, config.account_id));
@@ -248,6 +253,7 @@ void NetworkOperations::DescribeAvailabilityZones(
         for (const std::string& zone : zones) {
           *response.add_availability_zones() = internal::ToAvailabilityZone(config, zone);
         }
+        internal::KeepMatching(filters, *response.mutable_availability_zones());
         return response;
       },
       std::move(done));
@@ -263,7 +269,8 @@ void NetworkOperations::DescribeNetworkInterfaces(
   const std::string requester_id = config_.account_id;
   RunOnDatabase<v1::DescribeNetworkInterfacesResponse>(
       database_,
-      [config, requester_id, ids = std::move(ids)](storage::Connection& connection)
+      [config, requester_id, ids = std::move(ids),
+       filters = request.filters()](storage::Connection& connection)
           -> absl::StatusOr<v1::DescribeNetworkInterfacesResponse> {
         GANTRY_ASSIGN_OR_RETURN(std::vector<storage::NetworkInterfaceRow> rows,
                                 storage::GetNetworkInterfaces(connection, config.account_id, ids));
@@ -274,6 +281,7 @@ void NetworkOperations::DescribeNetworkInterfaces(
           *response.add_network_interfaces() =
               internal::ToNetworkInterface(config, requester_id, row);
         }
+        internal::KeepMatching(filters, *response.mutable_network_interfaces());
         return response;
       },
       std::move(done));

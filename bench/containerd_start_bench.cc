@@ -35,7 +35,7 @@ namespace {
 
 using testing::CommandResult;
 
-constexpr char kZone[] = "az-bench";
+constexpr char kZone[] = "us-east-1a";
 
 int Fail(const std::string& what) {
   std::cerr << "containerd_start_bench: " << what << "\n";

@@ -59,7 +59,7 @@ constexpr char kUsage[] = R"(gantry-bench: end-to-end placement benchmark of gan
 
 Flags:
   --hosts N              simulated hosts (16 vCPU, 64 GiB, 32 ENIs each), split evenly over
-                         the zones bench-a/b/c, one gantry-agent --runtime sim per zone
+                         the zones us-east-1a/b/c, one gantry-agent --runtime sim per zone
   --tasks M              tasks of the peak phase (RunTask counts 1-10, mostly 1-3; sizes
                          256/512 40%, 512/1024 30%, 1024/2048 15%, 2048/4096 10%, 4096/8192 5%;
                          100 groups of Zipf-like popularity, each in one of 3 VPCs)

@@ -32,14 +32,14 @@ until grep -q ready "$WORK/gantryd.out" 2>/dev/null; do
 done
 VPC=$($G --output json create-vpc --cidr-block 10.0.0.0/16 | json 'd["Vpc"]["VpcId"]')
 SA=$($G --output json create-subnet --vpc-id "$VPC" --cidr-block 10.0.0.0/17 \
-  --availability-zone az-a | json 'd["Subnet"]["SubnetId"]')
+  --availability-zone us-east-1a | json 'd["Subnet"]["SubnetId"]')
 SB=$($G --output json create-subnet --vpc-id "$VPC" --cidr-block 10.0.128.0/17 \
-  --availability-zone az-b | json 'd["Subnet"]["SubnetId"]')
+  --availability-zone us-east-1b | json 'd["Subnet"]["SubnetId"]')
 
 start=$(date +%s.%N)
 for zone in a b; do
   "$BUILD/agent/gantry-agent" --endpoint "127.0.0.1:$PORT" --runtime sim \
-    --hosts $((HOSTS / 2)) --availability-zone "az-$zone" --cpu 4096 --memory 8192 \
+    --hosts $((HOSTS / 2)) --availability-zone "us-east-1$zone" --cpu 4096 --memory 8192 \
     --state-dir "$WORK/agent-$zone" --launch-delay 0 \
     --credentials-file "$WORK/data/admin-credentials" \
     >"$WORK/agent-$zone.out" 2>"$WORK/agent-$zone.log" &

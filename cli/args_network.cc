@@ -1,4 +1,5 @@
 // Command table entries of the EC2-like network commands (gantry.v1.Network).
+#include <string_view>
 #include <vector>
 
 #include "cli/cli.h"
@@ -6,6 +7,15 @@
 
 namespace gantry::cli::internal {
 namespace {
+
+// EC2's filters, as the aws CLI takes them. The server names the filters it knows when
+// it refuses one.
+constexpr FlagSpec Filters(std::string_view example) {
+  return Many("filters", "FILTER",
+              "Only resources matching every filter: Name=NAME,Values=V1,V2 (values may use * "
+              "and ?)",
+              example);
+}
 
 void AddVpcCommands(std::vector<CommandSpec>* commands) {
   commands->push_back({"create-vpc",
@@ -16,7 +26,8 @@ void AddVpcCommands(std::vector<CommandSpec>* commands) {
   commands->push_back(
       {"describe-vpcs",
        "Describe VPCs (default: all)",
-       {Many("vpc-ids", "VPC_ID", "Only these VPCs", "--vpc-ids vpc-0a1b2c3d vpc-4e5f6a7b")},
+       {Many("vpc-ids", "VPC_ID", "Only these VPCs", "--vpc-ids vpc-0a1b2c3d vpc-4e5f6a7b"),
+        Filters("--filters Name=cidr,Values=10.0.0.0/16")},
        "gantryctl describe-vpcs --vpc-ids vpc-0a1b2c3d"});
 }
 
@@ -34,7 +45,8 @@ void AddSubnetCommands(std::vector<CommandSpec>* commands) {
   commands->push_back({"describe-subnets",
                        "Describe subnets (default: all)",
                        {Many("subnet-ids", "SUBNET_ID", "Only these subnets",
-                             "--subnet-ids subnet-0a1b2c3d subnet-4e5f6a7b")},
+                             "--subnet-ids subnet-0a1b2c3d subnet-4e5f6a7b"),
+                        Filters("--filters Name=vpc-id,Values=vpc-0a1b2c3d")},
                        "gantryctl describe-subnets --subnet-ids subnet-0a1b2c3d"});
   commands->push_back({"delete-subnet",
                        "Delete a subnet that no task uses (prints nothing on success)",
@@ -58,7 +70,8 @@ void AddSecurityGroupCommands(std::vector<CommandSpec>* commands) {
       {"describe-security-groups",
        "Describe security groups (default: all)",
        {Many("group-ids", "GROUP_ID", "Only these groups", "--group-ids sg-0a1b2c3d"),
-        Many("group-names", "NAME", "Only groups with these names", "--group-names web db")},
+        Many("group-names", "NAME", "Only groups with these names", "--group-names web db"),
+        Filters("--filters Name=vpc-id,Values=vpc-0a1b2c3d")},
        "gantryctl describe-security-groups --group-names web"});
 }
 
@@ -66,13 +79,15 @@ void AddZoneAndInterfaceCommands(std::vector<CommandSpec>* commands) {
   commands->push_back(
       {"describe-availability-zones",
        "Describe the zones that have hosts or your subnets (default: all)",
-       {Many("zone-names", "ZONE", "Only these zones", "--zone-names us-east-1a us-east-1b")},
+       {Many("zone-names", "ZONE", "Only these zones", "--zone-names us-east-1a us-east-1b"),
+        Filters("--filters Name=zone-name,Values=us-east-1?")},
        "gantryctl describe-availability-zones --zone-names us-east-1a"});
   commands->push_back(
       {"describe-network-interfaces",
        "Describe your tasks' ENIs (default: all)",
        {Many("network-interface-ids", "ENI_ID", "Only these network interfaces",
-             "--network-interface-ids eni-0a1b2c3d eni-4e5f6a7b")},
+             "--network-interface-ids eni-0a1b2c3d eni-4e5f6a7b"),
+        Filters("--filters Name=subnet-id,Values=subnet-0a1b2c3d")},
        "gantryctl describe-network-interfaces --network-interface-ids eni-0a1b2c3d"});
 }
 

@@ -1,10 +1,27 @@
 // Builds the gantry.v1.Network requests from parsed gantryctl flags.
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "cli/cli.h"
+#include "common/status_macros.h"
+#include "google/protobuf/repeated_field.h"
 
 namespace gantry::cli {
+namespace {
+
+// --filters: each value one EC2 filter, as the AWS CLI reads them: shorthand
+// `Name=vpc-id,Values=vpc-1,vpc-2` or a JSON object `{"Name": ..., "Values": [...]}`.
+// The server checks the names.
+absl::Status AddFilters(const Invocation& inv,
+                        google::protobuf::RepeatedPtrField<v1::Filter>* filters) {
+  for (const std::string& text : inv.Values("filters")) {
+    GANTRY_RETURN_IF_ERROR(ParseStructuredFlag(text, "filters", filters->Add()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<v1::CreateVpcRequest> BuildCreateVpcRequest(const Invocation& inv) {
   v1::CreateVpcRequest request;
@@ -17,6 +34,7 @@ absl::StatusOr<v1::DescribeVpcsRequest> BuildDescribeVpcsRequest(const Invocatio
   for (const std::string& id : inv.Values("vpc-ids")) {
     request.add_vpc_ids(id);
   }
+  GANTRY_RETURN_IF_ERROR(AddFilters(inv, request.mutable_filters()));
   return request;
 }
 
@@ -33,6 +51,7 @@ absl::StatusOr<v1::DescribeSubnetsRequest> BuildDescribeSubnetsRequest(const Inv
   for (const std::string& id : inv.Values("subnet-ids")) {
     request.add_subnet_ids(id);
   }
+  GANTRY_RETURN_IF_ERROR(AddFilters(inv, request.mutable_filters()));
   return request;
 }
 
@@ -60,6 +79,7 @@ absl::StatusOr<v1::DescribeSecurityGroupsRequest> BuildDescribeSecurityGroupsReq
   for (const std::string& name : inv.Values("group-names")) {
     request.add_group_names(name);
   }
+  GANTRY_RETURN_IF_ERROR(AddFilters(inv, request.mutable_filters()));
   return request;
 }
 
@@ -69,6 +89,7 @@ absl::StatusOr<v1::DescribeAvailabilityZonesRequest> BuildDescribeAvailabilityZo
   for (const std::string& name : inv.Values("zone-names")) {
     request.add_zone_names(name);
   }
+  GANTRY_RETURN_IF_ERROR(AddFilters(inv, request.mutable_filters()));
   return request;
 }
 
@@ -78,6 +99,7 @@ absl::StatusOr<v1::DescribeNetworkInterfacesRequest> BuildDescribeNetworkInterfa
   for (const std::string& id : inv.Values("network-interface-ids")) {
     request.add_network_interface_ids(id);
   }
+  GANTRY_RETURN_IF_ERROR(AddFilters(inv, request.mutable_filters()));
   return request;
 }
 

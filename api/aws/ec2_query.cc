@@ -15,6 +15,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/internal/ec2_error_code.h"
 #include "api/internal/network_requests.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -339,6 +340,38 @@ class FormReader {
     return values;
   }
 
+  // EC2's filters, `Filter.N.Name` and `Filter.N.Value.M`, in the order of N (gaps
+  // allowed). Other names under `Filter.N.` are left untaken, so they are refused as
+  // unknown; a filter without a name or values is returned as such for validation.
+  std::vector<v1::Filter> TakeFilters() {
+    std::vector<int> indexes;
+    for (const auto& [name, value] : fields_) {
+      const size_t second_dot = name.find('.', name.find('.') + 1);
+      if (second_dot == std::string::npos) {
+        continue;
+      }
+      if (const int index = ListIndex(std::string_view(name).substr(0, second_dot), "Filter");
+          index > 0) {
+        indexes.push_back(index);
+      }
+    }
+    std::sort(indexes.begin(), indexes.end());
+    indexes.erase(std::unique(indexes.begin(), indexes.end()), indexes.end());
+    std::vector<v1::Filter> filters;
+    for (const int index : indexes) {
+      const std::string prefix = absl::StrCat("Filter.", index);
+      v1::Filter filter;
+      if (std::optional<std::string> name = Take(absl::StrCat(prefix, ".Name"))) {
+        filter.set_name(*std::move(name));
+      }
+      for (std::string& value : TakeList(absl::StrCat(prefix, ".Value"))) {
+        filter.add_values(std::move(value));
+      }
+      filters.push_back(std::move(filter));
+    }
+    return filters;
+  }
+
   void Refuse(std::string code, std::string message) {
     if (!refusal_.has_value()) {
       refusal_ = Refusal{std::move(code), std::move(message)};
@@ -418,6 +451,12 @@ std::optional<Refusal> CheckVersion(FormReader& form) {
 
 // ---- Requests --------------------------------------------------------------------
 
+void TakeFilters(FormReader& form, google::protobuf::RepeatedPtrField<v1::Filter>& filters) {
+  for (v1::Filter& filter : form.TakeFilters()) {
+    *filters.Add() = std::move(filter);
+  }
+}
+
 v1::CreateVpcRequest BuildCreateVpc(FormReader& form) {
   v1::CreateVpcRequest request;
   if (std::optional<std::string> cidr_block = form.Take("CidrBlock")) {
@@ -434,6 +473,7 @@ v1::DescribeVpcsRequest BuildDescribeVpcs(FormReader& form) {
   for (std::string& id : form.TakeList("VpcId")) {
     request.add_vpc_ids(std::move(id));
   }
+  TakeFilters(form, *request.mutable_filters());
   return request;
 }
 
@@ -456,6 +496,7 @@ v1::DescribeSubnetsRequest BuildDescribeSubnets(FormReader& form) {
   for (std::string& id : form.TakeList("SubnetId")) {
     request.add_subnet_ids(std::move(id));
   }
+  TakeFilters(form, *request.mutable_filters());
   return request;
 }
 
@@ -489,6 +530,7 @@ v1::DescribeSecurityGroupsRequest BuildDescribeSecurityGroups(FormReader& form) 
   for (std::string& name : form.TakeList("GroupName")) {
     request.add_group_names(std::move(name));
   }
+  TakeFilters(form, *request.mutable_filters());
   return request;
 }
 
@@ -500,6 +542,7 @@ v1::DescribeAvailabilityZonesRequest BuildDescribeAvailabilityZones(FormReader& 
   if (std::optional<bool> all = TakeBool(form, "AllAvailabilityZones")) {
     request.set_all_availability_zones(*all);
   }
+  TakeFilters(form, *request.mutable_filters());
   return request;
 }
 
@@ -508,36 +551,37 @@ v1::DescribeNetworkInterfacesRequest BuildDescribeNetworkInterfaces(FormReader& 
   for (std::string& id : form.TakeList("NetworkInterfaceId")) {
     request.add_network_interface_ids(std::move(id));
   }
+  TakeFilters(form, *request.mutable_filters());
   return request;
 }
 
 // What the operation would check before touching the database: a DryRun answers
 // "would have succeeded" only for a request that passes it.
-absl::Status Validate(const v1::CreateVpcRequest& r) {
+absl::Status Validate(const Config& /*config*/, const v1::CreateVpcRequest& r) {
   return internal::ParseCreateVpc(r).status();
 }
-absl::Status Validate(const v1::DescribeVpcsRequest& r) {
+absl::Status Validate(const Config& /*config*/, const v1::DescribeVpcsRequest& r) {
   return internal::ParseDescribeVpcs(r).status();
 }
-absl::Status Validate(const v1::CreateSubnetRequest& r) {
-  return internal::ParseCreateSubnet(r).status();
+absl::Status Validate(const Config& config, const v1::CreateSubnetRequest& r) {
+  return internal::ParseCreateSubnet(config.region, r).status();
 }
-absl::Status Validate(const v1::DescribeSubnetsRequest& r) {
+absl::Status Validate(const Config& /*config*/, const v1::DescribeSubnetsRequest& r) {
   return internal::ParseDescribeSubnets(r).status();
 }
-absl::Status Validate(const v1::DeleteSubnetRequest& r) {
+absl::Status Validate(const Config& /*config*/, const v1::DeleteSubnetRequest& r) {
   return internal::ParseDeleteSubnet(r).status();
 }
-absl::Status Validate(const v1::CreateSecurityGroupRequest& r) {
+absl::Status Validate(const Config& /*config*/, const v1::CreateSecurityGroupRequest& r) {
   return internal::ParseCreateSecurityGroup(r).status();
 }
-absl::Status Validate(const v1::DescribeSecurityGroupsRequest& r) {
+absl::Status Validate(const Config& /*config*/, const v1::DescribeSecurityGroupsRequest& r) {
   return internal::ParseDescribeSecurityGroups(r).status();
 }
-absl::Status Validate(const v1::DescribeAvailabilityZonesRequest& r) {
+absl::Status Validate(const Config& /*config*/, const v1::DescribeAvailabilityZonesRequest& r) {
   return internal::ParseDescribeAvailabilityZones(r).status();
 }
-absl::Status Validate(const v1::DescribeNetworkInterfacesRequest& r) {
+absl::Status Validate(const Config& /*config*/, const v1::DescribeNetworkInterfacesRequest& r) {
   return internal::ParseDescribeNetworkInterfaces(r).status();
 }
 
@@ -560,7 +604,7 @@ Runner Bind(std::string_view action, std::vector<std::string_view> unsupported,
       return;
     }
     if (dry_run) {
-      const absl::Status valid = Validate(request);
+      const absl::Status valid = Validate(operations.config(), request);
       done(valid.ok() ? Ec2Error(412, "DryRunOperation", kDryRunMessage) : Ec2ErrorFor(valid));
       return;
     }
@@ -587,15 +631,15 @@ const absl::flat_hash_map<std::string, Runner>& Actions() {
              "Ipv4IpamPoolId", "Ipv4NetmaskLength", "Ipv6IpamPoolId", "Ipv6NetmaskLength",
              "Ipv6CidrBlockNetworkBorderGroup", "VpcEncryptionControl"},
             &BuildCreateVpc, &Ops::CreateVpc, &RenderCreateVpc)},
-      {"DescribeVpcs", Bind("DescribeVpcs", {"Filter", "MaxResults", "NextToken"},
-                            &BuildDescribeVpcs, &Ops::DescribeVpcs, &RenderDescribeVpcs)},
+      {"DescribeVpcs", Bind("DescribeVpcs", {"MaxResults", "NextToken"}, &BuildDescribeVpcs,
+                            &Ops::DescribeVpcs, &RenderDescribeVpcs)},
       {"CreateSubnet",
        Bind("CreateSubnet",
             {"TagSpecification", "AvailabilityZoneId", "Ipv6CidrBlock", "OutpostArn", "Ipv6Native",
              "Ipv4IpamPoolId", "Ipv4NetmaskLength", "Ipv6IpamPoolId", "Ipv6NetmaskLength"},
             &BuildCreateSubnet, &Ops::CreateSubnet, &RenderCreateSubnet)},
       {"DescribeSubnets",
-       Bind("DescribeSubnets", {"Filter", "MaxResults", "NextToken"}, &BuildDescribeSubnets,
+       Bind("DescribeSubnets", {"MaxResults", "NextToken"}, &BuildDescribeSubnets,
             &Ops::DescribeSubnets, &RenderDescribeSubnets)},
       {"DeleteSubnet",
        Bind("DeleteSubnet", {}, &BuildDeleteSubnet, &Ops::DeleteSubnet, &RenderDeleteSubnet)},
@@ -603,14 +647,13 @@ const absl::flat_hash_map<std::string, Runner>& Actions() {
        Bind("CreateSecurityGroup", {"TagSpecification"}, &BuildCreateSecurityGroup,
             &Ops::CreateSecurityGroup, &RenderCreateSecurityGroup)},
       {"DescribeSecurityGroups",
-       Bind("DescribeSecurityGroups", {"Filter", "MaxResults", "NextToken"},
-            &BuildDescribeSecurityGroups, &Ops::DescribeSecurityGroups,
-            &RenderDescribeSecurityGroups)},
+       Bind("DescribeSecurityGroups", {"MaxResults", "NextToken"}, &BuildDescribeSecurityGroups,
+            &Ops::DescribeSecurityGroups, &RenderDescribeSecurityGroups)},
       {"DescribeAvailabilityZones",
-       Bind("DescribeAvailabilityZones", {"Filter", "ZoneId"}, &BuildDescribeAvailabilityZones,
+       Bind("DescribeAvailabilityZones", {"ZoneId"}, &BuildDescribeAvailabilityZones,
             &Ops::DescribeAvailabilityZones, &RenderDescribeAvailabilityZones)},
       {"DescribeNetworkInterfaces",
-       Bind("DescribeNetworkInterfaces", {"Filter", "MaxResults", "NextToken"},
+       Bind("DescribeNetworkInterfaces", {"MaxResults", "NextToken"},
             &BuildDescribeNetworkInterfaces, &Ops::DescribeNetworkInterfaces,
             &RenderDescribeNetworkInterfaces)},
   };
@@ -715,6 +758,12 @@ AwsResponse Ec2Error(int http_status, std::string_view code, std::string_view me
 
 AwsResponse Ec2ErrorFor(const absl::Status& status) {
   const std::string message(status.message());
+  // Validation attaches the code where EC2's differs from what the status code and the
+  // field give (a malformed id, a block of the wrong size).
+  if (std::optional<std::string> code = internal::Ec2ErrorCodeOf(status);
+      code.has_value() && status.code() == absl::StatusCode::kInvalidArgument) {
+    return Ec2Error(400, *code, message);
+  }
   const std::string field = LeadingField(message);
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:

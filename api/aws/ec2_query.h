@@ -46,8 +46,11 @@ absl::StatusOr<FormFields> ParseForm(std::string_view body);
 // <RequestID>..</RequestID></Response>.
 AwsResponse Ec2Error(int http_status, std::string_view code, std::string_view message);
 
-// The EC2 error for a failed NetworkOperations call, chosen by code and by the field
-// path that starts the message ("VpcId: ...", "SubnetIds[0]: ..."):
+// The EC2 error for a failed NetworkOperations call. An INVALID_ARGUMENT carrying an EC2
+// code (api/internal/ec2_error_code.h: InvalidVpcID.Malformed and the other malformed
+// ids, InvalidVpc.Range, InvalidSubnet.Range for a prefix outside /16../28) is answered
+// with it; otherwise the code is chosen by status code and by the field path that starts
+// the message ("VpcId: ...", "SubnetIds[0]: ..."):
 //   INVALID_ARGUMENT     400 MissingParameter (first violation "X: required"),
 //                            InvalidSubnet.Conflict / InvalidSubnet.Range (CidrBlock
 //                            overlaps another subnet / is outside the VPC), else

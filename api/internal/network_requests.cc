@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -10,6 +11,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/internal/ec2_error_code.h"
+#include "api/internal/ec2_filters.h"
+#include "api/internal/zones.h"
 #include "common/ids.h"
 #include "common/ipv4.h"
 #include "google/protobuf/repeated_field.h"
@@ -20,28 +24,59 @@ namespace {
 constexpr int kMaxErrors = 20;
 constexpr int kMinPrefix = 16;
 constexpr int kMaxPrefix = 28;
-constexpr size_t kMaxZoneLength = 64;
 constexpr size_t kMaxGroupText = 255;
 // What EC2 allows in a VPC security group's name and description besides letters,
 // digits and spaces.
 constexpr std::string_view kGroupTextPunctuation = "._-:/()#,@[]+=&;{}!$*";
 
-// Collects violations in request order; the first kMaxErrors are reported.
+// Collects violations in request order; the first kMaxErrors are reported. The status
+// carries the EC2 error code of the first violation when it has one (ec2_error_code.h):
+// the EC2 front end answers with a single code, and the first line is the one it shows
+// first.
 class Violations {
  public:
-  void Add(std::string_view field, std::string_view problem) {
+  void Add(std::string_view field, std::string_view problem, std::string_view ec2_code = "") {
+    if (lines_.empty()) {
+      first_ec2_code_ = std::string(ec2_code);
+    }
     lines_.push_back(absl::StrCat(std::string(field), ": ", std::string(problem)));
   }
+  // `line` is already "field: problem".
+  void AddLine(std::string line) { lines_.push_back(std::move(line)); }
   absl::Status ToStatus() const {
-    if (lines_.empty()) return absl::OkStatus();
+    if (lines_.empty()) {
+      return absl::OkStatus();
+    }
     std::vector<std::string> shown(lines_.begin(),
                                    lines_.begin() + std::min<size_t>(lines_.size(), kMaxErrors));
-    return absl::InvalidArgumentError(absl::StrJoin(shown, "\n"));
+    absl::Status status = absl::InvalidArgumentError(absl::StrJoin(shown, "\n"));
+    if (!first_ec2_code_.empty()) {
+      return WithEc2ErrorCode(std::move(status), first_ec2_code_);
+    }
+    return status;
   }
 
  private:
   std::vector<std::string> lines_;
+  std::string first_ec2_code_;
 };
+
+// EC2's code for a malformed id of the kind with `prefix`.
+std::string_view MalformedIdCode(std::string_view prefix) {
+  if (prefix == "vpc") {
+    return kEc2InvalidVpcIdMalformed;
+  }
+  if (prefix == "subnet") {
+    return kEc2InvalidSubnetIdMalformed;
+  }
+  if (prefix == "sg") {
+    return kEc2InvalidGroupIdMalformed;
+  }
+  if (prefix == "eni") {
+    return kEc2InvalidNetworkInterfaceIdMalformed;
+  }
+  return "";
+}
 
 std::string Quoted(std::string_view value) { return absl::StrCat("\"", std::string(value), "\""); }
 
@@ -51,12 +86,16 @@ void CheckId(Violations& violations, std::string_view field, std::string_view ki
   if (!present || id.empty()) {
     violations.Add(field, "required");
   } else if (!ids::IsEc2Id(prefix, id)) {
-    violations.Add(field, absl::StrCat(Quoted(id), " is not a ", std::string(kind), " id (",
-                                       std::string(prefix), "- followed by 8 or 17 hex digits)"));
+    violations.Add(field,
+                   absl::StrCat(Quoted(id), " is not a ", std::string(kind), " id (",
+                                std::string(prefix), "- followed by 8 or 17 hex digits)"),
+                   MalformedIdCode(prefix));
   }
 }
 
-void CheckCidrBlock(Violations& violations, bool present, std::string_view text) {
+// `range_code` is EC2's code for a prefix outside /16../28 (VPCs and subnets differ).
+void CheckCidrBlock(Violations& violations, bool present, std::string_view text,
+                    std::string_view range_code) {
   constexpr std::string_view kField = "CidrBlock";
   if (!present || text.empty()) {
     violations.Add(kField, "required");
@@ -68,7 +107,8 @@ void CheckCidrBlock(Violations& violations, bool present, std::string_view text)
   } else if (cidr->prefix < kMinPrefix || cidr->prefix > kMaxPrefix) {
     violations.Add(kField,
                    absl::StrCat(Quoted(text), " has prefix /", cidr->prefix,
-                                "; use a prefix between /", kMinPrefix, " and /", kMaxPrefix));
+                                "; use a prefix between /", kMinPrefix, " and /", kMaxPrefix),
+                   range_code);
   }
 }
 
@@ -78,14 +118,34 @@ void CheckZone(Violations& violations, std::string_view field, bool present,
     violations.Add(field, "required");
     return;
   }
-  bool ok = zone.size() <= kMaxZoneLength;
-  for (char c : zone) {
-    ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-');
-  }
-  if (!ok) {
+  if (!IsZoneName(zone)) {
     violations.Add(field,
                    absl::StrCat(Quoted(zone), " is not an availability zone name; use up to ",
-                                kMaxZoneLength, " lowercase letters, digits and '-'"));
+                                kMaxZoneNameLength, " lowercase letters, digits and '-'"));
+  }
+}
+
+// A subnet's zone must be one of the region's, as in EC2 (whose message this is), so no
+// subnet sits in a zone that cannot be a zone of the region.
+void CheckSubnetZone(Violations& violations, std::string_view region, bool present,
+                     std::string_view zone) {
+  constexpr std::string_view kField = "AvailabilityZone";
+  if (!present || zone.empty() || !IsZoneName(zone)) {
+    CheckZone(violations, kField, present, zone);
+    return;
+  }
+  if (!IsZoneOfRegion(region, zone)) {
+    violations.Add(kField, absl::StrCat("Value (", std::string(zone),
+                                        ") for parameter availabilityZone is invalid. Subnets can "
+                                        "currently only be created in the following availability "
+                                        "zones: ",
+                                        absl::StrJoin(ZonesOfRegion(region), ", ")));
+  }
+}
+
+void CheckFilters(Violations& violations, FilterKind kind, const Filters& filters) {
+  for (std::string& line : FilterProblems(kind, filters)) {
+    violations.AddLine(std::move(line));
   }
 }
 
@@ -134,7 +194,7 @@ void CheckIdList(Violations& violations, std::string_view field, std::string_vie
 
 absl::StatusOr<std::string> ParseCreateVpc(const v1::CreateVpcRequest& request) {
   Violations violations;
-  CheckCidrBlock(violations, request.has_cidr_block(), request.cidr_block());
+  CheckCidrBlock(violations, request.has_cidr_block(), request.cidr_block(), kEc2InvalidVpcRange);
   if (request.has_instance_tenancy() && request.instance_tenancy() != "default") {
     violations.Add("InstanceTenancy", absl::StrCat(Quoted(request.instance_tenancy()),
                                                    " is not supported; use \"default\""));
@@ -143,12 +203,13 @@ absl::StatusOr<std::string> ParseCreateVpc(const v1::CreateVpcRequest& request) 
   return request.cidr_block();
 }
 
-absl::StatusOr<NewSubnet> ParseCreateSubnet(const v1::CreateSubnetRequest& request) {
+absl::StatusOr<NewSubnet> ParseCreateSubnet(std::string_view region,
+                                            const v1::CreateSubnetRequest& request) {
   Violations violations;
   CheckId(violations, "VpcId", "VPC", "vpc", request.has_vpc_id(), request.vpc_id());
-  CheckCidrBlock(violations, request.has_cidr_block(), request.cidr_block());
-  CheckZone(violations, "AvailabilityZone", request.has_availability_zone(),
-            request.availability_zone());
+  CheckCidrBlock(violations, request.has_cidr_block(), request.cidr_block(),
+                 kEc2InvalidSubnetRange);
+  CheckSubnetZone(violations, region, request.has_availability_zone(), request.availability_zone());
   if (absl::Status status = violations.ToStatus(); !status.ok()) return status;
   return NewSubnet{request.vpc_id(), request.cidr_block(), request.availability_zone()};
 }
@@ -177,6 +238,7 @@ absl::StatusOr<NewSecurityGroup> ParseCreateSecurityGroup(
 absl::StatusOr<std::vector<std::string>> ParseDescribeVpcs(const v1::DescribeVpcsRequest& request) {
   Violations violations;
   CheckIdList(violations, "VpcIds", "VPC", "vpc", request.vpc_ids());
+  CheckFilters(violations, FilterKind::kVpc, request.filters());
   if (absl::Status status = violations.ToStatus(); !status.ok()) return status;
   return std::vector<std::string>(request.vpc_ids().begin(), request.vpc_ids().end());
 }
@@ -185,6 +247,7 @@ absl::StatusOr<std::vector<std::string>> ParseDescribeSubnets(
     const v1::DescribeSubnetsRequest& request) {
   Violations violations;
   CheckIdList(violations, "SubnetIds", "subnet", "subnet", request.subnet_ids());
+  CheckFilters(violations, FilterKind::kSubnet, request.filters());
   if (absl::Status status = violations.ToStatus(); !status.ok()) return status;
   return std::vector<std::string>(request.subnet_ids().begin(), request.subnet_ids().end());
 }
@@ -208,6 +271,7 @@ absl::StatusOr<SecurityGroupQuery> ParseDescribeSecurityGroups(
       }
     }
   }
+  CheckFilters(violations, FilterKind::kSecurityGroup, request.filters());
   if (absl::Status status = violations.ToStatus(); !status.ok()) return status;
   return SecurityGroupQuery{
       std::vector<std::string>(request.group_ids().begin(), request.group_ids().end()),
@@ -225,6 +289,7 @@ absl::StatusOr<std::vector<std::string>> ParseDescribeAvailabilityZones(
       CheckZone(violations, absl::StrCat("ZoneNames[", i, "]"), true, request.zone_names(i));
     }
   }
+  CheckFilters(violations, FilterKind::kAvailabilityZone, request.filters());
   if (absl::Status status = violations.ToStatus(); !status.ok()) {
     return status;
   }
@@ -236,6 +301,7 @@ absl::StatusOr<std::vector<std::string>> ParseDescribeNetworkInterfaces(
   Violations violations;
   CheckIdList(violations, "NetworkInterfaceIds", "network interface", "eni",
               request.network_interface_ids());
+  CheckFilters(violations, FilterKind::kNetworkInterface, request.filters());
   if (absl::Status status = violations.ToStatus(); !status.ok()) {
     return status;
   }

@@ -1,11 +1,14 @@
 // Validation of the network API's requests (VPCs, subnets, security groups, zones and
-// network interfaces). Pure
-// functions, no I/O. Errors are INVALID_ARGUMENT; each violation found is one line
-// starting with the request's PascalCase member name (`SubnetIds[1]: ...`), in
-// request order, at most 20.
+// network interfaces). Pure functions, no I/O. Errors are INVALID_ARGUMENT; each
+// violation found is one line starting with the request's PascalCase member name
+// (`SubnetIds[1]: ...`), in request order, at most 20. When EC2 has its own code for the
+// first violation (a malformed id, a block of the wrong size), the status carries it
+// (ec2_error_code.h). Describe requests' Filters are checked too (ec2_filters.h); the
+// operations apply them after their read.
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gantry/v1/network.pb.h"
@@ -14,7 +17,8 @@
 
 namespace gantry::api::internal {
 
-// A CreateVpc request's block, as given (storage stores it canonicalised).
+// A CreateVpc request's block, as given (storage stores it canonicalised). A prefix
+// outside /16../28 carries InvalidVpc.Range.
 absl::StatusOr<std::string> ParseCreateVpc(const v1::CreateVpcRequest& request);
 
 struct NewSubnet {
@@ -22,7 +26,10 @@ struct NewSubnet {
   std::string cidr_block;  // as given
   std::string availability_zone;
 };
-absl::StatusOr<NewSubnet> ParseCreateSubnet(const v1::CreateSubnetRequest& request);
+// AvailabilityZone must be one of `region`'s zones (zones.h). A prefix outside /16../28
+// carries InvalidSubnet.Range.
+absl::StatusOr<NewSubnet> ParseCreateSubnet(std::string_view region,
+                                            const v1::CreateSubnetRequest& request);
 
 // The subnet to delete.
 absl::StatusOr<std::string> ParseDeleteSubnet(const v1::DeleteSubnetRequest& request);

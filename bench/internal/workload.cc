@@ -37,7 +37,7 @@ const std::vector<Family>& Families() {
   return kFamilies;
 }
 
-std::string ZoneName(int zone) { return absl::StrCat("bench-", std::string(1, 'a' + zone)); }
+std::string ZoneName(int zone) { return absl::StrCat("us-east-1", std::string(1, 'a' + zone)); }
 
 std::string VpcCidr(int vpc) { return absl::StrFormat("10.%d.0.0/16", vpc); }
 

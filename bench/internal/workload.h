@@ -35,7 +35,8 @@ inline constexpr int32_t kHostEnis = 32;
 // Usable addresses of one /18 subnet (5 reserved, as in AWS).
 inline constexpr int64_t kSubnetAddresses = (int64_t{1} << 14) - 5;
 
-// Zone z's name: bench-a, bench-b, bench-c.
+// Zone z's name: us-east-1a, us-east-1b, us-east-1c (gantryd's default region; subnets
+// must be in zones of the region).
 std::string ZoneName(int zone);
 // VPC v is 10.v.0.0/16; its subnet in zone z is 10.v.(64 z).0/18.
 std::string VpcCidr(int vpc);

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "api/api.h"
+#include "api/internal/ec2_error_code.h"
 #include "api/internal/network_requests.h"
 #include "api/internal/network_shapes.h"
 #include "gmock/gmock.h"
@@ -163,11 +164,67 @@ TEST(Ec2ErrorFor, Table_CodeAndHttpStatus) {
   v1::CreateVpcRequest two_problems;
   two_problems.set_cidr_block("10.0.0.0/8");
   two_problems.set_instance_tenancy("dedicated");
+  v1::CreateVpcRequest tenancy;
+  tenancy.set_cidr_block("10.0.0.0/16");
+  tenancy.set_instance_tenancy("dedicated");
+  v1::CreateVpcRequest small_vpc;
+  small_vpc.set_cidr_block("10.0.0.0/29");
+  v1::CreateSubnetRequest big_subnet;
+  big_subnet.set_vpc_id("vpc-0123456789abcdef0");
+  big_subnet.set_cidr_block("10.0.0.0/15");
+  big_subnet.set_availability_zone("us-east-1a");
+  v1::CreateSubnetRequest mars_subnet = big_subnet;
+  mars_subnet.set_cidr_block("10.0.0.0/24");
+  mars_subnet.set_availability_zone("mars-1a");
+  v1::CreateSubnetRequest mars_subnet_junk_vpc = mars_subnet;
+  mars_subnet_junk_vpc.set_vpc_id("junk");
+  v1::DescribeVpcsRequest junk_vpc;
+  junk_vpc.add_vpc_ids("junk");
+  v1::DescribeSubnetsRequest junk_subnet;
+  junk_subnet.add_subnet_ids("subnet-1");
+  v1::DeleteSubnetRequest junk_delete;
+  junk_delete.set_subnet_id("vpc-0123456789abcdef0");
+  v1::DescribeSecurityGroupsRequest junk_group;
+  junk_group.add_group_ids("web");
+  v1::DescribeNetworkInterfacesRequest junk_eni;
+  junk_eni.add_network_interface_ids("eni-xyz");
+  v1::DescribeVpcsRequest bad_filter;
+  v1::Filter* filter = bad_filter.add_filters();
+  filter->set_name("tag:Name");
+  filter->add_values("web");
   const std::vector<Case> cases = {
       {"validation: member missing", internal::ParseCreateVpc(no_cidr).status(), 400,
        "MissingParameter"},
-      {"validation: bad value", internal::ParseCreateVpc(two_problems).status(), 400,
+      {"validation: bad value", internal::ParseCreateVpc(tenancy).status(), 400,
        "InvalidParameterValue"},
+      {"vpc block too large, first of two problems",
+       internal::ParseCreateVpc(two_problems).status(), 400, "InvalidVpc.Range"},
+      {"vpc block too small", internal::ParseCreateVpc(small_vpc).status(), 400,
+       "InvalidVpc.Range"},
+      {"subnet block outside /16../28",
+       internal::ParseCreateSubnet("us-east-1", big_subnet).status(), 400, "InvalidSubnet.Range"},
+      {"subnet zone not of the region",
+       internal::ParseCreateSubnet("us-east-1", mars_subnet).status(), 400,
+       "InvalidParameterValue"},
+      {"malformed vpc id", internal::ParseDescribeVpcs(junk_vpc).status(), 400,
+       "InvalidVpcID.Malformed"},
+      {"malformed vpc id on create subnet",
+       internal::ParseCreateSubnet("us-east-1", mars_subnet_junk_vpc).status(), 400,
+       "InvalidVpcID.Malformed"},
+      {"malformed subnet id", internal::ParseDescribeSubnets(junk_subnet).status(), 400,
+       "InvalidSubnetID.Malformed"},
+      {"malformed subnet id on delete", internal::ParseDeleteSubnet(junk_delete).status(), 400,
+       "InvalidSubnetID.Malformed"},
+      {"malformed group id", internal::ParseDescribeSecurityGroups(junk_group).status(), 400,
+       "InvalidGroupId.Malformed"},
+      {"malformed interface id", internal::ParseDescribeNetworkInterfaces(junk_eni).status(), 400,
+       "InvalidNetworkInterfaceID.Malformed"},
+      {"unknown filter name", internal::ParseDescribeVpcs(bad_filter).status(), 400,
+       "InvalidParameterValue"},
+      {"an attached code only answers INVALID_ARGUMENT",
+       internal::WithEc2ErrorCode(absl::NotFoundError("VpcId: vpc-1 does not exist"),
+                                  "InvalidVpcID.Malformed"),
+       400, "InvalidVpcID.NotFound"},
       {"validation: first line decides",
        absl::InvalidArgumentError("VpcId: \"x\" is not a VPC id\nCidrBlock: required"), 400,
        "InvalidParameterValue"},
@@ -289,9 +346,18 @@ TEST(DispatchEc2, Table_ActionsRefused) {
 TEST(DispatchEc2, Table_ParametersRefused) {
   const std::string v(kV);
   ExpectAnswers({
-      {"filters", "Action=DescribeSubnets" + v + "&Filter.1.Name=vpc-id&Filter.1.Value.1=vpc-1",
-       400, "InvalidParameterValue",
-       "Filter.1.Name: Gantry's DescribeSubnets does not support Filter yet"},
+      {"filter member Gantry does not know",
+       "Action=DescribeSubnets" + v + "&Filter.1.Name=vpc-id&Filter.1.Value.1=vpc-1&Filter.1.Op=x",
+       400, "UnknownParameter", "Filter.1.Op: not a parameter of DescribeSubnets"},
+      {"filter value without index",
+       "Action=DescribeSubnets" + v + "&Filter.1.Name=vpc-id&Filter.1.Value=vpc-1", 400,
+       "UnknownParameter", "Filter.1.Value: not a parameter of DescribeSubnets"},
+      {"filter index zero", "Action=DescribeVpcs" + v + "&Filter.0.Name=vpc-id", 400,
+       "UnknownParameter", "Filter.0.Name: not a parameter of DescribeVpcs"},
+      {"filter name twice", "Action=DescribeVpcs" + v + "&Filter.1.Name=vpc-id&Filter.1.Name=state",
+       400, "InvalidParameterValue", "Filter.1.Name: given 2 times"},
+      {"filters on an action without them", "Action=DeleteSubnet" + v + "&Filter.1.Name=vpc-id",
+       400, "UnknownParameter", "Filter.1.Name: not a parameter of DeleteSubnet"},
       {"pagination", "Action=DescribeVpcs" + v + "&MaxResults=5", 400, "InvalidParameterValue",
        "MaxResults: Gantry's DescribeVpcs does not support MaxResults yet"},
       {"next token", "Action=DescribeSecurityGroups" + v + "&NextToken=abc", 400,
@@ -329,10 +395,6 @@ TEST(DispatchEc2, Table_ParametersRefused) {
        "InvalidParameterValue", "DryRun: \"yes\" is not a boolean"},
       {"refused even without dry run", "Action=CreateVpc" + v + "&DryRun=false&Ipv6Pool=p", 400,
        "InvalidParameterValue", "Ipv6Pool: Gantry's CreateVpc"},
-      {"zone filters",
-       "Action=DescribeAvailabilityZones" + v + "&Filter.1.Name=zone-name&Filter.1.Value.1=a", 400,
-       "InvalidParameterValue",
-       "Filter.1.Name: Gantry's DescribeAvailabilityZones does not support Filter yet"},
       {"zone ids", "Action=DescribeAvailabilityZones" + v + "&ZoneId.1=use1-az1", 400,
        "InvalidParameterValue",
        "ZoneId.1: Gantry's DescribeAvailabilityZones does not support ZoneId yet"},
@@ -345,10 +407,6 @@ TEST(DispatchEc2, Table_ParametersRefused) {
        400, "InvalidParameterValue", "AllAvailabilityZones: given 2 times"},
       {"zone name without index", "Action=DescribeAvailabilityZones" + v + "&ZoneName=us-east-1a",
        400, "UnknownParameter", "ZoneName: not a parameter of DescribeAvailabilityZones"},
-      {"interface filters",
-       "Action=DescribeNetworkInterfaces" + v + "&Filter.1.Name=subnet-id&Filter.1.Value.1=s", 400,
-       "InvalidParameterValue",
-       "Filter.1.Name: Gantry's DescribeNetworkInterfaces does not support Filter yet"},
       {"interface pages", "Action=DescribeNetworkInterfaces" + v + "&MaxResults=5", 400,
        "InvalidParameterValue", "MaxResults: Gantry's DescribeNetworkInterfaces"},
       {"interface next token", "Action=DescribeNetworkInterfaces" + v + "&NextToken=abc", 400,
@@ -391,10 +449,10 @@ TEST(DispatchEc2, Table_DryRun) {
        400, "MissingParameter", "Description: required"},
       {"list read in index order, not form order",
        "Action=DescribeVpcs" + v + "&VpcId.2=bad&VpcId.1=vpc-0123456789abcdef0&DryRun=true", 400,
-       "InvalidParameterValue", "VpcIds[1]: \"bad\" is not a VPC id"},
+       "InvalidVpcID.Malformed", "VpcIds[1]: \"bad\" is not a VPC id"},
       {"gaps in indexes allowed",
        "Action=DescribeSubnets" + v + "&SubnetId.7=subnet-0a1b2c3d&SubnetId.3=x&DryRun=true", 400,
-       "InvalidParameterValue", "SubnetIds[0]: \"x\" is not a subnet id"},
+       "InvalidSubnetID.Malformed", "SubnetIds[0]: \"x\" is not a subnet id"},
       {"all zones", "Action=DescribeAvailabilityZones" + v + "&DryRun=true", 412, "DryRunOperation",
        succeeded},
       {"named zones, all zones accepted",
@@ -413,8 +471,53 @@ TEST(DispatchEc2, Table_DryRun) {
        412, "DryRunOperation", succeeded},
       {"interface id checked",
        "Action=DescribeNetworkInterfaces" + v + "&NetworkInterfaceId.1=sg-0a1b2c3d&DryRun=true",
-       400, "InvalidParameterValue",
+       400, "InvalidNetworkInterfaceID.Malformed",
        "NetworkInterfaceIds[0]: \"sg-0a1b2c3d\" is not a network interface id"},
+      {"subnet zone outside the region",
+       "Action=CreateSubnet" + v +
+           "&VpcId=vpc-0123456789abcdef0&CidrBlock=10.0.1.0%2F24&AvailabilityZone=mars-1a"
+           "&DryRun=true",
+       400, "InvalidParameterValue",
+       "AvailabilityZone: Value (mars-1a) for parameter availabilityZone is invalid. Subnets can "
+       "currently only be created in the following availability zones: us-east-1a, us-east-1b, "},
+      {"subnet prefix too long",
+       "Action=CreateSubnet" + v +
+           "&VpcId=vpc-0123456789abcdef0&CidrBlock=10.0.1.0%2F29&AvailabilityZone=us-east-1f"
+           "&DryRun=true",
+       400, "InvalidSubnet.Range", "CidrBlock: \"10.0.1.0/29\" has prefix /29"},
+      {"vpc prefix too short", "Action=CreateVpc" + v + "&CidrBlock=10.0.0.0%2F8&DryRun=true", 400,
+       "InvalidVpc.Range", "CidrBlock: \"10.0.0.0/8\" has prefix /8"},
+      {"malformed group id", "Action=DescribeSecurityGroups" + v + "&GroupId.1=junk&DryRun=true",
+       400, "InvalidGroupId.Malformed", "GroupIds[0]: \"junk\" is not a security group id"},
+      {"filters read in index order",
+       "Action=DescribeSubnets" + v +
+           "&Filter.2.Name=state&Filter.2.Value.1=available&Filter.1.Name=vpc-id"
+           "&Filter.1.Value.2=vpc-2&Filter.1.Value.1=vpc-1&DryRun=true",
+       412, "DryRunOperation", succeeded},
+      {"filter of every describe: vpcs",
+       "Action=DescribeVpcs" + v + "&Filter.1.Name=cidr&Filter.1.Value.1=10.*&DryRun=true", 412,
+       "DryRunOperation", succeeded},
+      {"filter of every describe: groups",
+       "Action=DescribeSecurityGroups" + v +
+           "&Filter.1.Name=group-name&Filter.1.Value.1=web&DryRun=true",
+       412, "DryRunOperation", succeeded},
+      {"filter of every describe: zones",
+       "Action=DescribeAvailabilityZones" + v +
+           "&Filter.1.Name=zone-name&Filter.1.Value.1=us-east-1%3F&DryRun=true",
+       412, "DryRunOperation", succeeded},
+      {"filter of every describe: interfaces",
+       "Action=DescribeNetworkInterfaces" + v +
+           "&Filter.1.Name=group-id&Filter.1.Value.1=sg-1&DryRun=true",
+       412, "DryRunOperation", succeeded},
+      {"unknown filter name",
+       "Action=DescribeSubnets" + v + "&Filter.1.Name=tag%3AName&Filter.1.Value.1=web&DryRun=true",
+       400, "InvalidParameterValue",
+       "Filters[0].Name: \"tag:Name\" is not a filter of DescribeSubnets; use one of "
+       "availability-zone, availability-zone-id"},
+      {"filter without values", "Action=DescribeVpcs" + v + "&Filter.1.Name=vpc-id&DryRun=true",
+       400, "InvalidParameterValue", "Filters[0].Values: required; give at least one value"},
+      {"filter without name", "Action=DescribeVpcs" + v + "&Filter.3.Value.1=x&DryRun=true", 400,
+       "MissingParameter", "Filters[0].Name: required"},
       {"tenancy passed through",
        "Action=CreateVpc" + v + "&CidrBlock=10.0.0.0%2F16&InstanceTenancy=dedicated&DryRun=true",
        400, "InvalidParameterValue", "InstanceTenancy: \"dedicated\" is not supported"},

@@ -835,5 +835,191 @@ TEST_F(NetworkOperationsTest, DescribeNetworkInterfacesResponse_PrintsEc2JsonNam
   }
 }
 
+// ---- Filters --------------------------------------------------------------------------
+
+void AddFilter(google::protobuf::RepeatedPtrField<v1::Filter>* filters, const std::string& name,
+               const std::vector<std::string>& values) {
+  v1::Filter* filter = filters->Add();
+  filter->set_name(name);
+  for (const std::string& value : values) {
+    filter->add_values(value);
+  }
+}
+
+std::vector<std::string> SubnetIds(const v1::DescribeSubnetsResponse& response) {
+  std::vector<std::string> ids;
+  for (const v1::Subnet& subnet : response.subnets()) {
+    ids.push_back(subnet.subnet_id());
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+TEST_F(NetworkOperationsTest, Describe_Filters_NarrowWhatTheReadFound) {
+  const v1::Vpc first = Vpc("10.0.0.0/16");
+  const v1::Vpc second = Vpc("10.1.0.0/16");
+  const std::string a = Subnet(first.vpc_id(), "10.0.1.0/24").subnet_id();  // eu-west-1a
+  absl::StatusOr<v1::CreateSubnetResponse> b =
+      CreateSubnet(first.vpc_id(), "10.0.2.0/24", "eu-west-1b");
+  ASSERT_THAT(b, IsOk());
+  absl::StatusOr<v1::CreateSubnetResponse> c =
+      CreateSubnet(second.vpc_id(), "10.1.1.0/24", "eu-west-1b");
+  ASSERT_THAT(c, IsOk());
+  // Another account's subnet in the same zone never shows up.
+  SubnetOf(kTenant, "eu-west-1b");
+
+  struct Case {
+    std::string name;
+    std::vector<std::string> ids;
+    std::vector<std::pair<std::string, std::vector<std::string>>> filters;
+    std::vector<std::string> want;
+  };
+  std::vector<std::string> first_two = {a, b->subnet().subnet_id()};
+  std::sort(first_two.begin(), first_two.end());
+  const std::vector<Case> cases = {
+      {"by vpc, as scripts find a VPC's subnets", {}, {{"vpc-id", {first.vpc_id()}}}, first_two},
+      {"values OR'ed",
+       {},
+       {{"subnet-id", {a, c->subnet().subnet_id()}}},
+       [&] {
+         std::vector<std::string> ids = {a, c->subnet().subnet_id()};
+         std::sort(ids.begin(), ids.end());
+         return ids;
+       }()},
+      {"filters AND'ed",
+       {},
+       {{"vpc-id", {first.vpc_id()}}, {"availability-zone", {"eu-west-1b"}}},
+       {b->subnet().subnet_id()}},
+      {"wildcard on the block", {}, {{"cidr-block", {"10.1.*"}}}, {c->subnet().subnet_id()}},
+      {"owner", {}, {{"owner-id", {kTenant}}}, {}},
+      {"ids and filters intersect", {a}, {{"availability-zone", {"eu-west-1b"}}}, {}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    v1::DescribeSubnetsRequest request;
+    for (const std::string& id : c.ids) {
+      request.add_subnet_ids(id);
+    }
+    for (const auto& [name, values] : c.filters) {
+      AddFilter(request.mutable_filters(), name, values);
+    }
+    absl::StatusOr<v1::DescribeSubnetsResponse> response =
+        Call(&NetworkOperations::DescribeSubnets, request);
+    ASSERT_THAT(response, IsOk());
+    EXPECT_EQ(SubnetIds(*response), c.want);
+  }
+
+  // An id that does not exist is still NOT_FOUND, whatever the filters would keep.
+  v1::DescribeSubnetsRequest missing;
+  missing.add_subnet_ids(kMissingSubnet);
+  AddFilter(missing.mutable_filters(), "vpc-id", {first.vpc_id()});
+  EXPECT_THAT(Call(&NetworkOperations::DescribeSubnets, missing),
+              StatusIs(kNotFound, "SubnetIds[0]: The subnet ID"));
+
+  v1::DescribeVpcsRequest vpcs;
+  AddFilter(vpcs.mutable_filters(), "cidr", {"10.1.0.0/16"});
+  AddFilter(vpcs.mutable_filters(), "state", {"available"});
+  absl::StatusOr<v1::DescribeVpcsResponse> found = Call(&NetworkOperations::DescribeVpcs, vpcs);
+  ASSERT_THAT(found, IsOk());
+  ASSERT_EQ(found->vpcs_size(), 1);
+  EXPECT_EQ(found->vpcs(0).vpc_id(), second.vpc_id());
+
+  v1::DescribeVpcsRequest missing_vpc;
+  missing_vpc.add_vpc_ids(kMissingVpc);
+  AddFilter(missing_vpc.mutable_filters(), "is-default", {"true"});
+  EXPECT_THAT(Call(&NetworkOperations::DescribeVpcs, missing_vpc),
+              StatusIs(kNotFound, "VpcIds[0]: The vpc ID"));
+
+  // Unknown names are refused before the read.
+  v1::DescribeSubnetsRequest unknown;
+  AddFilter(unknown.mutable_filters(), "tag:Name", {"web"});
+  EXPECT_THAT(Call(&NetworkOperations::DescribeSubnets, unknown),
+              StatusIs(kInvalid,
+                       "Filters[0].Name: \"tag:Name\" is not a filter of "
+                       "DescribeSubnets; use one of availability-zone, "));
+  EXPECT_TRUE(last_on_calling_thread_);
+}
+
+TEST_F(NetworkOperationsTest, DescribeSecurityGroupsAndZones_Filters) {
+  const v1::Vpc vpc = Vpc();
+  absl::StatusOr<v1::CreateSecurityGroupResponse> web = CreateGroup(vpc.vpc_id(), "web");
+  ASSERT_THAT(web, IsOk());
+  ASSERT_THAT(CreateGroup(vpc.vpc_id(), "db"), IsOk());
+
+  v1::DescribeSecurityGroupsRequest groups;
+  AddFilter(groups.mutable_filters(), "vpc-id", {vpc.vpc_id()});
+  AddFilter(groups.mutable_filters(), "group-name", {"w*", "nothing"});
+  absl::StatusOr<v1::DescribeSecurityGroupsResponse> found =
+      Call(&NetworkOperations::DescribeSecurityGroups, groups);
+  ASSERT_THAT(found, IsOk());
+  ASSERT_EQ(found->security_groups_size(), 1);
+  EXPECT_EQ(found->security_groups(0).group_id(), web->group_id());
+
+  // GroupNames keep their NOT_FOUND; filters narrow what they found.
+  v1::DescribeSecurityGroupsRequest by_name;
+  by_name.add_group_names("db");
+  AddFilter(by_name.mutable_filters(), "description", {"group web"});
+  found = Call(&NetworkOperations::DescribeSecurityGroups, by_name);
+  ASSERT_THAT(found, IsOk());
+  EXPECT_THAT(found->security_groups(), IsEmpty());
+
+  Subnet(vpc.vpc_id(), "10.0.0.0/24");  // eu-west-1a
+  AddHost("eu-west-1c");
+  v1::DescribeAvailabilityZonesRequest zones;
+  AddFilter(zones.mutable_filters(), "zone-name", {"*c"});
+  AddFilter(zones.mutable_filters(), "region-name", {kRegion});
+  absl::StatusOr<v1::DescribeAvailabilityZonesResponse> zone =
+      Call(&NetworkOperations::DescribeAvailabilityZones, zones);
+  ASSERT_THAT(zone, IsOk());
+  EXPECT_THAT(ZoneNames(*zone), ElementsAre("eu-west-1c"));
+}
+
+TEST_F(NetworkOperationsTest, DescribeNetworkInterfaces_Filters) {
+  const storage::SubnetRow subnet = SubnetOf(kTenant, "eu-west-1a");
+  const storage::TaskRow task = PlaceTenantTask(subnet, {kMissingGroup});
+  ASSERT_TRUE(task.placement.has_value());
+  struct Case {
+    std::string name;
+    std::vector<std::pair<std::string, std::vector<std::string>>> filters;
+    int want;
+  };
+  const std::vector<Case> cases = {
+      {"subnet", {{"subnet-id", {subnet.subnet_id}}}, 1},
+      {"other subnet", {{"subnet-id", {kMissingSubnet}}}, 0},
+      {"group and status", {{"group-id", {kMissingGroup}}, {"status", {"in-use"}}}, 1},
+      {"address", {{"private-ip-address", {"10.1.2.*"}}}, 1},
+      {"requester is the provider", {{"requester-id", {kAccount}}}, 1},
+      {"owner", {{"owner-id", {kAccount}}}, 0},
+      {"description", {{"description", {"arn:aws:ecs:*"}}}, 1},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    v1::DescribeNetworkInterfacesRequest request;
+    for (const auto& [name, values] : c.filters) {
+      AddFilter(request.mutable_filters(), name, values);
+    }
+    absl::StatusOr<v1::DescribeNetworkInterfacesResponse> response =
+        CallAs(tenant_, &NetworkOperations::DescribeNetworkInterfaces, request);
+    ASSERT_THAT(response, IsOk());
+    EXPECT_EQ(response->network_interfaces_size(), c.want);
+  }
+}
+
+// ---- Zones of subnets -----------------------------------------------------------------
+
+TEST_F(NetworkOperationsTest, CreateSubnet_ZoneOutsideTheRegion_InvalidArgument) {
+  const v1::Vpc vpc = Vpc();
+  for (const std::string zone : {"mars-1a", "us-east-1a", "eu-west-1", "eu-west-1aa"}) {
+    SCOPED_TRACE(zone);
+    EXPECT_THAT(CreateSubnet(vpc.vpc_id(), "10.0.0.0/24", zone),
+                StatusIs(kInvalid, "AvailabilityZone: Value (" + zone +
+                                       ") for parameter availabilityZone is invalid. Subnets "
+                                       "can currently only be created in the following "
+                                       "availability zones: eu-west-1a, eu-west-1b, "));
+    EXPECT_TRUE(last_on_calling_thread_) << "refused before reaching the database";
+  }
+  EXPECT_THAT(CreateSubnet(vpc.vpc_id(), "10.0.0.0/24", "eu-west-1f"), IsOk());
+}
+
 }  // namespace
 }  // namespace gantry::api

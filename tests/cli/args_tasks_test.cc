@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "cli/cli.h"
@@ -143,6 +144,77 @@ TEST(BuildRequests, Network_CopiesEveryFlag) {
       BuildDeleteSubnetRequest(MustParse({"delete-subnet", "--subnet-id", "subnet-9"}));
   ASSERT_THAT(del, IsOk());
   EXPECT_EQ(del->subnet_id(), "subnet-9");
+}
+
+// --filters on every network describe command: shorthand or JSON, one filter per value.
+TEST(BuildRequests, Filters_Table) {
+  struct Case {
+    std::string name;
+    std::vector<std::string> args;
+    std::string want;  // the filters as text, "Name=V1|V2;..."; or an error substring
+    bool ok = true;
+  };
+  const std::vector<Case> cases = {
+      {"one filter, one value",
+       {"describe-subnets", "--filters", "Name=vpc-id,Values=vpc-1"},
+       "vpc-id=vpc-1;"},
+      {"several values and filters",
+       {"describe-subnets", "--filters", "Name=vpc-id,Values=vpc-1,vpc-2",
+        "Name=availability-zone,Values=us-east-1?"},
+       "vpc-id=vpc-1|vpc-2;availability-zone=us-east-1?;"},
+      {"JSON object",
+       {"describe-vpcs", "--filters", R"({"Name":"cidr","Values":["10.*"]})"},
+       "cidr=10.*;"},
+      {"groups",
+       {"describe-security-groups", "--filters", "Name=group-name,Values=web"},
+       "group-name=web;"},
+      {"zones",
+       {"describe-availability-zones", "--filters", "Name=zone-name,Values=a"},
+       "zone-name=a;"},
+      {"interfaces",
+       {"describe-network-interfaces", "--filters", "Name=subnet-id,Values=s"},
+       "subnet-id=s;"},
+      {"unknown member",
+       {"describe-vpcs", "--filters", "Name=vpc-id,Value=vpc-1"},
+       "--filters",
+       false},
+  };
+  auto text = [](const auto& filters) {
+    std::string out;
+    for (const v1::Filter& filter : filters) {
+      out += filter.name() + "=" + absl::StrJoin(filter.values(), "|") + ";";
+    }
+    return out;
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const Invocation inv = MustParse(c.args);
+    absl::StatusOr<std::string> got = absl::InvalidArgumentError("no such command");
+    const std::string& command = c.args[0];
+    auto take = [&](const auto& request) -> absl::StatusOr<std::string> {
+      if (!request.ok()) {
+        return request.status();
+      }
+      return text(request->filters());
+    };
+    if (command == "describe-vpcs") {
+      got = take(BuildDescribeVpcsRequest(inv));
+    } else if (command == "describe-subnets") {
+      got = take(BuildDescribeSubnetsRequest(inv));
+    } else if (command == "describe-security-groups") {
+      got = take(BuildDescribeSecurityGroupsRequest(inv));
+    } else if (command == "describe-availability-zones") {
+      got = take(BuildDescribeAvailabilityZonesRequest(inv));
+    } else if (command == "describe-network-interfaces") {
+      got = take(BuildDescribeNetworkInterfacesRequest(inv));
+    }
+    if (c.ok) {
+      ASSERT_THAT(got, IsOk());
+      EXPECT_EQ(*got, c.want);
+    } else {
+      EXPECT_THAT(got, StatusIs(absl::StatusCode::kInvalidArgument, c.want));
+    }
+  }
 }
 
 TEST(BuildRequests, ZonesAndNetworkInterfaces_CopyEveryValue) {

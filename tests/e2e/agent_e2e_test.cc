@@ -233,9 +233,9 @@ class AgentE2E : public ::testing::Test {
 
 TEST_F(AgentE2E, TasksRunThroughTheAgent_StopTaskEndsUserInitiated_CapacityComesBack) {
   StartGantryd(absl::Seconds(30));
-  std::string network = MakeNetwork({"az-a", "az-b"});
-  ASSERT_NE(StartAgent("agent-a", "az-a", 2), nullptr);
-  ASSERT_NE(StartAgent("agent-b", "az-b", 2), nullptr);
+  std::string network = MakeNetwork({"us-east-1a", "us-east-1b"});
+  ASSERT_NE(StartAgent("agent-a", "us-east-1a", 2), nullptr);
+  ASSERT_NE(StartAgent("agent-b", "us-east-1b", 2), nullptr);
   RegisterFamily("e2e-agent-run");
   const int free_before = FreeAddresses();
   const Fleet idle = DescribeFleet();
@@ -262,7 +262,7 @@ TEST_F(AgentE2E, TasksRunThroughTheAgent_StopTaskEndsUserInitiated_CapacityComes
     }
     zones.insert(task.availability_zone());
   }
-  EXPECT_EQ(zones, (std::set<std::string>{"az-a", "az-b"}));
+  EXPECT_EQ(zones, (std::set<std::string>{"us-east-1a", "us-east-1b"}));
   EXPECT_EQ(FreeAddresses(), free_before - 8);
   EXPECT_EQ(DescribeFleet().cpu_remaining, idle.cpu_registered - 8 * 256);
 
@@ -297,8 +297,8 @@ TEST_F(AgentE2E, TasksRunThroughTheAgent_StopTaskEndsUserInitiated_CapacityComes
 
 TEST_F(AgentE2E, EssentialContainerExit_And_FailedStart_StopWithEcsStopCodes) {
   StartGantryd(absl::Seconds(30));
-  std::string network = MakeNetwork({"az-a"});
-  ASSERT_NE(StartAgent("agent", "az-a", 2), nullptr);
+  std::string network = MakeNetwork({"us-east-1a"});
+  ASSERT_NE(StartAgent("agent", "us-east-1a", 2), nullptr);
   RegisterFamily("e2e-exits",
                  R"([{"name": "GANTRY_SIM_EXIT_AFTER", "value": "300ms"},
                      {"name": "GANTRY_SIM_EXIT_CODE", "value": "3"}])");
@@ -335,9 +335,9 @@ TEST_F(AgentE2E, EssentialContainerExit_And_FailedStart_StopWithEcsStopCodes) {
 
 TEST_F(AgentE2E, KilledAgent_TasksStopAfterHostTimeout_WithReason_CapacityFreed) {
   StartGantryd(absl::Seconds(3));
-  std::string network = MakeNetwork({"az-a", "az-b"});
-  ASSERT_NE(StartAgent("agent-a", "az-a", 2), nullptr);
-  GantryAgent* doomed = StartAgent("agent-b", "az-b", 2);
+  std::string network = MakeNetwork({"us-east-1a", "us-east-1b"});
+  ASSERT_NE(StartAgent("agent-a", "us-east-1a", 2), nullptr);
+  GantryAgent* doomed = StartAgent("agent-b", "us-east-1b", 2);
   ASSERT_NE(doomed, nullptr);
   RegisterFamily("e2e-lost");
   const int free_before = FreeAddresses();
@@ -348,7 +348,7 @@ TEST_F(AgentE2E, KilledAgent_TasksStopAfterHostTimeout_WithReason_CapacityFreed)
   std::vector<v1::Task> tasks = WaitForStatus(arns, "RUNNING", absl::Seconds(30));
   std::vector<std::string> on_b, on_a;
   for (const v1::Task& task : tasks) {
-    (task.availability_zone() == "az-b" ? on_b : on_a).push_back(task.task_arn());
+    (task.availability_zone() == "us-east-1b" ? on_b : on_a).push_back(task.task_arn());
   }
   ASSERT_THAT(on_b, SizeIs(3));
 
@@ -372,21 +372,21 @@ TEST_F(AgentE2E, KilledAgent_TasksStopAfterHostTimeout_WithReason_CapacityFreed)
   Fleet fleet = DescribeFleet();
   EXPECT_EQ(fleet.connected, 2);
   EXPECT_EQ(fleet.disconnected, 2);
-  // The lost hosts hold nothing any more; the live ones hold the three tasks of az-a.
+  // The lost hosts hold nothing any more; the live ones hold the three tasks of us-east-1a.
   EXPECT_EQ(fleet.cpu_remaining, idle.cpu_registered - 3 * 256);
 
   // New work goes to the hosts that are left.
   std::vector<std::string> more = RunTasks("e2e-lost", network, 2);
   for (const v1::Task& task : WaitForStatus(more, "RUNNING", absl::Seconds(30))) {
     EXPECT_EQ(task.last_status(), "RUNNING");
-    EXPECT_EQ(task.availability_zone(), "az-a");
+    EXPECT_EQ(task.availability_zone(), "us-east-1a");
   }
 }
 
 TEST_F(AgentE2E, DrainedHost_GetsNothingNew) {
   StartGantryd(absl::Seconds(30));
-  std::string network = MakeNetwork({"az-a"});
-  ASSERT_NE(StartAgent("agent", "az-a", 2), nullptr);
+  std::string network = MakeNetwork({"us-east-1a"});
+  ASSERT_NE(StartAgent("agent", "us-east-1a", 2), nullptr);
   RegisterFamily("e2e-drain");
   auto list = Json<v1::ListContainerInstancesResponse>({"list-container-instances"});
   ASSERT_THAT(list.container_instance_arns(), SizeIs(2));
@@ -409,8 +409,8 @@ TEST_F(AgentE2E, DrainedHost_GetsNothingNew) {
 // timeout.
 TEST_F(AgentE2E, RestartedAgent_KeepsHostIds_LostTasksStopAtReconnect) {
   StartGantryd(absl::Seconds(60));
-  std::string network = MakeNetwork({"az-a"});
-  GantryAgent* agent = StartAgent("agent", "az-a", 2);
+  std::string network = MakeNetwork({"us-east-1a"});
+  GantryAgent* agent = StartAgent("agent", "us-east-1a", 2);
   ASSERT_NE(agent, nullptr);
   RegisterFamily("e2e-restart-agent");
   auto before = Json<v1::ListContainerInstancesResponse>({"list-container-instances"});
@@ -420,7 +420,7 @@ TEST_F(AgentE2E, RestartedAgent_KeepsHostIds_LostTasksStopAtReconnect) {
   ASSERT_TRUE(agent->Kill().ok());
   agents_.clear();
   const absl::Time restarted = absl::Now();
-  ASSERT_NE(StartAgent("agent", "az-a", 2), nullptr);
+  ASSERT_NE(StartAgent("agent", "us-east-1a", 2), nullptr);
   auto after = Json<v1::ListContainerInstancesResponse>({"list-container-instances"});
   EXPECT_THAT(after.container_instance_arns(),
               ::testing::UnorderedElementsAreArray(before.container_instance_arns()));
@@ -440,8 +440,8 @@ TEST_F(AgentE2E, RestartedAgent_KeepsHostIds_LostTasksStopAtReconnect) {
 TEST_F(AgentE2E, GantrydKilledDuringRunTaskBurst_RetriedTokensAccountForEveryTaskOnce) {
   StartGantryd(absl::Seconds(30));
   const std::string listen = gantryd_->endpoint();
-  std::string network = MakeNetwork({"az-a"});
-  ASSERT_NE(StartAgent("agent", "az-a", 8), nullptr);
+  std::string network = MakeNetwork({"us-east-1a"});
+  ASSERT_NE(StartAgent("agent", "us-east-1a", 8), nullptr);
   RegisterFamily("e2e-burst");
 
   constexpr int kCalls = 60;
@@ -524,9 +524,9 @@ TEST_F(AgentE2E, GantrydKilledDuringRunTaskBurst_RetriedTokensAccountForEveryTas
 TEST_F(AgentE2E, PollStorm_ThousandsOfHosts_FewThreads_TasksRun) {
   constexpr int kHosts = 3000;
   StartGantryd(absl::Seconds(30));
-  std::string network = MakeNetwork({"az-a", "az-b"});
-  ASSERT_NE(StartAgent("agent-a", "az-a", kHosts / 2), nullptr);
-  ASSERT_NE(StartAgent("agent-b", "az-b", kHosts / 2), nullptr);
+  std::string network = MakeNetwork({"us-east-1a", "us-east-1b"});
+  ASSERT_NE(StartAgent("agent-a", "us-east-1a", kHosts / 2), nullptr);
+  ASSERT_NE(StartAgent("agent-b", "us-east-1b", kHosts / 2), nullptr);
   RegisterFamily("e2e-storm");
   EXPECT_EQ(DescribeFleet().connected, kHosts);
   const int threads = ThreadCount(gantryd_->pid());

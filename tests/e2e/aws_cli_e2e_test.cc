@@ -3,6 +3,7 @@
 // into its data dir. The
 // answers must parse and agree with what gantryctl reports over gRPC; bad keys, bad
 // signatures and unsigned requests are refused with AWS's error names.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -402,6 +403,138 @@ TEST_F(AwsCliE2E, RegisterRunDescribeListStop_AgreesWithGantryctl) {
   ASSERT_EQ(after.size(), 1u);
   EXPECT_EQ(Text(after[0], "stoppedReason"), "done with it");
   EXPECT_EQ(Text(after[0], "stopCode"), "UserInitiated");
+}
+
+// `aws ec2 describe-* --filters` narrow as EC2's filters do (values OR'ed, filters AND'ed,
+// wildcards), gantryctl's --filters agree, and refused requests carry EC2's own codes.
+TEST_F(AwsCliE2E, Ec2Filters_AndEc2ErrorCodes) {
+  auto vpc = [&](const std::string& cidr) {
+    return Text(Member(AwsJson({"ec2", "create-vpc", "--cidr-block", cidr}), "Vpc"), "VpcId");
+  };
+  auto subnet = [&](const std::string& vpc_id, const std::string& cidr, const std::string& zone) {
+    return Text(Member(AwsJson({"ec2", "create-subnet", "--vpc-id", vpc_id, "--cidr-block", cidr,
+                                "--availability-zone", zone}),
+                       "Subnet"),
+                "SubnetId");
+  };
+  const std::string first = vpc("10.0.0.0/16");
+  const std::string second = vpc("10.1.0.0/16");
+  const std::string a = subnet(first, "10.0.1.0/24", "us-east-1a");
+  const std::string b = subnet(first, "10.0.2.0/24", "us-east-1b");
+  const std::string c = subnet(second, "10.1.1.0/24", "us-east-1a");
+  AwsJson({"ec2", "create-security-group", "--group-name", "web", "--description", "web tasks",
+           "--vpc-id", first});
+  AwsJson({"ec2", "create-security-group", "--group-name", "web", "--description", "web tasks",
+           "--vpc-id", second});
+
+  // The ids of `list` in the answer to `args`, sorted.
+  auto ids = [&](const std::vector<std::string>& args, const std::string& list,
+                 const std::string& id) {
+    std::vector<std::string> found;
+    // Items refers into the answer: keep it alive through the loop.
+    const google::protobuf::Value answer = AwsJson(args);
+    for (const google::protobuf::Value& item : Items(answer, list)) {
+      found.push_back(Text(item, id));
+    }
+    std::sort(found.begin(), found.end());
+    return found;
+  };
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  EXPECT_EQ(ids({"ec2", "describe-subnets", "--filters", "Name=vpc-id,Values=" + first}, "Subnets",
+                "SubnetId"),
+            sorted({a, b}));
+  EXPECT_EQ(ids({"ec2", "describe-subnets", "--filters", "Name=vpc-id,Values=" + first,
+                 "Name=availability-zone,Values=us-east-1b"},
+                "Subnets", "SubnetId"),
+            std::vector<std::string>{b});
+  EXPECT_EQ(ids({"ec2", "describe-subnets", "--filters", "Name=subnet-id,Values=" + a + "," + c},
+                "Subnets", "SubnetId"),
+            sorted({a, c}));
+  EXPECT_EQ(ids({"ec2", "describe-subnets", "--filters", "Name=cidr-block,Values=10.1.*"},
+                "Subnets", "SubnetId"),
+            std::vector<std::string>{c});
+  EXPECT_EQ(ids({"ec2", "describe-subnets", "--subnet-ids", a, "--filters",
+                 "Name=vpc-id,Values=" + second},
+                "Subnets", "SubnetId"),
+            std::vector<std::string>{});
+  EXPECT_EQ(ids({"ec2", "describe-vpcs", "--filters", "Name=cidr,Values=10.1.0.0/16",
+                 "Name=is-default,Values=false", "Name=state,Values=available"},
+                "Vpcs", "VpcId"),
+            std::vector<std::string>{second});
+  EXPECT_EQ(ids({"ec2", "describe-security-groups", "--filters", "Name=vpc-id,Values=" + second,
+                 "Name=group-name,Values=w?b"},
+                "SecurityGroups", "VpcId"),
+            std::vector<std::string>{second});
+  EXPECT_EQ(ids({"ec2", "describe-availability-zones", "--filters",
+                 "Name=zone-name,Values=us-east-1?", "Name=region-name,Values=us-east-1"},
+                "AvailabilityZones", "ZoneName"),
+            (std::vector<std::string>{"us-east-1a", "us-east-1b"}));
+  EXPECT_EQ(ids({"ec2", "describe-availability-zones", "--filters", "Name=zone-id,Values=*b"},
+                "AvailabilityZones", "ZoneName"),
+            std::vector<std::string>{"us-east-1b"});
+  EXPECT_EQ(ids({"ec2", "describe-network-interfaces", "--filters", "Name=vpc-id,Values=" + first},
+                "NetworkInterfaces", "NetworkInterfaceId"),
+            std::vector<std::string>{});
+
+  auto ctl = CtlJson<v1::DescribeSubnetsResponse>(
+      {"describe-subnets", "--filters", "Name=vpc-id,Values=" + first});
+  std::vector<std::string> from_ctl;
+  for (const v1::Subnet& s : ctl.subnets()) {
+    from_ctl.push_back(s.subnet_id());
+  }
+  EXPECT_EQ(sorted(from_ctl), sorted({a, b}));
+
+  struct Refused {
+    std::vector<std::string> args;
+    std::string code;
+    std::string message;
+  };
+  const std::vector<Refused> refused = {
+      {{"ec2", "describe-subnets", "--filters", "Name=tag:Name,Values=web"},
+       "InvalidParameterValue",
+       "\"tag:Name\" is not a filter of DescribeSubnets; use one of availability-zone"},
+      {{"ec2", "describe-subnets", "--subnet-ids", "subnet-0123456789abcdef0", "--filters",
+        "Name=vpc-id,Values=" + first},
+       "InvalidSubnetID.NotFound",
+       "subnet-0123456789abcdef0"},
+      {{"ec2", "create-subnet", "--vpc-id", first, "--cidr-block", "10.0.9.0/24",
+        "--availability-zone", "mars-1a"},
+       "InvalidParameterValue",
+       "Value (mars-1a) for parameter availabilityZone is invalid. Subnets can currently only be "
+       "created in the following availability zones: us-east-1a, us-east-1b"},
+      {{"ec2", "create-vpc", "--cidr-block", "10.0.0.0/8"}, "InvalidVpc.Range", "/8"},
+      {{"ec2", "create-vpc", "--cidr-block", "10.0.0.0/29"}, "InvalidVpc.Range", "/29"},
+      {{"ec2", "create-subnet", "--vpc-id", first, "--cidr-block", "10.0.9.0/29",
+        "--availability-zone", "us-east-1a"},
+       "InvalidSubnet.Range",
+       "/29"},
+      {{"ec2", "describe-vpcs", "--vpc-ids", "junk"}, "InvalidVpcID.Malformed", "junk"},
+      {{"ec2", "describe-subnets", "--subnet-ids", "junk"}, "InvalidSubnetID.Malformed", "junk"},
+      {{"ec2", "describe-network-interfaces", "--network-interface-ids", "junk"},
+       "InvalidNetworkInterfaceID.Malformed",
+       "junk"},
+      {{"ec2", "describe-security-groups", "--group-ids", "junk"},
+       "InvalidGroupId.Malformed",
+       "junk"},
+  };
+  for (const Refused& r : refused) {
+    SCOPED_TRACE(absl::StrJoin(r.args, " "));
+    CommandResult answer = Aws(r.args);
+    EXPECT_NE(answer.exit_code, 0) << Describe(answer);
+    EXPECT_THAT(answer.err, HasSubstr("(" + r.code + ")")) << Describe(answer);
+    EXPECT_THAT(answer.err, HasSubstr(r.message)) << Describe(answer);
+  }
+
+  // gRPC callers get INVALID_ARGUMENT with the same message.
+  CommandResult ctl_zone =
+      Ctl(gantryd_->endpoint(), {"create-subnet", "--vpc-id", first, "--cidr-block", "10.0.9.0/24",
+                                 "--availability-zone", "mars-1a"});
+  EXPECT_NE(ctl_zone.exit_code, 0) << Describe(ctl_zone);
+  EXPECT_THAT(ctl_zone.err, HasSubstr("Value (mars-1a) for parameter availabilityZone is invalid"))
+      << Describe(ctl_zone);
 }
 
 // Account B, with a key of its own, neither sees nor changes account A's (here: the

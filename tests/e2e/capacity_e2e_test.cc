@@ -212,10 +212,10 @@ std::map<std::string, v1::ZoneCapacity> ByZone(const v1::DescribeCapacityRespons
 }
 
 TEST_F(CapacityE2E, FiguresAddUpThroughRunsStopsDrainingAndLoss) {
-  std::string network = MakeNetwork({"az-a", "az-b", "az-c"});
-  ASSERT_NE(StartAgent("az-a", 2), nullptr);
-  ASSERT_NE(StartAgent("az-b", 2), nullptr);
-  GantryAgent* agent_c = StartAgent("az-c", 1);
+  std::string network = MakeNetwork({"us-east-1a", "us-east-1b", "us-east-1c"});
+  ASSERT_NE(StartAgent("us-east-1a", 2), nullptr);
+  ASSERT_NE(StartAgent("us-east-1b", 2), nullptr);
+  GantryAgent* agent_c = StartAgent("us-east-1c", 1);
   ASSERT_NE(agent_c, nullptr);
   CommandResult registered = Ctl(
       gantryd_->endpoint(), {"register-task-definition", "--cli-input-json", Definition("cap")});
@@ -292,7 +292,7 @@ TEST_F(CapacityE2E, FiguresAddUpThroughRunsStopsDrainingAndLoss) {
   }
   EXPECT_EQ(addresses_used, 3);
 
-  // Draining a host of az-a: still counted with its capacity, no longer schedulable.
+  // Draining a host of us-east-1a: still counted with its capacity, no longer schedulable.
   auto hosts = Json<v1::ListContainerInstancesResponse>({"list-container-instances"});
   auto described = Json<v1::DescribeContainerInstancesResponse>(
       {"describe-container-instances", "--container-instances", hosts.container_instance_arns(0),
@@ -301,7 +301,7 @@ TEST_F(CapacityE2E, FiguresAddUpThroughRunsStopsDrainingAndLoss) {
   std::string drained;
   for (const v1::ContainerInstance& host : described.container_instances()) {
     for (const v1::Attribute& attribute : host.attributes()) {
-      if (attribute.name() == "ecs.availability-zone" && attribute.value() == "az-a") {
+      if (attribute.name() == "ecs.availability-zone" && attribute.value() == "us-east-1a") {
         drained = host.container_instance_arn();
       }
     }
@@ -311,18 +311,19 @@ TEST_F(CapacityE2E, FiguresAddUpThroughRunsStopsDrainingAndLoss) {
       Ctl(gantryd_->endpoint(), {"update-container-instances-state", "--container-instances",
                                  drained, "--status", "DRAINING"});
   ASSERT_EQ(drain.exit_code, 0) << testing::Describe(drain);
-  v1::ZoneCapacity zone_a = ByZone(Capacity())["az-a"];
+  v1::ZoneCapacity zone_a = ByZone(Capacity())["us-east-1a"];
   EXPECT_EQ(zone_a.hosts().active(), 1);
   EXPECT_EQ(zone_a.hosts().draining(), 1);
   EXPECT_EQ(zone_a.cpu().total(), 2 * kHostCpu);
   EXPECT_LE(zone_a.cpu().schedulable(), kHostCpu);
 
-  // Killing az-c's agent: once its host is lost, it is counted as lost, holds nothing,
+  // Killing us-east-1c's agent: once its host is lost, it is counted as lost, holds nothing,
   // and its task stopped.
   ASSERT_TRUE(agent_c->Kill().ok());
-  v1::DescribeCapacityResponse lost = CapacityWhen(
-      [](const v1::DescribeCapacityResponse& c) { return ByZone(c)["az-c"].hosts().lost() == 1; });
-  v1::ZoneCapacity zone_c = ByZone(lost)["az-c"];
+  v1::DescribeCapacityResponse lost = CapacityWhen([](const v1::DescribeCapacityResponse& c) {
+    return ByZone(c)["us-east-1c"].hosts().lost() == 1;
+  });
+  v1::ZoneCapacity zone_c = ByZone(lost)["us-east-1c"];
   EXPECT_EQ(zone_c.hosts().lost(), 1);
   EXPECT_EQ(zone_c.hosts().active(), 0);
   EXPECT_EQ(zone_c.cpu().total(), 0);
@@ -345,7 +346,7 @@ TEST_F(CapacityE2E, FiguresAddUpThroughRunsStopsDrainingAndLoss) {
   // The table shows the same, for people.
   CommandResult table = Ctl(gantryd_->endpoint(), {"capacity"});
   ASSERT_EQ(table.exit_code, 0) << testing::Describe(table);
-  EXPECT_THAT(table.out, HasSubstr("az-a"));
+  EXPECT_THAT(table.out, HasSubstr("us-east-1a"));
   EXPECT_THAT(table.out, HasSubstr("1 active, 1 draining"));
   EXPECT_THAT(table.out, HasSubstr("0 active, 1 lost"));
   EXPECT_THAT(table.out, HasSubstr("CPU (vCPU)"));

@@ -99,8 +99,8 @@ class CliE2E : public ::testing::Test {
     }
     CommandResult subnet =
         Ctl(endpoint(), {"create-subnet", "--vpc-id", std::string(absl::StripSuffix(vpc.out, "\n")),
-                         "--cidr-block", "10.0.1.0/24", "--availability-zone", "az-a", "--query",
-                         "Subnet.SubnetId", "--output", "text"});
+                         "--cidr-block", "10.0.1.0/24", "--availability-zone", "us-east-1a",
+                         "--query", "Subnet.SubnetId", "--output", "text"});
     if (subnet.exit_code != 0) {
       return "create-subnet: " + Describe(subnet);
     }
@@ -109,7 +109,7 @@ class CliE2E : public ::testing::Test {
     options.endpoint = endpoint();
     options.state_dir = dir_->path() / "agent";
     options.args = {"--runtime",      "sim",   "--hosts",      "2",        "--availability-zone",
-                    "az-a",           "--cpu", "4096",         "--memory", "8192",
+                    "us-east-1a",     "--cpu", "4096",         "--memory", "8192",
                     "--launch-delay", "300ms", "--stop-delay", "100ms"};
     absl::StatusOr<std::unique_ptr<GantryAgent>> agent = GantryAgent::Start(options);
     if (!agent.ok()) {
@@ -190,7 +190,7 @@ TEST_F(CliE2E, RunTaskWait_TableOutput_ShowsTheRunningTasks) {
   CommandResult r = RunTask(kFamily, 1, {"--wait"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("LAST STATUS"));
-  EXPECT_THAT(r.out, ContainsRegex("cli-e2e-web:1 +RUNNING +RUNNING +az-a"));
+  EXPECT_THAT(r.out, ContainsRegex("cli-e2e-web:1 +RUNNING +RUNNING +us-east-1a"));
   EXPECT_THAT(r.err, IsEmpty());
 }
 
@@ -360,7 +360,7 @@ TEST_F(CliE2E, QueryOutputText_PrintsBareValues) {
   CommandResult json = RunCtl(
       {"describe-subnets", "--subnet-ids", subnet_id_, "--query", "Subnets[0].AvailabilityZone"});
   ASSERT_EQ(json.exit_code, 0) << Describe(json);
-  EXPECT_EQ(json.out, "\"az-a\"\n");
+  EXPECT_EQ(json.out, "\"us-east-1a\"\n");
 }
 
 // The simulated runtime logs a line per container status change; gantryctl logs reads

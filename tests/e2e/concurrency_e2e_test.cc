@@ -71,7 +71,7 @@ TEST(SchedulerRace, TwoGantrydOnOneDatabase_ParallelRunAndStop_InvariantsHold) {
   auto vpc =
       Json<v1::CreateVpcResponse>(endpoints[0], {"create-vpc", "--cidr-block", "10.9.0.0/16"});
   std::vector<std::string> subnets;
-  const std::vector<std::string> zones = {"az-1", "az-2", "az-3"};
+  const std::vector<std::string> zones = {"us-east-1g", "us-east-1h", "us-east-1i"};
   for (size_t i = 0; i < zones.size(); ++i) {
     // /26: 59 addresses per zone, fewer than the hosts could take, so addresses run
     // out in some zones while CPU runs out in others.
@@ -226,9 +226,9 @@ TEST(PlacementDeadline, TaskWaitingTooLong_StopsWithTaskFailedToStart) {
   auto vpc = Json<v1::CreateVpcResponse>(endpoint, {"create-vpc", "--cidr-block", "10.0.0.0/16"});
   auto subnet = Json<v1::CreateSubnetResponse>(
       endpoint, {"create-subnet", "--vpc-id", vpc.vpc().vpc_id(), "--cidr-block", "10.0.1.0/24",
-                 "--availability-zone", "az-a"});
+                 "--availability-zone", "us-east-1a"});
   Json<v1::RegisterHostResponse>(endpoint, {"register-container-instance", "--availability-zone",
-                                            "az-a", "--cpu", "1024", "--memory", "2048"});
+                                            "us-east-1a", "--cpu", "1024", "--memory", "2048"});
   ASSERT_EQ(Ctl(endpoint, {"register-task-definition", "--cli-input-json", kDefinition}).exit_code,
             0);
   std::string network =
@@ -251,7 +251,7 @@ TEST(PlacementDeadline, TaskWaitingTooLong_StopsWithTaskFailedToStart) {
   }
   EXPECT_EQ(task.last_status(), "STOPPED");
   EXPECT_EQ(task.stop_code(), "TaskFailedToStart");
-  EXPECT_THAT(task.stopped_reason(), HasSubstr("no host in az-a has 512 CPU units free"));
+  EXPECT_THAT(task.stopped_reason(), HasSubstr("no host in us-east-1a has 512 CPU units free"));
   EXPECT_TRUE(gantryd->Terminate().ok());
 }
 

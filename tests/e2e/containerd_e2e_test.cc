@@ -39,7 +39,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
-constexpr char kZone[] = "az-real";
+constexpr char kZone[] = "us-east-1r";
 // A block no host network here uses; the subnet's bridge takes its .1.
 constexpr char kVpcBlock[] = "10.213.0.0/16";
 constexpr char kSubnetBlock[] = "10.213.7.0/24";

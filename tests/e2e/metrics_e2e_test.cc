@@ -78,8 +78,8 @@ class MetricsE2E : public ::testing::Test {
     if (vpc.exit_code != 0) return "create-vpc: " + Describe(vpc);
     CommandResult subnet =
         Ctl(endpoint(), {"create-subnet", "--vpc-id", std::string(absl::StripSuffix(vpc.out, "\n")),
-                         "--cidr-block", "10.0.1.0/24", "--availability-zone", "az-a", "--query",
-                         "Subnet.SubnetId", "--output", "text"});
+                         "--cidr-block", "10.0.1.0/24", "--availability-zone", "us-east-1a",
+                         "--query", "Subnet.SubnetId", "--output", "text"});
     if (subnet.exit_code != 0) return "create-subnet: " + Describe(subnet);
     subnet_id_ = std::string(absl::StripSuffix(subnet.out, "\n"));
     AgentOptions options;
@@ -90,7 +90,7 @@ class MetricsE2E : public ::testing::Test {
                     "--hosts",
                     "1",
                     "--availability-zone",
-                    "az-a",
+                    "us-east-1a",
                     "--cpu",
                     "4096",
                     "--memory",

@@ -129,9 +129,9 @@ TEST_F(RestartE2E, CleanRestart_ClientTokenStillReturnsTheSameTasks) {
   auto vpc = Json<v1::CreateVpcResponse>(*first, {"create-vpc", "--cidr-block", "10.0.0.0/16"});
   auto subnet = Json<v1::CreateSubnetResponse>(
       *first, {"create-subnet", "--vpc-id", vpc.vpc().vpc_id(), "--cidr-block", "10.0.1.0/24",
-               "--availability-zone", "az-a"});
+               "--availability-zone", "us-east-1a"});
   Json<v1::RegisterHostResponse>(*first, {"register-container-instance", "--availability-zone",
-                                          "az-a", "--cpu", "512", "--memory", "1024"});
+                                          "us-east-1a", "--cpu", "512", "--memory", "1024"});
   ASSERT_EQ(Register(*first, Definition("e2e-token-restart", 1)), 1);
   const std::vector<std::string> run = {
       "run-task",

@@ -122,8 +122,8 @@ class RunTaskE2E : public SharedGantrydTest {
 
 // The acceptance run: 90 tasks of one group in 9 calls over three zones.
 TEST_F(RunTaskE2E, NinetyTasksInNineCalls_SpreadEvenly_UniqueAddressesInTheirSubnets) {
-  Network network = MakeNetwork(1, {"az-a", "az-b", "az-c"});
-  for (const char* zone : {"az-a", "az-b", "az-c"}) {
+  Network network = MakeNetwork(1, {"us-east-1a", "us-east-1b", "us-east-1c"});
+  for (const char* zone : {"us-east-1a", "us-east-1b", "us-east-1c"}) {
     RegisterHost(zone);
     RegisterHost(zone);
   }
@@ -163,15 +163,16 @@ TEST_F(RunTaskE2E, NinetyTasksInNineCalls_SpreadEvenly_UniqueAddressesInTheirSub
     ASSERT_THAT(task.containers(0).network_interfaces(), SizeIs(1));
     EXPECT_EQ(task.containers(0).network_interfaces(0).private_ipv4_address(), ip);
   }
-  EXPECT_EQ(per_zone, (std::map<std::string, int>{{"az-a", 30}, {"az-b", 30}, {"az-c", 30}}));
+  EXPECT_EQ(per_zone, (std::map<std::string, int>{
+                          {"us-east-1a", 30}, {"us-east-1b", 30}, {"us-east-1c", 30}}));
   for (const auto& [host, cpu] : cpu_per_host) EXPECT_LE(cpu, 4096) << host;
   for (const std::string& subnet : network.subnet_ids) EXPECT_EQ(FreeAddresses(subnet), 251 - 30);
 
-  // Stopping ten tasks of az-a returns their addresses.
+  // Stopping ten tasks of us-east-1a returns their addresses.
   std::string subnet_a = network.subnet_ids[0];
   int stopped = 0;
   for (const v1::Task& task : tasks) {
-    if (task.availability_zone() != "az-a" || stopped == 10) continue;
+    if (task.availability_zone() != "us-east-1a" || stopped == 10) continue;
     auto response = RunJson<v1::StopTaskResponse>(
         {"stop-task", "--task", task.task_arn(), "--reason", "e2e done"});
     EXPECT_EQ(response.task().last_status(), "STOPPED");
@@ -188,7 +189,7 @@ TEST_F(RunTaskE2E, NinetyTasksInNineCalls_SpreadEvenly_UniqueAddressesInTheirSub
 }
 
 TEST_F(RunTaskE2E, NoHostInZone_TaskWaits_ThenPlacedWhenAHostRegisters) {
-  Network network = MakeNetwork(2, {"az-wait"});
+  Network network = MakeNetwork(2, {"us-east-1w"});
   RegisterFamily("e2e-wait");
   auto response =
       RunJson<v1::RunTaskResponse>({"run-task", "--task-definition", "e2e-wait",
@@ -198,7 +199,7 @@ TEST_F(RunTaskE2E, NoHostInZone_TaskWaits_ThenPlacedWhenAHostRegisters) {
   EXPECT_FALSE(response.tasks(0).has_container_instance_arn());
   std::string arn = response.tasks(0).task_arn();
 
-  std::string host = RegisterHost("az-wait");
+  std::string host = RegisterHost("us-east-1w");
   absl::Time deadline = absl::Now() + absl::Seconds(30);
   v1::Task task;
   do {
@@ -207,14 +208,14 @@ TEST_F(RunTaskE2E, NoHostInZone_TaskWaits_ThenPlacedWhenAHostRegisters) {
     absl::SleepFor(absl::Milliseconds(50));
   } while (absl::Now() < deadline);
   EXPECT_EQ(task.container_instance_arn(), host);
-  EXPECT_EQ(task.availability_zone(), "az-wait");
+  EXPECT_EQ(task.availability_zone(), "us-east-1w");
   EXPECT_EQ(FreeAddresses(network.subnet_ids[0]), 250);
 }
 
 TEST_F(RunTaskE2E, RequestsThatCanNeverSucceed_AreRefusedOrReportedAsFailures) {
-  Network first = MakeNetwork(3, {"az-x"});
-  Network second = MakeNetwork(4, {"az-x"});
-  RegisterHost("az-x", 1024, 2048);
+  Network first = MakeNetwork(3, {"us-east-1x"});
+  Network second = MakeNetwork(4, {"us-east-1x"});
+  RegisterHost("us-east-1x", 1024, 2048);
   RegisterFamily("e2e-never");
 
   CommandResult two_vpcs =
@@ -243,8 +244,8 @@ TEST_F(RunTaskE2E, RequestsThatCanNeverSucceed_AreRefusedOrReportedAsFailures) {
 }
 
 TEST_F(RunTaskE2E, ClientToken_SameRequestSameTasks_DifferentRequestRefused) {
-  Network network = MakeNetwork(5, {"az-t"});
-  RegisterHost("az-t");
+  Network network = MakeNetwork(5, {"us-east-1t"});
+  RegisterHost("us-east-1t");
   RegisterFamily("e2e-token");
   std::vector<std::string> args = {"run-task",
                                    "--task-definition",
@@ -272,8 +273,8 @@ TEST_F(RunTaskE2E, ClientToken_SameRequestSameTasks_DifferentRequestRefused) {
 }
 
 TEST_F(RunTaskE2E, DeleteSubnet_RefusedWhileAddressesAreInUse) {
-  Network network = MakeNetwork(6, {"az-d"});
-  RegisterHost("az-d");
+  Network network = MakeNetwork(6, {"us-east-1d"});
+  RegisterHost("us-east-1d");
   RegisterFamily("e2e-delete");
   auto run =
       RunJson<v1::RunTaskResponse>({"run-task", "--task-definition", "e2e-delete",
