@@ -100,32 +100,27 @@ TEST(AwsFrontEnd, TargetNotSigned_Refused) {
   EXPECT_THAT(answer.body, HasSubstr("x-amz-target"));
 }
 
-TEST(AwsFrontEnd, AuthFailures_EcsErrorNames) {
-  struct Case {
-    std::string name;
-    std::function<void(auth::HttpRequest&)> spoil;
-    std::string type;
-  };
-  const std::vector<Case> cases = {
+// A request spoiled so that authentication fails, and the ECS error it gets.
+struct AuthCase {
+  std::string name;
+  std::function<void(auth::HttpRequest&)> spoil;
+  std::string type;
+};
+
+// Failures that show in the head alone, whatever the body.
+std::vector<AuthCase> HeadAuthFailures() {
+  return {
       {"unsigned", [](auth::HttpRequest&) {}, "MissingAuthenticationTokenException"},
-      {"wrong secret",
-       [](auth::HttpRequest& r) {
-         auth::Sign(r, {kKey.access_key_id, "not-the-secret"}, "us-east-1", "ecs", kNow);
-       },
-       "InvalidSignatureException"},
       {"unknown key",
        [](auth::HttpRequest& r) {
          auth::Sign(r, {"AKIAUNKNOWN000000000", kKey.secret_access_key}, "us-east-1", "ecs", kNow);
        },
        "UnrecognizedClientException"},
-      {"body changed after signing",
-       [](auth::HttpRequest& r) {
-         auth::Sign(r, kKey, "us-east-1", "ecs", kNow);
-         r.body = "{\"cluster\":\"other\"}";
-       },
-       "InvalidSignatureException"},
       {"signed an hour ago",
        [](auth::HttpRequest& r) { auth::Sign(r, kKey, "us-east-1", "ecs", kNow - absl::Hours(1)); },
+       "InvalidSignatureException"},
+      {"another region",
+       [](auth::HttpRequest& r) { auth::Sign(r, kKey, "eu-west-1", "ecs", kNow); },
        "InvalidSignatureException"},
       {"another service",
        [](auth::HttpRequest& r) { auth::Sign(r, kKey, "us-east-1", "ec2", kNow); },
@@ -134,6 +129,23 @@ TEST(AwsFrontEnd, AuthFailures_EcsErrorNames) {
        [](auth::HttpRequest& r) { r.headers.emplace_back("Authorization", "Bearer abc"); },
        "IncompleteSignatureException"},
   };
+}
+
+TEST(AwsFrontEnd, AuthFailures_EcsErrorNames) {
+  using Case = AuthCase;
+  std::vector<Case> cases = HeadAuthFailures();
+  cases.push_back(
+      {"wrong secret",
+       [](auth::HttpRequest& r) {
+         auth::Sign(r, {kKey.access_key_id, "not-the-secret"}, "us-east-1", "ecs", kNow);
+       },
+       "InvalidSignatureException"});
+  cases.push_back({"body changed after signing",
+                   [](auth::HttpRequest& r) {
+                     auth::Sign(r, kKey, "us-east-1", "ecs", kNow);
+                     r.body = "{\"cluster\":\"other\"}";
+                   },
+                   "InvalidSignatureException"});
   for (const Case& c : cases) {
     auth::HttpRequest request = EcsRequest("ListClusters");
     c.spoil(request);
@@ -151,31 +163,14 @@ std::optional<AwsResponse> CheckHead(auth::HttpRequest request) {
 }
 
 TEST(AwsFrontEnd, HeadCheck_RefusesWhatNeedsNoBodyAsTheHandlerDoes) {
-  struct Case {
-    std::string name;
-    std::function<void(auth::HttpRequest&)> spoil;
-    std::string type;
-  };
-  const std::vector<Case> cases = {
-      {"unsigned", [](auth::HttpRequest&) {}, "MissingAuthenticationTokenException"},
-      {"unknown key",
-       [](auth::HttpRequest& r) {
-         auth::Sign(r, {"AKIAUNKNOWN000000000", kKey.secret_access_key}, "us-east-1", "ecs", kNow);
-       },
-       "UnrecognizedClientException"},
-      {"signed an hour ago",
-       [](auth::HttpRequest& r) { auth::Sign(r, kKey, "us-east-1", "ecs", kNow - absl::Hours(1)); },
-       "InvalidSignatureException"},
-      {"another region",
-       [](auth::HttpRequest& r) { auth::Sign(r, kKey, "eu-west-1", "ecs", kNow); },
-       "InvalidSignatureException"},
-      {"no operation",
-       [](auth::HttpRequest& r) {
-         r.headers.pop_back();
-         auth::Sign(r, kKey, "us-east-1", "ecs", kNow);
-       },
-       "UnknownOperationException"},
-  };
+  using Case = AuthCase;
+  std::vector<Case> cases = HeadAuthFailures();
+  cases.push_back({"no operation",
+                   [](auth::HttpRequest& r) {
+                     r.headers.pop_back();
+                     auth::Sign(r, kKey, "us-east-1", "ecs", kNow);
+                   },
+                   "UnknownOperationException"});
   for (const Case& c : cases) {
     auth::HttpRequest request = EcsRequest("ListClusters");
     c.spoil(request);

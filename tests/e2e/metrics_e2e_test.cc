@@ -189,9 +189,14 @@ TEST_F(MetricsE2E, DescribeTaskMetrics_UsageAndReservationInContainerInsightsUni
   v1::DescribeTaskMetricsResponse none = ParseJsonOutput<v1::DescribeTaskMetricsResponse>(missing);
   ASSERT_EQ(none.failures_size(), 1);
   EXPECT_EQ(none.failures(0).reason(), "MISSING");
-  CommandResult bad = Ctl(endpoint(), {"describe-task-metrics", "--task", "nope"});
-  EXPECT_NE(bad.exit_code, 0);
-  EXPECT_THAT(bad.err, HasSubstr("tasks[0]"));
+  // As describe-tasks: what cannot be a task is MISSING too, not an error.
+  CommandResult bad =
+      Ctl(endpoint(), {"describe-task-metrics", "--task", "nope", "--output", "json"});
+  EXPECT_EQ(bad.exit_code, 0) << Describe(bad);
+  v1::DescribeTaskMetricsResponse malformed = ParseJsonOutput<v1::DescribeTaskMetricsResponse>(bad);
+  ASSERT_EQ(malformed.failures_size(), 1);
+  EXPECT_EQ(malformed.failures(0).reason(), "MISSING");
+  EXPECT_THAT(malformed.failures(0).arn(), HasSubstr("task/default/nope"));
   Ctl(endpoint(), {"stop-task", "--task", arn});
 }
 
