@@ -1,6 +1,7 @@
 #include "api/aws/http_server.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -30,12 +31,13 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
+constexpr size_t kMaxDrainBytes = 1 << 20;
 
 std::chrono::steady_clock::duration ToChrono(absl::Duration duration) {
   return std::chrono::microseconds(absl::ToInt64Microseconds(duration));
 }
 
-// The request's method, target and headers; `body` is moved in when given.
+// The request's method, target and headers (not its body).
 auth::HttpRequest ToHttpRequest(const http::request<http::string_body>& request) {
   auth::HttpRequest out;
   out.method = std::string(request.method_string());
@@ -91,7 +93,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (service_.check_head) {
       if (std::optional<AwsResponse> refused = service_.check_head(ToHttpRequest(parser_->get()))) {
         // The body stays unread, so the connection cannot serve another request.
-        Write(*refused, /*keep_alive=*/false);
+        Refuse(*refused);
         return;
       }
     }
@@ -145,22 +147,26 @@ class Session : public std::enable_shared_from_this<Session> {
   // server refuses; end of stream and timeouts just close.
   void ReadFailed(const beast::error_code& error) {
     if (error == http::error::body_limit) {
-      Write(service_.refuse(413, absl::StrCat("request body is larger than ",
-                                              options_.max_body_bytes, " bytes")),
-            /*keep_alive=*/false);
+      Refuse(service_.refuse(
+          413, absl::StrCat("request body is larger than ", options_.max_body_bytes, " bytes")));
     } else if (error == http::error::header_limit) {
-      Write(service_.refuse(
-                431, absl::StrCat("request header is larger than ", kMaxHeaderBytes, " bytes")),
-            /*keep_alive=*/false);
+      Refuse(service_.refuse(
+          431, absl::StrCat("request header is larger than ", kMaxHeaderBytes, " bytes")));
     } else if (IsHttpParseError(error)) {
-      Write(service_.refuse(400, absl::StrCat("malformed HTTP request: ", error.message())),
-            /*keep_alive=*/false);
+      Refuse(service_.refuse(400, absl::StrCat("malformed HTTP request: ", error.message())));
     } else {
       Close();
     }
   }
 
-  void Write(const AwsResponse& answer, bool keep_alive) {
+  // Answers a request that was not read whole, then closes without reading another.
+  void Refuse(const AwsResponse& answer) { Write(answer, /*keep_alive=*/false, /*drain=*/true); }
+
+  // `drain`: the client may still be sending what the server did not read. Closing a
+  // socket with unread bytes resets the connection, and a reset can destroy the answer
+  // before the client reads it; so the server stops sending, then reads and drops what
+  // still comes for at most a second (and kMaxDrainBytes) before it closes.
+  void Write(const AwsResponse& answer, bool keep_alive, bool drain = false) {
     auto response = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(answer.http_status), 11);
     response->set(http::field::server, "gantryd");
@@ -173,13 +179,38 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(ToChrono(options_.read_timeout));
     http::async_write(
         stream_, *response,
-        [self = shared_from_this(), response, keep_alive](beast::error_code error, size_t) {
+        [self = shared_from_this(), response, keep_alive, drain](beast::error_code error, size_t) {
+          if (!error && drain) {
+            self->StartDrain();
+            return;
+          }
           if (error || !keep_alive) {
             self->Close();
             return;
           }
           self->ReadHead();
         });
+  }
+
+  void StartDrain() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(1));
+    drained_ = 0;
+    DrainSome();
+  }
+
+  void DrainSome() {
+    auto scratch = std::make_shared<std::array<char, 16 * 1024>>();
+    stream_.async_read_some(asio::buffer(*scratch), [self = shared_from_this(), scratch](
+                                                        beast::error_code error, size_t bytes) {
+      self->drained_ += bytes;
+      if (error || self->drained_ > kMaxDrainBytes) {
+        self->stream_.close();
+        return;
+      }
+      self->DrainSome();
+    });
   }
 
   void Close() {
@@ -191,6 +222,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  size_t drained_ = 0;
   const HttpServerOptions& options_;
   const HttpService& service_;
   const std::shared_ptr<std::atomic<int>> live_;
